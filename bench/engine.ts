@@ -1,0 +1,59 @@
+/**
+ * Engine benchmark, one backend per process: ms per `tiny` training step and ms per `base` forward
+ * (batch 1), medians over repeated runs after a warm-up. Invoked by bench/run.ts.
+ * Usage: tsx bench/engine.ts <backend> <tinySteps> <baseForwards>
+ */
+import * as tf from '@tensorflow/tfjs'
+import { describeBackend, initBackend } from '../src/main/engine/backend'
+import { PRESETS } from '../src/main/engine/config'
+import { createParams, forwardPretrain } from '../src/main/engine/model'
+import { AdamW } from '../src/main/engine/optim'
+import { DEFAULT_LOSS_WEIGHTS, DEFAULT_TAU } from '../src/main/engine/losses'
+import { batchTensors, trainStep } from '../src/main/engine/train/step'
+import { collateBatch } from '../src/main/engine/train/views'
+import { syntheticClip } from '../src/main/engine/train/synthetic'
+import { derivedRng } from '../src/main/engine/train/data-source'
+
+const [backendName, tinyStepsArg = '5', baseArg = '2'] = process.argv.slice(2)
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+const info = await initBackend(backendName)
+const result: Record<string, unknown> = { backend: describeBackend(info) }
+
+const tiny = PRESETS.tiny
+const batchSize = 16
+const clips = Array.from({ length: batchSize }, (_, i) => syntheticClip(i, 0, tiny))
+const inputs = batchTensors(collateBatch(clips, derivedRng(0, 'step', 0), tiny), tiny)
+const params = createParams(tiny, 0)
+const opt = new AdamW(params, { weightDecay: 1e-5 })
+const settings = { objective: 'equiav' as const, lossWeights: DEFAULT_LOSS_WEIGHTS, tau: DEFAULT_TAU, clipNorm: 0.01, lr: 1e-4 }
+const tinySteps = Number(tinyStepsArg)
+if (tinySteps > 0) {
+  trainStep(params, opt, tiny, inputs, settings) // warm-up: kernels compiled, memory allocated
+  const times: number[] = []
+  for (let i = 0; i < tinySteps; i++) {
+    const t0 = performance.now()
+    trainStep(params, opt, tiny, inputs, settings)
+    times.push(performance.now() - t0)
+  }
+  result.tiny_train_step_ms = { batch: batchSize, median: median(times), runs: times.map(Math.round) }
+}
+
+const baseRuns = Number(baseArg)
+if (baseRuns > 0) {
+  const base = PRESETS.base
+  const baseParams = createParams(base, 0)
+  const baseInputs = batchTensors(collateBatch([syntheticClip(0, 0, base)], derivedRng(0, 'step', 0), base), base)
+  const times: number[] = []
+  for (let i = 0; i <= baseRuns; i++) {
+    const t0 = performance.now()
+    tf.tidy(() => {
+      const out = forwardPretrain(baseParams, base, baseInputs, 'equiav')
+      out.zAInv.dataSync()
+      out.zVAug?.dataSync()
+    })
+    if (i > 0) times.push(performance.now() - t0) // the first run is the warm-up
+  }
+  result.base_forward_ms = { batch: 1, median: median(times), runs: times.map(Math.round) }
+}
+process.stdout.write(JSON.stringify(result) + '\n')

@@ -1,0 +1,49 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>
+export type OptionValues = Record<string, string | boolean | undefined>
+
+/** One `equiav` subcommand: its options (node:util parseArgs spec), help text and handler. */
+export interface Command {
+  /** words after `equiav`, e.g. ['dataset', 'import'] */
+  path: string[]
+  summary: string
+  /** one line per option, shown by --help */
+  usage: string
+  options: OptionSpec
+  /** resolves to the process exit code */
+  run(values: OptionValues, positionals: string[]): Promise<number>
+}
+
+export class UsageError extends Error {}
+
+export function parseCommandArgs(cmd: Command, argv: string[]): { values: OptionValues; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options: cmd.options, allowPositionals: true, strict: true })
+    return { values: values as OptionValues, positionals }
+  } catch (err) {
+    throw new UsageError(`equiav ${cmd.path.join(' ')}: ${(err as Error).message}`)
+  }
+}
+
+export function str(values: OptionValues, name: string): string | undefined {
+  const v = values[name]
+  return typeof v === 'string' ? v : undefined
+}
+
+/** A positive integer option, with a clear message when it is not one. */
+export function int(values: OptionValues, name: string): number | undefined {
+  const v = str(values, name)
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got "${v}"`)
+  return n
+}
+
+export function num(values: OptionValues, name: string): number | undefined {
+  const v = str(values, name)
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}"`)
+  return n
+}

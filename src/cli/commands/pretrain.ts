@@ -1,0 +1,102 @@
+import { resolve } from 'node:path'
+import { type Command, UsageError, int, num, str } from '../command'
+import { terminalJobContext } from '../job-context'
+import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
+import { PRESETS, type PresetName } from '../../main/engine/config'
+import type { Objective } from '../../main/engine/types'
+import { PRETRAIN_DEFAULTS, runPretrain } from '../../main/engine/train/pretrain'
+import { syntheticSource } from '../../main/engine/train/synthetic-source'
+
+const OBJECTIVES: Objective[] = ['equiav', 'invariant', 'inter-only']
+
+export const pretrainCommand: Command = {
+  path: ['pretrain'],
+  summary: 'pretrain EquiAV encoders (synthetic task or a prepared dataset)',
+  usage: [
+    '  --preset tiny|small|base     model size (default tiny)',
+    '  --objective equiav|invariant|inter-only   (default equiav)',
+    '  --cen-num S                  centroid samples S (default 16)',
+    '  --steps N | --epochs N       training length (default 1 epoch)',
+    '  --batch-size B               (default 16)',
+    '  --lr LR                      peak learning rate (default 1e-4; tiny: 5e-4)',
+    '  --warmup-steps N             (default 10% of the steps)',
+    '  --clip-norm X                gradient-norm clip (default 0.01, as the official code)',
+    '  --seed N                     (default 0)',
+    '  --workspace DIR              (default $EQUIAV_WORKSPACE or ~/EquiAV)',
+    '  --run NAME                   run folder name (default: a timestamp)',
+    '  --checkpoint-every N         steps between checkpoints (default 100)',
+    '  --resume                     continue the run from its last checkpoint',
+    '  --synthetic [--clips N]      a generated task with known correspondence (default 256 clips)',
+    '  --dataset NAME               a prepared dataset of the workspace'
+  ].join('\n'),
+  options: {
+    preset: { type: 'string' },
+    objective: { type: 'string' },
+    'cen-num': { type: 'string' },
+    steps: { type: 'string' },
+    epochs: { type: 'string' },
+    'batch-size': { type: 'string' },
+    lr: { type: 'string' },
+    'warmup-steps': { type: 'string' },
+    'clip-norm': { type: 'string' },
+    seed: { type: 'string' },
+    workspace: { type: 'string' },
+    run: { type: 'string' },
+    'checkpoint-every': { type: 'string' },
+    resume: { type: 'boolean' },
+    synthetic: { type: 'boolean' },
+    clips: { type: 'string' },
+    dataset: { type: 'string' }
+  },
+  async run(values) {
+    const preset = (str(values, 'preset') ?? 'tiny') as PresetName
+    if (!(preset in PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`)
+    const objective = (str(values, 'objective') ?? PRETRAIN_DEFAULTS.objective) as Objective
+    if (!OBJECTIVES.includes(objective)) throw new UsageError(`--objective must be one of ${OBJECTIVES.join(', ')}`)
+    const dataset = str(values, 'dataset')
+    if (Boolean(values.synthetic) === Boolean(dataset)) throw new UsageError('give exactly one of --synthetic or --dataset NAME')
+    if (dataset) throw new UsageError('--dataset needs the data pipeline, which is not available yet; use --synthetic')
+    const workspace = resolveWorkspace(str(values, 'workspace'))
+    const run = checkName('run', str(values, 'run') ?? new Date().toISOString().replace(/[:.]/g, '-'))
+    const seed = int(values, 'seed') ?? PRETRAIN_DEFAULTS.seed
+    const cenNum = int(values, 'cen-num')
+    const model = { ...PRESETS[preset], ...(cenNum ? { cenNum } : {}) }
+    const clips = int(values, 'clips') ?? 256
+    const source = syntheticSource(clips, seed, model)
+    const { ctx, dispose } = terminalJobContext('pretrain')
+    try {
+      const summary = await runPretrain(
+        {
+          runDir: resolve(runDir(workspace, run)),
+          preset,
+          model: cenNum ? { cenNum } : undefined,
+          objective,
+          steps: int(values, 'steps'),
+          epochs: int(values, 'epochs'),
+          batchSize: int(values, 'batch-size') ?? PRETRAIN_DEFAULTS.batchSize,
+          lr: num(values, 'lr') ?? (preset === 'tiny' ? 5e-4 : PRETRAIN_DEFAULTS.lr),
+          warmupSteps: int(values, 'warmup-steps'),
+          weightDecay: PRETRAIN_DEFAULTS.weightDecay,
+          clipNorm: num(values, 'clip-norm') ?? PRETRAIN_DEFAULTS.clipNorm,
+          tau: PRETRAIN_DEFAULTS.tau,
+          lossWeights: PRETRAIN_DEFAULTS.lossWeights,
+          seed,
+          checkpointEvery: int(values, 'checkpoint-every') ?? PRETRAIN_DEFAULTS.checkpointEvery,
+          resume: Boolean(values.resume),
+          data: { kind: 'synthetic', clips }
+        },
+        source,
+        ctx
+      )
+      const l = summary.last
+      process.stderr.write(
+        `${summary.cancelled ? 'stopped' : 'finished'} at step ${summary.finalStep} in ${summary.runDir}` +
+          (l ? ` — loss ${l.loss.toFixed(4)} (inter ${l.loss_inter.toFixed(4)}, intra_a ${l.loss_intra_a.toFixed(4)}, intra_v ${l.loss_intra_v.toFixed(4)})` : '') +
+          '\n'
+      )
+      return summary.cancelled ? 130 : 0
+    } finally {
+      dispose()
+    }
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * A run's checkpoints: `<runDir>/checkpoints/step-<N>/` holding `weights.safetensors`,
+ * `optimizer.safetensors` and `state.json`. A checkpoint is written whole into `step-<N>.tmp-<pid>` and
+ * renamed into place only once every file is on disk, so a `step-<N>` directory is always complete; a crash
+ * leaves only a temp directory, which listing ignores and the next save or prune removes. `state.json`
+ * records each file's size and SHA-256, checked on load.
+ */
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { syncDir, writeFileDurable } from '../../util/atomic'
+import { parseSafetensors, serializeSafetensors } from './safetensors'
+import type { TensorDict } from './tensors'
+
+const WEIGHTS = 'weights.safetensors'
+const OPTIMIZER = 'optimizer.safetensors'
+const STATE = 'state.json'
+const FORMAT = 1
+const COMPLETE = /^step-(\d+)$/
+/** temp (being written), old (being replaced) and del (being pruned) directories, tagged with the writer's pid */
+const INCOMPLETE = /^step-\d+\.(?:tmp|old|del)-(\d+)$/
+
+export interface CheckpointContents {
+  weights: TensorDict
+  optimizer: TensorDict
+  /** the trainer's JSON state: epoch, rng state, full config, backend, time, anything else */
+  state: Record<string, unknown>
+}
+
+export interface FileRecord {
+  bytes: number
+  sha256: string
+}
+
+/** The contents of `state.json`. */
+export interface CheckpointManifest {
+  format: typeof FORMAT
+  step: number
+  savedAt: string
+  files: Record<string, FileRecord>
+  state: Record<string, unknown>
+}
+
+export interface CheckpointInfo {
+  step: number
+  dir: string
+}
+
+export interface LoadedCheckpoint extends CheckpointInfo, CheckpointContents {
+  savedAt: string
+}
+
+/** Directories this process is writing right now, which cleaning must leave alone. */
+const inProgress = new Set<string>()
+
+function checkpointsDir(runDir: string): string {
+  return join(runDir, 'checkpoints')
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex')
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0) // signal 0 only checks that the process exists
+    return true
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+async function dirNames(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return []
+  return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)
+}
+
+/** Remove temp directories left by crashed or finished writers (not those of a live process still writing). */
+export async function cleanIncompleteCheckpoints(runDir: string): Promise<string[]> {
+  const root = checkpointsDir(runDir)
+  const removed: string[] = []
+  for (const name of await dirNames(root)) {
+    const match = INCOMPLETE.exec(name)
+    if (!match) continue
+    const path = join(root, name)
+    const pid = Number(match[1])
+    if (inProgress.has(path) || (pid !== process.pid && processAlive(pid))) continue
+    await rm(path, { recursive: true, force: true })
+    removed.push(name)
+  }
+  return removed
+}
+
+/** Complete checkpoints, oldest step first. */
+export async function listCheckpoints(runDir: string): Promise<CheckpointInfo[]> {
+  const root = checkpointsDir(runDir)
+  const found: CheckpointInfo[] = []
+  for (const name of await dirNames(root)) {
+    const match = COMPLETE.exec(name)
+    const dir = join(root, name)
+    if (match && existsSync(join(dir, STATE))) found.push({ step: Number(match[1]), dir })
+  }
+  return found.sort((a, b) => a.step - b.step)
+}
+
+async function writeCheckpointFiles(dir: string, step: number, contents: CheckpointContents): Promise<void> {
+  const files: Record<string, FileRecord> = {}
+  for (const [name, tensors] of [[WEIGHTS, contents.weights], [OPTIMIZER, contents.optimizer]] as const) {
+    const bytes = serializeSafetensors(tensors)
+    await writeFileDurable(join(dir, name), bytes)
+    files[name] = { bytes: bytes.byteLength, sha256: sha256(bytes) }
+  }
+  const manifest: CheckpointManifest = { format: FORMAT, step, savedAt: new Date().toISOString(), files, state: contents.state }
+  await writeFileDurable(join(dir, STATE), `${JSON.stringify(manifest, null, 2)}\n`)
+  await syncDir(dir)
+}
+
+export async function saveCheckpoint(runDir: string, step: number, contents: CheckpointContents): Promise<CheckpointInfo> {
+  if (!Number.isSafeInteger(step) || step < 0) throw new Error(`checkpoint step must be a non-negative integer, got ${step}`)
+  const root = checkpointsDir(runDir)
+  await mkdir(root, { recursive: true })
+  await cleanIncompleteCheckpoints(runDir)
+  const dir = join(root, `step-${step}`)
+  const temp = `${dir}.tmp-${process.pid}`
+  const old = `${dir}.old-${process.pid}`
+  inProgress.add(temp).add(old)
+  try {
+    await mkdir(temp)
+    await writeCheckpointFiles(temp, step, contents)
+    // rename cannot replace a non-empty directory, so an existing step-N is moved aside first
+    if (existsSync(dir)) await rename(dir, old)
+    await rename(temp, dir)
+    await syncDir(root)
+    await rm(old, { recursive: true, force: true })
+  } catch (err) {
+    await rm(temp, { recursive: true, force: true })
+    throw err
+  } finally {
+    inProgress.delete(temp)
+    inProgress.delete(old)
+  }
+  return { step, dir }
+}
+
+function parseManifest(text: string, path: string): CheckpointManifest {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (err) {
+    throw new Error(`${path}: not valid JSON (${(err as Error).message})`, { cause: err })
+  }
+  const m = raw as Partial<CheckpointManifest> | null
+  const fileOk = (f: FileRecord | undefined): boolean => typeof f?.bytes === 'number' && typeof f.sha256 === 'string'
+  if (
+    m?.format !== FORMAT ||
+    typeof m.step !== 'number' ||
+    typeof m.savedAt !== 'string' ||
+    typeof m.state !== 'object' ||
+    !fileOk(m.files?.[WEIGHTS]) ||
+    !fileOk(m.files?.[OPTIMIZER])
+  ) {
+    throw new Error(`${path}: not a format-${FORMAT} checkpoint manifest`)
+  }
+  return m as CheckpointManifest
+}
+
+async function readVerified(path: string, record: FileRecord): Promise<TensorDict> {
+  if (!existsSync(path)) throw new Error(`${path}: checkpoint file is missing`)
+  const bytes = new Uint8Array(await readFile(path))
+  if (bytes.byteLength !== record.bytes) {
+    throw new Error(`${path}: ${bytes.byteLength} bytes, but state.json records ${record.bytes} (truncated or corrupt)`)
+  }
+  if (sha256(bytes) !== record.sha256) throw new Error(`${path}: SHA-256 does not match state.json (corrupt)`)
+  return parseSafetensors(bytes, path)
+}
+
+/** Load and verify one checkpoint directory; any corrupt or missing file is named in the error. */
+export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  const statePath = join(dir, STATE)
+  const manifest = parseManifest(await readFile(statePath, 'utf8'), statePath)
+  return {
+    step: manifest.step,
+    dir,
+    savedAt: manifest.savedAt,
+    state: manifest.state,
+    weights: await readVerified(join(dir, WEIGHTS), manifest.files[WEIGHTS]),
+    optimizer: await readVerified(join(dir, OPTIMIZER), manifest.files[OPTIMIZER])
+  }
+}
+
+/** The newest complete checkpoint (by step number), verified, or null when the run has none. */
+export async function loadLatestCheckpoint(runDir: string): Promise<LoadedCheckpoint | null> {
+  const all = await listCheckpoints(runDir)
+  return all.length ? loadCheckpoint(all[all.length - 1].dir) : null
+}
+
+/** Keep the newest `keep` checkpoints; returns the steps removed. */
+export async function pruneCheckpoints(runDir: string, keep: number): Promise<number[]> {
+  if (!Number.isSafeInteger(keep) || keep < 0) throw new Error(`keep must be a non-negative integer, got ${keep}`)
+  const all = await listCheckpoints(runDir)
+  const victims = all.slice(0, Math.max(0, all.length - keep))
+  for (const { dir } of victims) {
+    // renamed first, so a crash mid-delete leaves a temp name instead of a half-deleted step-N
+    const doomed = `${dir}.del-${process.pid}`
+    await rename(dir, doomed)
+    await rm(doomed, { recursive: true, force: true })
+  }
+  await cleanIncompleteCheckpoints(runDir)
+  return victims.map((v) => v.step)
+}

@@ -1,0 +1,266 @@
+/**
+ * EquiAV pretraining: the loop, its metrics log and its checkpoints.
+ * Runs identically in the CLI and in an engine process; everything it reports goes through JobContext.
+ */
+import { existsSync } from 'node:fs'
+import { mkdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import * as tf from '@tensorflow/tfjs'
+import { describeBackend, initBackend, type BackendInfo } from '../backend'
+import { type ModelConfig, PRESETS, type PresetName } from '../config'
+import type { LossWeights, Objective } from '../types'
+import type { EquiAVBatch } from '../batch'
+import { createParams, type Params } from '../model'
+import { DEFAULT_LOSS_WEIGHTS, DEFAULT_TAU } from '../losses'
+import { AdamW } from '../optim'
+import { warmupCosineLr } from '../schedule'
+import { loadLatestCheckpoint, saveCheckpoint } from '../checkpoint/store'
+import type { TensorDict } from '../checkpoint/tensors'
+import { appendLine, readJsonl, writeFileAtomic, writeJsonAtomic } from '../../util/atomic'
+import type { JobContext } from '../../jobs/context'
+import { batchIndices, type ClipSource, derivedRng, stepsPerEpoch } from './data-source'
+import { collateBatch } from './views'
+import { batchTensors, trainStep } from './step'
+
+export interface PretrainOptions {
+  /** absolute run folder: <workspace>/runs/<name> */
+  runDir: string
+  preset: PresetName
+  /** overrides on the preset, e.g. { cenNum: 4 } */
+  model?: Partial<ModelConfig>
+  objective: Objective
+  /** total optimisation steps (wins over epochs) */
+  steps?: number
+  epochs?: number
+  batchSize: number
+  lr: number
+  /** default: 10% of the steps, like the official 2 of 20 epochs */
+  warmupSteps?: number
+  weightDecay: number
+  /** global gradient-norm clip (official: 0.01) */
+  clipNorm: number
+  tau: number
+  lossWeights: LossWeights
+  seed: number
+  checkpointEvery: number
+  resume: boolean
+  /** describes the data for config.json; the clips themselves come from `source` */
+  data: { kind: 'synthetic'; clips: number } | { kind: 'dataset'; name: string }
+}
+
+export interface RunConfig {
+  run: string
+  created: string
+  model: ModelConfig
+  preset: PresetName
+  objective: Objective
+  totalSteps: number
+  stepsPerEpoch: number
+  batchSize: number
+  lr: number
+  warmupSteps: number
+  weightDecay: number
+  clipNorm: number
+  tau: number
+  lossWeights: LossWeights
+  seed: number
+  checkpointEvery: number
+  data: PretrainOptions['data'] & { describe: string; size: number }
+  backend: BackendInfo
+}
+
+export interface MetricsRow {
+  step: number
+  epoch: number
+  loss: number
+  loss_inter: number
+  loss_intra_a: number
+  loss_intra_v: number
+  lr: number
+  grad_norm: number
+  clips_per_s: number
+  time: string
+}
+
+export interface PretrainSummary {
+  runDir: string
+  startStep: number
+  finalStep: number
+  cancelled: boolean
+  last?: MetricsRow
+}
+
+export const PRETRAIN_DEFAULTS = {
+  objective: 'equiav' as Objective,
+  batchSize: 16,
+  lr: 1e-4,
+  weightDecay: 1e-5,
+  clipNorm: 0.01,
+  tau: DEFAULT_TAU,
+  lossWeights: DEFAULT_LOSS_WEIGHTS,
+  seed: 0,
+  checkpointEvery: 100
+}
+
+function toTensorDict(params: Params): TensorDict {
+  const out: TensorDict = new Map()
+  for (const [name, v] of params) out.set(name, { shape: v.shape, dtype: 'F32', data: v.dataSync() as Float32Array })
+  return out
+}
+
+function assignFrom(params: Params, dict: TensorDict, source: string): void {
+  for (const [name, v] of params) {
+    const t = dict.get(name)
+    if (!t) throw new Error(`${source}: checkpoint has no tensor ${name}`)
+    if (t.shape.join(',') !== v.shape.join(',')) {
+      throw new Error(`${source}: ${name} has shape [${t.shape}] but the model expects [${v.shape}]`)
+    }
+    v.assign(tf.tensor(t.data, v.shape))
+  }
+}
+
+async function loadBatch(source: ClipSource, step: number, cfg: RunConfig): Promise<{ epoch: number; batch: EquiAVBatch }> {
+  const { epoch, indices } = batchIndices(step, source.size, cfg.batchSize, cfg.seed)
+  const clips = await Promise.all(indices.map((i) => source.clip(i)))
+  return { epoch, batch: collateBatch(clips, derivedRng(cfg.seed, 'step', step), cfg.model) }
+}
+
+/** Start a new run folder, or reopen one with --resume. */
+async function openRun(opts: PretrainOptions, source: ClipSource, backend: BackendInfo, ctx: JobContext): Promise<RunConfig> {
+  const configPath = join(opts.runDir, 'config.json')
+  const exists = existsSync(configPath)
+  if (exists && !opts.resume) {
+    throw new Error(`run folder ${opts.runDir} already exists: pass --resume to continue it, or choose another --run name`)
+  }
+  const model: ModelConfig = { ...PRESETS[opts.preset], ...opts.model }
+  const spe = stepsPerEpoch(source.size, opts.batchSize)
+  const totalSteps = opts.steps ?? (opts.epochs ?? 1) * spe
+  if (exists) {
+    const previous = JSON.parse(await readFile(configPath, 'utf8')) as RunConfig
+    // a resumed run keeps its model and data; only the step budget may grow
+    const cfg: RunConfig = { ...previous, totalSteps: opts.steps ?? previous.totalSteps, backend }
+    await writeJsonAtomic(configPath, cfg)
+    return cfg
+  }
+  if (opts.resume) ctx.log(`run ${opts.runDir} has no config yet: starting it from step 0`)
+  await mkdir(opts.runDir, { recursive: true })
+  const cfg: RunConfig = {
+    run: opts.runDir.split(/[\\/]/).pop() ?? opts.runDir,
+    created: new Date().toISOString(),
+    model,
+    preset: opts.preset,
+    objective: opts.objective,
+    totalSteps,
+    stepsPerEpoch: spe,
+    batchSize: opts.batchSize,
+    lr: opts.lr,
+    warmupSteps: opts.warmupSteps ?? Math.round(totalSteps / 10),
+    weightDecay: opts.weightDecay,
+    clipNorm: opts.clipNorm,
+    tau: opts.tau,
+    lossWeights: opts.lossWeights,
+    seed: opts.seed,
+    checkpointEvery: opts.checkpointEvery,
+    data: { ...opts.data, describe: source.describe, size: source.size },
+    backend
+  }
+  await writeJsonAtomic(configPath, cfg)
+  return cfg
+}
+
+/** Metrics logged after the checkpoint we resume from belong to a timeline that no longer exists. */
+async function truncateMetrics(path: string, lastStep: number): Promise<void> {
+  if (!existsSync(path)) return
+  const { rows } = await readJsonl<MetricsRow>(path)
+  const kept = rows.filter((r) => r.step <= lastStep)
+  await writeFileAtomic(path, kept.map((r) => JSON.stringify(r) + '\n').join(''))
+}
+
+export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx: JobContext): Promise<PretrainSummary> {
+  const backend = await initBackend()
+  ctx.log(describeBackend(backend))
+  const cfg = await openRun(opts, source, backend, ctx)
+  const c = cfg.model
+  const params = createParams(c, cfg.seed)
+  const optimizer = new AdamW(params, { weightDecay: cfg.weightDecay })
+  const metricsPath = join(opts.runDir, 'metrics.jsonl')
+
+  let step = 0
+  if (opts.resume) {
+    const ckpt = await loadLatestCheckpoint(opts.runDir)
+    if (ckpt) {
+      assignFrom(params, ckpt.weights, ckpt.dir)
+      optimizer.importState(ckpt.optimizer)
+      step = (ckpt.state as { step: number }).step
+      await truncateMetrics(metricsPath, step)
+      ctx.log(`resuming ${opts.runDir} from its checkpoint at step ${step}`)
+    } else {
+      ctx.log(`no checkpoint in ${opts.runDir} yet: starting from step 0`)
+      await truncateMetrics(metricsPath, -1)
+    }
+  }
+  const startStep = step
+
+  const checkpoint = async (epoch: number): Promise<void> => {
+    await saveCheckpoint(opts.runDir, step, {
+      weights: toTensorDict(params),
+      optimizer: optimizer.exportState(),
+      state: { step, epoch, rng: { seed: cfg.seed, step }, config: cfg, backend: backend.name, time: new Date().toISOString() }
+    })
+  }
+
+  let last: MetricsRow | undefined
+  let epoch = 0
+  while (step < cfg.totalSteps) {
+    if (ctx.signal.aborted) break
+    const t0 = performance.now()
+    const loaded = await loadBatch(source, step, cfg)
+    epoch = loaded.epoch
+    const lr = warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
+    const inputs = batchTensors(loaded.batch, c)
+    const r = trainStep(params, optimizer, c, inputs, {
+      objective: cfg.objective,
+      lossWeights: cfg.lossWeights,
+      tau: cfg.tau,
+      clipNorm: cfg.clipNorm,
+      lr
+    })
+    Object.values(inputs).forEach((t) => t.dispose())
+    if (!Number.isFinite(r.total)) {
+      await checkpoint(epoch)
+      throw new Error(
+        `loss became ${r.total} at step ${step + 1} (lr ${lr.toExponential(2)}); nothing of that step was applied, ` +
+          `and the last good state is checkpointed at step ${step} in ${opts.runDir}`
+      )
+    }
+    step++
+
+    const seconds = (performance.now() - t0) / 1000
+    last = {
+      step,
+      epoch,
+      loss: r.total,
+      loss_inter: r.inter,
+      loss_intra_a: r.intraA,
+      loss_intra_v: r.intraV,
+      lr,
+      grad_norm: r.gradNorm,
+      clips_per_s: cfg.batchSize / seconds,
+      time: new Date().toISOString()
+    }
+    await appendLine(metricsPath, JSON.stringify(last))
+    ctx.metrics({ ...last })
+    ctx.progress({
+      done: step,
+      total: cfg.totalSteps,
+      unit: 'step',
+      fields: { loss: r.total.toFixed(4), 'clips/s': last.clips_per_s.toFixed(1) }
+    })
+    if (step % cfg.checkpointEvery === 0 || step === cfg.totalSteps) await checkpoint(epoch)
+  }
+  const cancelled = step < cfg.totalSteps
+  if (cancelled && step > startStep && step % cfg.checkpointEvery !== 0) await checkpoint(epoch)
+  params.forEach((v) => v.dispose())
+  optimizer.dispose()
+  return { runDir: opts.runDir, startStep, finalStep: step, cancelled, last }
+}

@@ -1,0 +1,71 @@
+/** One EquiAV optimisation step: forward, loss, gradients, clipping, AdamW. */
+import * as tf from '@tensorflow/tfjs'
+import type { EquiAVBatch } from '../batch'
+import type { ModelConfig } from '../config'
+import { forwardPretrain, type Params, type PretrainInputs } from '../model'
+import { equiavLoss } from '../losses'
+import { type AdamW, clipByGlobalNorm } from '../optim'
+import type { LossWeights, Objective } from '../types'
+
+export interface StepSettings {
+  objective: Objective
+  lossWeights: LossWeights
+  tau: number
+  clipNorm: number
+  lr: number
+}
+
+export interface StepResult {
+  total: number
+  inter: number
+  intraA: number
+  intraV: number
+  /** global gradient norm before clipping */
+  gradNorm: number
+}
+
+export function batchTensors(batch: EquiAVBatch, c: ModelConfig): PretrainInputs {
+  const B = batch.batchSize
+  const S = c.cenNum
+  return {
+    a: tf.tensor4d(batch.a, [B, 3, c.audioLength, c.numMelBins]),
+    v: tf.tensor4d(batch.v, [B, 3, c.imgSize, c.imgSize]),
+    aAug: tf.tensor4d(batch.aAug, [B, 3, c.audioLength, c.numMelBins]),
+    vAug: tf.tensor4d(batch.vAug, [B, 3, c.imgSize, c.imgSize]),
+    tA: tf.tensor2d(batch.tA, [B, c.augSizeA]),
+    tV: tf.tensor2d(batch.tV, [B, c.augSizeV]),
+    tAList: tf.tensor3d(batch.tAList, [B, S, c.augSizeA]),
+    tVList: tf.tensor3d(batch.tVList, [B, S, c.augSizeV])
+  }
+}
+
+export function trainableOf(params: Params): tf.Variable[] {
+  return [...params.values()].filter((v) => v.trainable)
+}
+
+/**
+ * Runs the step and returns the loss terms. When the loss is not finite no update is applied,
+ * so the caller can stop with the parameters of the last good step.
+ */
+export function trainStep(params: Params, optimizer: AdamW, config: ModelConfig, inputs: PretrainInputs, s: StepSettings): StepResult {
+  let parts: [number, number, number] = [0, 0, 0]
+  const { grads, value } = tf.variableGrads(() => {
+    const loss = equiavLoss(forwardPretrain(params, config, inputs, s.objective), s.lossWeights, s.tau)
+    parts = [loss.inter.dataSync()[0], loss.intraA.dataSync()[0], loss.intraV.dataSync()[0]]
+    return loss.total
+  }, trainableOf(params))
+  const total = value.dataSync()[0]
+  value.dispose()
+  const gradMap = new Map(Object.entries(grads))
+  if (!Number.isFinite(total)) {
+    gradMap.forEach((g) => g.dispose())
+    return { total, inter: parts[0], intraA: parts[1], intraV: parts[2], gradNorm: NaN }
+  }
+  const clipped = clipByGlobalNorm(gradMap, s.clipNorm)
+  optimizer.step(clipped.grads, s.lr)
+  gradMap.forEach((g) => g.dispose())
+  clipped.grads.forEach((g) => {
+    if (!g.isDisposed) g.dispose()
+  })
+  return { total, inter: parts[0], intraA: parts[1], intraV: parts[2], gradNorm: clipped.norm }
+}
