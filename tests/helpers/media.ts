@@ -59,6 +59,11 @@ export interface MediaSpec {
   audio?: AudioSpec | false
   /** mp4/mov: put the index first (a truncated file then still opens) */
   faststart?: boolean
+  /**
+   * mp4/mov: display rotation (clockwise), written into the video track header's matrix as phones
+   * do; the bundled ffmpeg 4.1 drops a `rotate` tag, so the file is patched after writing
+   */
+  rotate?: 90 | 180 | 270
 }
 
 export type BrokenKind = 'empty' | 'truncated' | 'random' | 'text'
@@ -85,7 +90,8 @@ export const CONTAINERS: Record<string, ContainerDefaults> = {
 
 const LAYOUTS: Record<number, string> = { 1: 'mono', 2: 'stereo', 3: '2.1', 4: 'quad', 5: '5.0', 6: '5.1', 7: '6.1', 8: '7.1' }
 
-function videoSource(v: VideoSpec, duration: number): string {
+/** The lavfi graph for the video; `pixFmt` is fixed inside it because sources round odd sizes to their default format's chroma grid. */
+function videoSource(v: VideoSpec, duration: number, pixFmt: string | undefined): string {
   const size = `${v.width ?? 64}x${v.height ?? 48}`
   const fps = v.fps ?? 10
   const base =
@@ -94,7 +100,7 @@ function videoSource(v: VideoSpec, duration: number): string {
       : v.color !== undefined
         ? `color=c=${v.color}:s=${size}:r=${fps}:d=${duration}`
         : `testsrc2=s=${size}:r=${fps}:d=${duration}`
-  return [base, ...(v.filters ?? [])].join(',')
+  return [base, ...(v.filters ?? []), ...(pixFmt ? [`format=${pixFmt}`] : [])].join(',')
 }
 
 function audioSource(a: AudioSpec, duration: number): string {
@@ -106,11 +112,11 @@ function audioSource(a: AudioSpec, duration: number): string {
   return `aevalsrc=exprs='${exprs}':s=${a.sampleRate ?? 44100}:c=${layout}:d=${duration}`
 }
 
-function pixFmtFor(codec: string, v: VideoSpec): string[] {
-  if (v.pixFmt) return ['-pix_fmt', v.pixFmt]
+function pixFmtFor(codec: string, v: VideoSpec): string | undefined {
+  if (v.pixFmt) return v.pixFmt
   const odd = (v.width ?? 64) % 2 === 1 || (v.height ?? 48) % 2 === 1
-  if (codec === 'libx264') return ['-pix_fmt', odd ? 'yuv444p' : 'yuv420p']
-  return ['libvpx', 'mpeg4'].includes(codec) ? ['-pix_fmt', 'yuv420p'] : []
+  if (codec === 'libx264') return odd ? 'yuv444p' : 'yuv420p'
+  return ['libvpx', 'mpeg4'].includes(codec) ? 'yuv420p' : undefined
 }
 
 /** ffmpeg arguments that write `spec` to `out`. */
@@ -122,10 +128,12 @@ export function mediaArgs(spec: MediaSpec, out: string): string[] {
   const video = spec.video === undefined ? (container.video ? {} : false) : spec.video
   const audio = spec.audio === undefined ? {} : spec.audio
   if (!video && !audio) throw new Error(`${spec.name}: neither video nor audio`)
+  const videoCodec = video ? (video.codec ?? container.video) : undefined
+  if (video && !videoCodec) throw new Error(`${spec.name}: give video.codec, ".${ext}" has no default video codec`)
   const args = ['-hide_banner', '-v', 'error', '-nostdin', '-y']
   const maps: string[] = []
-  if (video) {
-    args.push('-f', 'lavfi', '-i', videoSource(video, duration))
+  if (video && videoCodec) {
+    args.push('-f', 'lavfi', '-i', videoSource(video, duration, pixFmtFor(videoCodec, video)))
     maps.push('-map', `${maps.length / 2}:v`)
   }
   if (audio) {
@@ -133,17 +141,36 @@ export function mediaArgs(spec: MediaSpec, out: string): string[] {
     maps.push('-map', `${maps.length / 2}:a`)
   }
   args.push(...maps)
-  if (video) {
-    const codec = video.codec ?? container.video
-    if (!codec) throw new Error(`${spec.name}: give video.codec, ".${ext}" has no default video codec`)
-    args.push('-c:v', codec, ...pixFmtFor(codec, video))
-    if (codec === 'libx264') args.push('-preset', 'ultrafast')
-    if (codec === 'libvpx') args.push('-deadline', 'realtime', '-cpu-used', '8', '-b:v', '500k')
+  if (videoCodec) {
+    args.push('-c:v', videoCodec)
+    if (videoCodec === 'libx264') args.push('-preset', 'ultrafast')
+    if (videoCodec === 'libvpx') args.push('-deadline', 'realtime', '-cpu-used', '8', '-b:v', '500k')
   }
   if (audio) args.push('-c:a', audio.codec ?? container.audio)
   if (spec.faststart) args.push('-movflags', '+faststart')
   args.push('-t', String(duration), '-f', container.format, out)
   return args
+}
+
+/**
+ * Sets the display matrix of every video track header (tkhd with a non-zero size) in an mp4/mov,
+ * the way the mov muxer writes a rotation: [a b 0; c d 0; tx ty 1] in 16.16, w = 1 in 2.30.
+ */
+function rotateTrackHeaders(bytes: Buffer, degrees: 90 | 180 | 270): void {
+  let found = 0
+  for (let at = bytes.indexOf('tkhd'); at >= 0; at = bytes.indexOf('tkhd', at + 4)) {
+    const version = bytes[at + 4]
+    const matrix = at + 4 + (version === 1 ? 52 : 40)
+    const width = bytes.readUInt32BE(matrix + 36) / 65536
+    const height = bytes.readUInt32BE(matrix + 40) / 65536
+    if (width === 0 || height === 0) continue
+    const [a, b, c, d, tx, ty] =
+      degrees === 90 ? [0, 1, -1, 0, height, 0] : degrees === 180 ? [-1, 0, 0, -1, width, height] : [0, -1, 1, 0, 0, width]
+    const values = [a * 65536, b * 65536, 0, c * 65536, d * 65536, 0, tx * 65536, ty * 65536, 2 ** 30]
+    values.forEach((v, i) => bytes.writeInt32BE(v, matrix + 4 * i))
+    found++
+  }
+  if (!found) throw new Error('no video track header to rotate')
 }
 
 /** Deterministic bytes (LCG), so "random" files probe the same way on every run. */
@@ -181,6 +208,11 @@ export function createMediaDir(prefix = 'equiav-media-'): MediaDir {
       await run(ffmpegPath(), mediaArgs(spec, out))
     } catch (err) {
       throw new Error(`making ${spec.name} failed: ${(err as { stderr?: string }).stderr ?? (err as Error).message}`, { cause: err })
+    }
+    if (spec.rotate) {
+      const bytes = readFileSync(out)
+      rotateTrackHeaders(bytes, spec.rotate)
+      writeFileSync(out, bytes)
     }
     return out
   }

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { accessSync, chmodSync, constants, copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ffmpegPath, ffprobePath } from '../../src/main/data/ffmpeg'
 import {
   type DemoClip,
   type DemoClipPlan,
@@ -18,31 +18,11 @@ import {
   planDemoClip,
   renderDemoAudio,
   renderDemoFrame,
-  resolveFfmpeg,
   splitClipCount
 } from '../../src/main/data/demo'
 
 const tmp = mkdtempSync(join(tmpdir(), 'equiav-demo-test-'))
 const SMALL = { train: 5, test: 1 }
-
-/** ffprobe from @ffprobe-installer; its binary can ship without the execute bit. */
-function ffprobePath(): string {
-  const path = (createRequire(import.meta.url)('@ffprobe-installer/ffprobe') as { path: string }).path
-  try {
-    accessSync(path, constants.X_OK)
-    return path
-  } catch {
-    try {
-      chmodSync(path, 0o755)
-      return path
-    } catch {
-      const copy = join(tmp, 'ffprobe')
-      copyFileSync(path, copy)
-      chmodSync(copy, 0o755)
-      return copy
-    }
-  }
-}
 
 interface ProbeStream {
   codec_type: string
@@ -59,7 +39,7 @@ function probe(file: string): { streams: ProbeStream[]; format: { duration: stri
 }
 
 function decode(file: string, args: string[]): Buffer {
-  return execFileSync(resolveFfmpeg(), ['-v', 'error', '-i', file, ...args, 'pipe:1'], { maxBuffer: 1 << 24 })
+  return execFileSync(ffmpegPath(), ['-v', 'error', '-i', file, ...args, 'pipe:1'], { maxBuffer: 1 << 24 })
 }
 
 const md5 = (file: string): string => createHash('md5').update(readFileSync(file)).digest('hex')

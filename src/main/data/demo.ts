@@ -11,11 +11,11 @@
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import type { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { gunzipSync } from 'node:zlib'
+import { ffmpegPath } from './ffmpeg'
 
 export type DemoSplit = 'train' | 'test'
 
@@ -315,13 +315,6 @@ export function renderDemoAudio(plan: DemoClipPlan, sources: DemoSources): Int16
 
 // ----------------------------------------------------------------------------------------------- encode
 
-/** The bundled ffmpeg, or $FFMPEG_PATH. */
-export function resolveFfmpeg(): string {
-  if (process.env.FFMPEG_PATH) return process.env.FFMPEG_PATH
-  const installer = createRequire(import.meta.url)('@ffmpeg-installer/ffmpeg') as { path: string }
-  return installer.path
-}
-
 /** Writes one mp4 (h264 + aac): the still frame on stdin, the samples on fd 3. */
 function encodeClip(
   ffmpeg: string,
@@ -447,7 +440,7 @@ export async function createDemoClips(opts: DemoOptions): Promise<DemoClip[]> {
 
   const todo = plans.filter((p) => !existsSync(join(outDir, clipFile(p.id))))
   const skipped = plans.length - todo.length
-  const ffmpeg = resolveFfmpeg()
+  const ffmpeg = ffmpegPath()
   // one failure stops the other worker too; the caller's abort stops both
   const stop = new AbortController()
   const onAbort = (): void => stop.abort(opts.signal?.reason)

@@ -114,7 +114,9 @@ function lastMessage(stderr: string): string {
 
 /** Why ffmpeg could not open or decode a file that exists and is not empty. */
 function openFailure(file: string, head: Uint8Array, stderr: string): MediaError {
-  return new MediaError(file, hasMediaSignature(head) ? 'corrupt' : 'not-media', lastMessage(stderr))
+  // MediaError already names the file
+  const detail = lastMessage(stderr.split(`${ffmpegInput(file)}: `).join(''))
+  return new MediaError(file, hasMediaSignature(head) ? 'corrupt' : 'not-media', detail)
 }
 
 // ---------------------------------------------------------------------------------------------- probe
