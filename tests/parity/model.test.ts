@@ -2,30 +2,21 @@
  * Parity against the golden fixture produced by the official PyTorch MainModel (tests/fixtures/equiav-parity):
  * same weights, same inputs → same six embeddings, losses and gradients.
  */
-import { existsSync, readFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { modelConfigFromFixture, paramsFromOfficial, toOfficialLayout } from '../../src/main/engine/checkpoint/official'
+import { readPth } from '../../src/main/engine/checkpoint/pth'
 import { readSafetensors } from '../../src/main/engine/checkpoint/safetensors'
+import { equiavLoss } from '../../src/main/engine/losses'
 import type { TensorDict } from '../../src/main/engine/checkpoint/tensors'
 import type { ModelConfig } from '../../src/main/engine/config'
 import { type PretrainInputs, forwardPretrain } from '../../src/main/engine/model/equiav'
 import { type Params, disposeParams, paramSpec } from '../../src/main/engine/model/params'
-import type { LossTerms, LossWeights, PretrainOutputs } from '../../src/main/engine/types'
+import type { LossWeights, PretrainOutputs } from '../../src/main/engine/types'
 import { parityFixtureDir } from '../helpers/fixtures'
 import { useTestBackend } from '../helpers/tf'
-
-interface LossModule {
-  equiavLoss: (outputs: PretrainOutputs, weights: LossWeights, tau: number) => LossTerms
-}
-interface PthModule {
-  readPth: (path: string) => Promise<TensorDict>
-}
-
-const engineDir = resolve(__dirname, '../../src/main/engine')
-const lossesPath = join(engineDir, 'losses.ts')
-const pthPath = join(engineDir, 'checkpoint', 'pth.ts')
 
 const dir = parityFixtureDir()
 const fixture = JSON.parse(readFileSync(join(dir, 'fixture.json'), 'utf8')) as {
@@ -98,8 +89,7 @@ describe('EquiAV model parity with the official PyTorch MainModel', () => {
     expectOutputsMatch(params)
   })
 
-  it.skipIf(!existsSync(lossesPath))('losses and loss.total gradients match', async () => {
-    const { equiavLoss } = (await import(/* @vite-ignore */ lossesPath)) as LossModule
+  it('losses and loss.total gradients match', () => {
     const weights: LossWeights = { inter: fixture.loss_weights.inter, intraA: fixture.loss_weights.intra_a, intraV: fixture.loss_weights.intra_v }
     const x = inputs()
     let terms: Record<string, number> = {}
@@ -127,8 +117,7 @@ describe('EquiAV model parity with the official PyTorch MainModel', () => {
     tf.dispose([value, Object.values(grads), Object.values(x)])
   })
 
-  it.skipIf(!existsSync(pthPath))('the official .pth checkpoint gives the same outputs', async () => {
-    const { readPth } = (await import(/* @vite-ignore */ pthPath)) as PthModule
+  it('the official .pth checkpoint gives the same outputs', async () => {
     const fromPth = paramsFromOfficial(await readPth(join(dir, 'checkpoint.pth')), config)
     expectOutputsMatch(fromPth)
     disposeParams(fromPth)

@@ -10,7 +10,7 @@
 import { readFile } from 'node:fs/promises'
 import { type PyDict, type PyValue, describe, isNode, unpickle } from './pickle'
 import { toFloat32 } from './safetensors'
-import { type DType, type TensorDict, numel } from './tensors'
+import { BYTES_PER_ELEMENT, type DType, type TensorDict, numel } from './tensors'
 import { ZipArchive } from './zip'
 
 const REBUILD_TENSOR = 'torch._utils._rebuild_tensor_v2'
@@ -29,7 +29,6 @@ const STORAGE_DTYPES: Record<string, DType> = {
   'torch.ByteStorage': 'U8',
   'torch.BoolStorage': 'BOOL'
 }
-const BYTES_PER_ELEMENT: Record<DType, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1, BOOL: 1 }
 
 const CALLABLES = new Set([ORDERED_DICT, REBUILD_TENSOR, REBUILD_PARAMETER])
 const PICKLE_OPTIONS = {

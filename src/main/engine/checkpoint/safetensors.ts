@@ -3,7 +3,7 @@
  * then the raw little-endian tensor bytes. Read into float32 HostTensors; written as F32.
  */
 import { readFile } from 'node:fs/promises'
-import { type DType, type TensorDict, numel } from './tensors'
+import { BYTES_PER_ELEMENT as BYTES, type DType, type TensorDict, numel } from './tensors'
 
 interface HeaderEntry {
   dtype: string
@@ -11,7 +11,6 @@ interface HeaderEntry {
   data_offsets: [number, number]
 }
 
-const BYTES: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1, BOOL: 1 }
 
 function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1

@@ -11,6 +11,9 @@ export interface HostTensor {
 
 export type TensorDict = Map<string, HostTensor>
 
+/** Bytes per element of each stored dtype. */
+export const BYTES_PER_ELEMENT: Record<DType, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I64: 8, I32: 4, U8: 1, BOOL: 1 }
+
 export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1)
 }
