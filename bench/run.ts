@@ -28,10 +28,11 @@ for (const backend of values.backends!.split(',')) {
       ['--import', 'tsx', join(here, 'engine.ts'), backend, slow ? '1' : values['tiny-steps']!, slow ? '0' : values['base-forwards']!],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 20 }
     )
-    rows.push({ backend, ...JSON.parse(out.trim().split('\n').pop()!) })
+    rows.push({ ...JSON.parse(out.trim().split('\n').pop()!), backend })
   } catch (err) {
-    const msg = (err as { stderr?: string }).stderr?.split('\n').find((l) => l.includes('unavailable')) ?? (err as Error).message
-    rows.push({ backend, skipped: msg.trim().slice(0, 200) })
+    const stderr = (err as { stderr?: string }).stderr ?? ''
+    const msg = stderr.split('\n').find((l) => /^\w*Error: /.test(l)) ?? (err as Error).message
+    rows.push({ backend, skipped: msg.trim().slice(0, 300) })
   }
   console.log(JSON.stringify(rows[rows.length - 1]))
 }
