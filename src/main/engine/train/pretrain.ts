@@ -48,23 +48,15 @@ export interface PretrainOptions {
   data: { kind: 'synthetic'; clips: number } | { kind: 'dataset'; name: string }
 }
 
-export interface RunConfig {
+/** config.json of a run: the options as resolved at its start, plus what they imply. */
+export interface RunConfig
+  extends Pick<PretrainOptions, 'preset' | 'objective' | 'batchSize' | 'lr' | 'weightDecay' | 'clipNorm' | 'tau' | 'lossWeights' | 'seed' | 'checkpointEvery'> {
   run: string
   created: string
   model: ModelConfig
-  preset: PresetName
-  objective: Objective
   totalSteps: number
   stepsPerEpoch: number
-  batchSize: number
-  lr: number
   warmupSteps: number
-  weightDecay: number
-  clipNorm: number
-  tau: number
-  lossWeights: LossWeights
-  seed: number
-  checkpointEvery: number
   data: PretrainOptions['data'] & { describe: string; size: number }
   backend: BackendInfo
 }
