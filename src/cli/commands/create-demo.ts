@@ -2,7 +2,10 @@ import { join } from 'node:path'
 import { type Command, UsageError, int, str } from '../command'
 import { terminalJobContext } from '../job-context'
 import { checkName, datasetDir, resolveWorkspace } from '../../main/workspace'
-import { DEMO_DEFAULTS, createDemoClips, splitClipCount, type DemoProgress } from '../../main/data/demo'
+import { readFile } from 'node:fs/promises'
+import { DEMO_DEFAULTS, createDemoClips, splitClipCount, type DemoManifest, type DemoProgress } from '../../main/data/demo'
+import { Catalog } from '../../main/data/catalog'
+import { importDemoManifest } from '../../main/data/importers/demo'
 
 export const createDemoCommand: Command = {
   path: ['dataset', 'create-demo'],
@@ -29,7 +32,8 @@ export const createDemoCommand: Command = {
     const total = int(values, 'clips')
     if (total === 0) throw new UsageError('--clips must be at least 1')
     const clips = total === undefined ? DEMO_DEFAULTS.clips : splitClipCount(total)
-    const mediaDir = join(datasetDir(resolveWorkspace(str(values, 'workspace')), name), 'media')
+    const dir = datasetDir(resolveWorkspace(str(values, 'workspace')), name)
+    const mediaDir = join(dir, 'media')
     const { ctx, dispose } = terminalJobContext('demo')
     const started = Date.now()
     let last: DemoProgress | undefined
@@ -45,6 +49,13 @@ export const createDemoCommand: Command = {
           ctx.progress({ done: p.done, total: p.total, unit: 'clips' })
         }
       })
+      const manifest = JSON.parse(await readFile(join(mediaDir, 'manifest.json'), 'utf8')) as DemoManifest
+      const catalog = Catalog.open(dir)
+      try {
+        await importDemoManifest(mediaDir, manifest, catalog)
+      } finally {
+        catalog.close()
+      }
       const summary = {
         name,
         mediaDir,

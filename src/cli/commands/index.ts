@@ -1,7 +1,8 @@
 import type { Command } from '../command'
 import { createDemoCommand } from './create-demo'
+import { datasetImportCommand, datasetInfoCommand } from './dataset'
 import { featuresFbankCommand } from './features'
 import { pretrainCommand } from './pretrain'
 
 /** Every `equiav` subcommand. Each lives in its own module beside this one. */
-export const commands: Command[] = [pretrainCommand, createDemoCommand, featuresFbankCommand]
+export const commands: Command[] = [pretrainCommand, createDemoCommand, datasetImportCommand, datasetInfoCommand, featuresFbankCommand]

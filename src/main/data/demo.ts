@@ -10,12 +10,13 @@
  */
 import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { gunzipSync } from 'node:zlib'
 import { ffmpegPath } from './ffmpeg'
+import { writeJsonAtomic } from '../util/atomic'
 
 export type DemoSplit = 'train' | 'test'
 
@@ -373,12 +374,6 @@ export interface DemoManifest {
   /** false until every clip is written */
   complete: boolean
   clips: (Omit<DemoClip, 'path'> & { file: string })[]
-}
-
-async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`
-  await writeFile(tmp, JSON.stringify(value, null, 1) + '\n')
-  await rename(tmp, path)
 }
 
 /** A folder holding clips of other settings must not be mixed into. */

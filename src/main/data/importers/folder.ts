@@ -1,0 +1,137 @@
+/**
+ * Import a folder of media: labels from the first sub-folder under the root (files directly in the root
+ * get none), every file inspected, unusable ones quarantined with a reason, duplicates (same content)
+ * quarantined pointing at the first copy. Resumable: files already in the catalog with the same size and
+ * mtime are skipped, and clips are committed in batches.
+ */
+import { readdir, stat } from 'node:fs/promises'
+import { extname, join, relative, sep } from 'node:path'
+import { type Catalog, type ClipRecord, type Split } from '../catalog'
+import { inspectClip } from '../inspect'
+import { MediaError } from '../media-types'
+import { stratifiedSplit } from '../splits'
+
+/** Names that look like media; a directory with such a name is reported, not walked. */
+const MEDIA_EXTENSIONS = new Set(['.mp4', '.m4v', '.mov', '.mkv', '.webm', '.avi', '.flv', '.mpg', '.mpeg', '.ts', '.3gp', '.ogv', '.wmv'])
+
+export interface ImportProgress {
+  done: number
+  total: number
+  skipped: number
+}
+
+export interface FolderImportOptions {
+  root: string
+  catalog: Catalog
+  testFraction?: number
+  seed?: number
+  /** files inspected at once (each runs ffprobe + ffmpeg) */
+  concurrency?: number
+  batchSize?: number
+  onProgress?: (p: ImportProgress) => void
+  signal?: AbortSignal
+  /** injectable for tests */
+  inspect?: typeof inspectClip
+}
+
+async function walk(dir: string, out: string[]): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue
+    const path = join(dir, entry.name)
+    if (entry.isDirectory() && !MEDIA_EXTENSIONS.has(extname(entry.name).toLowerCase())) await walk(path, out)
+    else out.push(path)
+  }
+}
+
+export async function importFolder(o: FolderImportOptions): Promise<{ inspected: number; skipped: number }> {
+  const inspect = o.inspect ?? inspectClip
+  const files: string[] = []
+  await walk(o.root, files)
+  files.sort()
+  const labelOf = (path: string): string | null => {
+    const parts = relative(o.root, path).split(sep)
+    return parts.length > 1 ? parts[0] : null
+  }
+  const classNames = [...new Set(files.map(labelOf).filter((l): l is string => l !== null))].sort()
+  if (o.catalog.classes().length === 0 || classNames.some((c) => !o.catalog.classes().includes(c))) o.catalog.setClasses(classNames)
+  const classIndex = new Map(o.catalog.classes().map((n, i) => [n, i]))
+
+  const seen = o.catalog.seenFiles()
+  const todo: string[] = []
+  for (const f of files) {
+    const prev = seen.get(f)
+    const st = await stat(f).catch(() => null)
+    if (prev && st && prev.size === st.size && prev.mtimeMs === st.mtimeMs) continue
+    todo.push(f)
+  }
+  const skipped = files.length - todo.length
+  o.onProgress?.({ done: skipped, total: files.length, skipped })
+
+  let next = 0
+  let done = skipped
+  let pending: ClipRecord[] = []
+  const flush = (): void => {
+    if (pending.length) o.catalog.upsert(pending)
+    pending = []
+  }
+  const worker = async (): Promise<void> => {
+    while (next < todo.length && !o.signal?.aborted) {
+      const path = todo[next++]
+      const label = labelOf(path)
+      const base = { id: relative(o.root, path).split(sep).join('/'), path, labels: label === null ? [] : [classIndex.get(label)!], split: null }
+      let record: ClipRecord
+      try {
+        const c = await inspect(path)
+        const { audio, video } = c.probe
+        record = {
+          ...base,
+          size: c.size,
+          mtimeMs: c.mtimeMs,
+          duration: c.probe.duration,
+          audio: `${audio!.codec} ${audio!.sampleRate} Hz ${audio!.channels} ch`,
+          video: `${video!.codec} ${video!.width}×${video!.height} ${video!.fps.toFixed(2)} fps`,
+          status: 'ok',
+          reason: null,
+          detail: null,
+          hash: c.hash
+        }
+      } catch (err) {
+        if (!(err instanceof MediaError)) throw err
+        const st = await stat(path).catch(() => null)
+        record = {
+          ...base,
+          size: st?.size ?? 0,
+          mtimeMs: st?.mtimeMs ?? 0,
+          duration: null,
+          audio: null,
+          video: null,
+          status: 'quarantined',
+          reason: err.reason,
+          detail: err.message.slice(path.length + 2),
+          hash: null
+        }
+      }
+      pending.push(record)
+      if (pending.length >= (o.batchSize ?? 32)) flush()
+      o.onProgress?.({ done: ++done, total: files.length, skipped })
+    }
+  }
+  await Promise.all(Array.from({ length: o.concurrency ?? 3 }, worker))
+  flush()
+  if (o.signal?.aborted) return { inspected: done - skipped, skipped }
+
+  // duplicates and splits are decided over the whole catalog, so a resumed import ends the same way
+  const ok = o.catalog.list({ status: 'ok' })
+  const firstOfHash = new Map<string, string>()
+  const updates: ClipRecord[] = []
+  for (const c of ok) {
+    const first = c.hash ? firstOfHash.get(c.hash) : undefined
+    if (first) updates.push({ ...c, status: 'quarantined', reason: 'duplicate', detail: `same content as ${first}`, split: null })
+    else if (c.hash) firstOfHash.set(c.hash, c.id)
+  }
+  o.catalog.upsert(updates)
+  const kept = o.catalog.list({ status: 'ok' })
+  const splits: Split[] = stratifiedSplit(kept.map((c) => c.labels[0] ?? -1), o.testFraction ?? 0.2, o.seed ?? 0)
+  o.catalog.upsert(kept.map((c, i) => ({ ...c, split: splits[i] })))
+  return { inspected: done - skipped, skipped }
+}
