@@ -3,6 +3,7 @@ import { createDemoCommand } from './create-demo'
 import { datasetImportCommand, datasetInfoCommand } from './dataset'
 import { featuresFbankCommand } from './features'
 import { pretrainCommand } from './pretrain'
+import { datasetPrepareCommand } from './prepare'
 
 /** Every `equiav` subcommand. Each lives in its own module beside this one. */
-export const commands: Command[] = [pretrainCommand, createDemoCommand, datasetImportCommand, datasetInfoCommand, featuresFbankCommand]
+export const commands: Command[] = [pretrainCommand, createDemoCommand, datasetImportCommand, datasetInfoCommand, datasetPrepareCommand, featuresFbankCommand]

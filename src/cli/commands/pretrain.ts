@@ -6,6 +6,7 @@ import { PRESETS, type PresetName } from '../../main/engine/config'
 import type { Objective } from '../../main/engine/types'
 import { PRETRAIN_DEFAULTS, runPretrain } from '../../main/engine/train/pretrain'
 import { syntheticSource } from '../../main/engine/train/synthetic-source'
+import { openDatasetSource } from '../../main/data/dataset-source'
 
 const OBJECTIVES: Objective[] = ['equiav', 'invariant', 'inter-only']
 
@@ -55,14 +56,14 @@ export const pretrainCommand: Command = {
     if (!OBJECTIVES.includes(objective)) throw new UsageError(`--objective must be one of ${OBJECTIVES.join(', ')}`)
     const dataset = str(values, 'dataset')
     if (Boolean(values.synthetic) === Boolean(dataset)) throw new UsageError('give exactly one of --synthetic or --dataset NAME')
-    if (dataset) throw new UsageError('--dataset needs the data pipeline, which is not available yet; use --synthetic')
     const workspace = resolveWorkspace(str(values, 'workspace'))
     const run = checkName('run', str(values, 'run') ?? new Date().toISOString().replace(/[:.]/g, '-'))
     const seed = int(values, 'seed') ?? PRETRAIN_DEFAULTS.seed
     const cenNum = int(values, 'cen-num')
     const model = { ...PRESETS[preset], ...(cenNum ? { cenNum } : {}) }
     const clips = int(values, 'clips') ?? 256
-    const source = syntheticSource(clips, seed, model)
+    const opened = dataset ? await openDatasetSource(workspace, checkName('dataset', dataset), model, 'train', preset) : null
+    const source = opened ? opened.source : syntheticSource(clips, seed, model)
     const { ctx, dispose } = terminalJobContext('pretrain')
     try {
       const summary = await runPretrain(
@@ -83,7 +84,7 @@ export const pretrainCommand: Command = {
           seed,
           checkpointEvery: int(values, 'checkpoint-every') ?? PRETRAIN_DEFAULTS.checkpointEvery,
           resume: Boolean(values.resume),
-          data: { kind: 'synthetic', clips }
+          data: dataset ? { kind: 'dataset', name: dataset } : { kind: 'synthetic', clips }
         },
         source,
         ctx
@@ -97,6 +98,7 @@ export const pretrainCommand: Command = {
       return summary.cancelled ? 130 : 0
     } finally {
       dispose()
+      await opened?.close()
     }
   }
 }

@@ -20,6 +20,7 @@ import { appendLine, readJsonl, writeFileAtomic, writeJsonAtomic } from '../../u
 import type { JobContext } from '../../jobs/context'
 import { batchIndices, type ClipSource, derivedRng, stepsPerEpoch } from './data-source'
 import { collateBatch } from './views'
+import type { RawClip } from './synthetic'
 import { batchTensors, trainStep } from './step'
 
 export interface PretrainOptions {
@@ -111,10 +112,10 @@ function assignFrom(params: Params, dict: TensorDict, source: string): void {
   }
 }
 
-async function loadBatch(source: ClipSource, step: number, cfg: RunConfig): Promise<{ epoch: number; batch: EquiAVBatch }> {
+/** Reads the clips of a step; started one step ahead so the reads overlap the previous step's compute. */
+async function fetchClips(source: ClipSource, step: number, cfg: RunConfig): Promise<{ epoch: number; clips: RawClip[] }> {
   const { epoch, indices } = batchIndices(step, source.size, cfg.batchSize, cfg.seed)
-  const clips = await Promise.all(indices.map((i) => source.clip(i)))
-  return { epoch, batch: collateBatch(clips, derivedRng(cfg.seed, 'step', step), cfg.model) }
+  return { epoch, clips: await Promise.all(indices.map((i) => source.clip(i))) }
 }
 
 /** Start a new run folder, or reopen one with --resume. */
@@ -203,13 +204,16 @@ export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx
 
   let last: MetricsRow | undefined
   let epoch = 0
+  let prefetched: Promise<{ epoch: number; clips: RawClip[] }> | null = null
   while (step < cfg.totalSteps) {
     if (ctx.signal.aborted) break
     const t0 = performance.now()
-    const loaded = await loadBatch(source, step, cfg)
-    epoch = loaded.epoch
+    const fetched = await (prefetched ?? fetchClips(source, step, cfg))
+    prefetched = step + 1 < cfg.totalSteps ? fetchClips(source, step + 1, cfg) : null
+    epoch = fetched.epoch
+    const batch: EquiAVBatch = collateBatch(fetched.clips, derivedRng(cfg.seed, 'step', step), c)
     const lr = warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
-    const inputs = batchTensors(loaded.batch, c)
+    const inputs = batchTensors(batch, c)
     const r = trainStep(params, optimizer, c, inputs, {
       objective: cfg.objective,
       lossWeights: cfg.lossWeights,
@@ -250,6 +254,7 @@ export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx
     })
     if (step % cfg.checkpointEvery === 0 || step === cfg.totalSteps) await checkpoint(epoch)
   }
+  await prefetched?.catch(() => undefined) // a cancelled run's read-ahead is not needed
   const cancelled = step < cfg.totalSteps
   if (cancelled && step > startStep && step % cfg.checkpointEvery !== 0) await checkpoint(epoch)
   params.forEach((v) => v.dispose())

@@ -1,0 +1,200 @@
+/**
+ * The preprocessing cache: build it (incrementally, in worker processes, resumable after a kill) and
+ * read it back as the engine's ClipSource.
+ */
+import { fork } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { type FileHandle, mkdir, open, readFile, readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { ClipSource } from '../engine/train/data-source'
+import type { RawClip } from '../engine/train/synthetic'
+import { writeJsonAtomic } from '../util/atomic'
+import { CACHE_FORMAT, type CacheIndex, type CacheSettings, type ShardHeader, cacheKey, sha256 } from './cache-format'
+import type { ShardResult, ShardTask } from './prepare-worker'
+
+export const SHARD_CLIPS = 32
+
+export interface PrepareProgress {
+  done: number
+  total: number
+  failed: number
+  skipped: number
+}
+
+export interface PrepareOptions {
+  datasetDir: string
+  clips: { id: string; path: string }[]
+  settings: CacheSettings
+  workers?: number
+  onProgress?: (p: PrepareProgress) => void
+  signal?: AbortSignal
+}
+
+export function cacheDir(datasetDir: string, s: CacheSettings): string {
+  return join(datasetDir, 'cache', cacheKey(s))
+}
+
+async function readIndex(dir: string, settings: CacheSettings): Promise<CacheIndex> {
+  const path = join(dir, 'index.json')
+  if (!existsSync(path)) return { format: CACHE_FORMAT, settings, shards: [], failures: [] }
+  return JSON.parse(await readFile(path, 'utf8')) as CacheIndex
+}
+
+function runShard(task: ShardTask, signal?: AbortSignal): Promise<ShardResult> {
+  return new Promise((resolve, reject) => {
+    const worker = fork(fileURLToPath(new URL('./prepare-worker.ts', import.meta.url)), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc']
+    })
+    let stderr = ''
+    worker.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)))
+    const onAbort = (): void => {
+      worker.kill('SIGKILL')
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    worker.on('message', (m: { ok: boolean; result?: ShardResult; error?: string }) => {
+      signal?.removeEventListener('abort', onAbort)
+      worker.kill()
+      if (m.ok) resolve(m.result!)
+      else reject(new Error(`preparing ${task.file} failed: ${m.error}`))
+    })
+    worker.on('exit', (code, sig) => {
+      signal?.removeEventListener('abort', onAbort)
+      if (signal?.aborted) reject(new Error('cancelled'))
+      else if (code !== 0 && code !== null) reject(new Error(`prepare worker for ${task.file} exited with ${code ?? sig}: ${stderr.trim()}`))
+    })
+    worker.send(task)
+  })
+}
+
+/**
+ * Brings the cache up to date with `clips`: only clips in no finished shard (and not already failed) are
+ * processed, SHARD_CLIPS per worker task. The index is rewritten atomically after every shard, so a kill
+ * loses at most the shards in flight, whose temporary files are removed on the next run.
+ */
+export async function prepareCache(o: PrepareOptions): Promise<CacheIndex> {
+  const dir = cacheDir(o.datasetDir, o.settings)
+  await mkdir(dir, { recursive: true })
+  for (const f of await readdir(dir)) if (f.includes('.tmp-')) await rm(join(dir, f), { force: true })
+  const index = await readIndex(dir, o.settings)
+  const done = new Set([...index.shards.flatMap((s) => s.ids), ...index.failures.map((f) => f.id)])
+  const todo = o.clips.filter((c) => !done.has(c.id))
+  const skipped = o.clips.length - todo.length
+  let finished = skipped
+  let failed = index.failures.length
+  o.onProgress?.({ done: finished, total: o.clips.length, failed, skipped })
+  const tasks: ShardTask[] = []
+  let shardNo = index.shards.length + index.failures.length // any unused number works; keep them increasing
+  for (let i = 0; i < todo.length; i += SHARD_CLIPS) {
+    while (existsSync(join(dir, `shard-${String(shardNo).padStart(6, '0')}.bin`))) shardNo++
+    tasks.push({ dir, file: `shard-${String(shardNo++).padStart(6, '0')}.bin`, settings: o.settings, clips: todo.slice(i, i + SHARD_CLIPS) })
+  }
+  let next = 0
+  const lane = async (): Promise<void> => {
+    while (next < tasks.length && !o.signal?.aborted) {
+      const result = await runShard(tasks[next++], o.signal)
+      if (result.ids.length) index.shards.push({ file: result.file, ids: result.ids })
+      index.failures.push(...result.failures)
+      await writeJsonAtomic(join(dir, 'index.json'), index)
+      finished += result.ids.length + result.failures.length
+      failed += result.failures.length
+      o.onProgress?.({ done: finished, total: o.clips.length, failed, skipped })
+    }
+  }
+  await writeJsonAtomic(join(dir, 'index.json'), index)
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, o.workers ?? 2) }, lane))
+  } catch (err) {
+    if (!o.signal?.aborted) throw err
+  }
+  return index
+}
+
+interface Located {
+  shard: string
+  offset: number
+  bytes: number
+  sha256: string
+}
+
+/** A finished cache opened for reading: records are read with positioned reads and verified. */
+export class CacheReader {
+  private readonly handles = new Map<string, FileHandle>()
+
+  private constructor(
+    readonly dir: string,
+    readonly index: CacheIndex,
+    private readonly where: Map<string, Located>
+  ) {}
+
+  static async open(dir: string): Promise<CacheReader> {
+    const indexPath = join(dir, 'index.json')
+    if (!existsSync(indexPath)) throw new Error(`${dir}: no preprocessing cache here (index.json missing)`)
+    const index = JSON.parse(await readFile(indexPath, 'utf8')) as CacheIndex
+    const where = new Map<string, Located>()
+    for (const s of index.shards) {
+      const fh = await open(join(dir, s.file), 'r')
+      try {
+        const len = Buffer.alloc(8)
+        await fh.read(len, 0, 8, 0)
+        const headerLen = Number(len.readBigUInt64LE(0))
+        const hb = Buffer.alloc(headerLen)
+        await fh.read(hb, 0, headerLen, 8)
+        const header = JSON.parse(hb.toString('utf8')) as ShardHeader
+        for (const r of header.records) where.set(r.id, { shard: s.file, offset: 8 + headerLen + r.offset, bytes: r.bytes, sha256: r.sha256 })
+      } catch (err) {
+        throw new Error(`${join(dir, s.file)}: unreadable shard header (${(err as Error).message})`, { cause: err })
+      } finally {
+        await fh.close()
+      }
+    }
+    return new CacheReader(dir, index, where)
+  }
+
+  has(id: string): boolean {
+    return this.where.has(id)
+  }
+
+  async record(id: string): Promise<Uint8Array> {
+    const loc = this.where.get(id)
+    if (!loc) throw new Error(`${this.dir}: clip ${id} is not in the cache; run \`equiav dataset prepare\` again`)
+    let fh = this.handles.get(loc.shard)
+    if (!fh) {
+      fh = await open(join(this.dir, loc.shard), 'r')
+      this.handles.set(loc.shard, fh)
+    }
+    const buf = new Uint8Array(loc.bytes)
+    const { bytesRead } = await fh.read(buf, 0, loc.bytes, loc.offset)
+    if (bytesRead !== loc.bytes || sha256(buf) !== loc.sha256) {
+      throw new Error(`${join(this.dir, loc.shard)}: record of clip ${id} is corrupt (checksum mismatch); delete the shard and prepare again`)
+    }
+    return buf
+  }
+
+  /** A cached record as the engine's RawClip: the stored fbank and the frames as [3, S, S] floats in [0, 1]. */
+  async clip(id: string, label: number): Promise<RawClip> {
+    const s = this.index.settings
+    const buf = await this.record(id)
+    const fbankLen = s.targetLength * s.numMelBins
+    const fbank = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + fbankLen * 4))
+    const frameLen = 3 * s.frameSize * s.frameSize
+    const frames: Float32Array[] = []
+    for (let k = 0; k < s.frames; k++) {
+      const bytes = buf.subarray(fbankLen * 4 + k * frameLen, fbankLen * 4 + (k + 1) * frameLen)
+      frames.push(Float32Array.from(bytes, (b) => b / 255))
+    }
+    return { id, fbank, frames, label }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.handles.values()].map((h) => h.close()))
+    this.handles.clear()
+  }
+}
+
+/** The cached clips `ids` (with their primary labels) as a ClipSource for pretraining. */
+export function cacheClipSource(reader: CacheReader, clips: { id: string; label: number }[], describe: string): ClipSource {
+  const usable = clips.filter((c) => reader.has(c.id))
+  return { describe, size: usable.length, clip: (i) => reader.clip(usable[i].id, usable[i].label) }
+}

@@ -1,0 +1,40 @@
+/** A workspace dataset, prepared for a model size, as the pretraining loop's ClipSource. */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import type { ModelConfig } from '../engine/config'
+import type { ClipSource } from '../engine/train/data-source'
+import { datasetDir } from '../workspace'
+import { CacheReader, cacheClipSource, cacheDir } from './cache'
+import type { CacheSettings } from './cache-format'
+import { Catalog, type Split } from './catalog'
+import { AUDIOSET_FBANK_NORM } from './fbank'
+
+/** What the cache must hold for this model: fbank of its audio length, frames at its size. */
+export function cacheSettingsFor(model: ModelConfig): CacheSettings {
+  return { targetLength: model.audioLength, numMelBins: model.numMelBins, frameSize: model.imgSize, frames: 10, norm: AUDIOSET_FBANK_NORM }
+}
+
+export interface DatasetSource {
+  source: ClipSource
+  reader: CacheReader
+  close(): Promise<void>
+}
+
+export async function openDatasetSource(workspace: string, name: string, model: ModelConfig, split: Split, preset: string): Promise<DatasetSource> {
+  const dir = datasetDir(workspace, name)
+  if (!existsSync(join(dir, 'catalog.sqlite'))) throw new Error(`no dataset "${name}" in ${workspace}; create or import it first`)
+  const cdir = cacheDir(dir, cacheSettingsFor(model))
+  if (!existsSync(join(cdir, 'index.json'))) {
+    throw new Error(`dataset "${name}" is not prepared for the ${preset} preset (no ${cdir}); run: equiav dataset prepare --name ${name} --preset ${preset} --workspace ${workspace}`)
+  }
+  const catalog = Catalog.open(dir)
+  const clips = catalog.list({ status: 'ok', split }).map((c) => ({ id: c.id, label: c.labels[0] ?? -1 }))
+  catalog.close()
+  const reader = await CacheReader.open(cdir)
+  const source = cacheClipSource(reader, clips, `dataset ${name} (${split} split, ${cdir})`)
+  if (source.size === 0) {
+    await reader.close()
+    throw new Error(`dataset "${name}" has no prepared ${split} clips in ${cdir}`)
+  }
+  return { source, reader, close: () => reader.close() }
+}
