@@ -5,17 +5,16 @@
 import { existsSync } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import * as tf from '@tensorflow/tfjs'
 import { describeBackend, initBackend, type BackendInfo } from '../backend'
 import { type ModelConfig, PRESETS, type PresetName } from '../config'
 import type { LossWeights, Objective } from '../types'
 import type { EquiAVBatch } from '../batch'
-import { createParams, type Params } from '../model'
+import { createParams } from '../model'
 import { DEFAULT_LOSS_WEIGHTS, DEFAULT_TAU } from '../losses'
 import { AdamW } from '../optim'
 import { warmupCosineLr } from '../schedule'
 import { loadLatestCheckpoint, saveCheckpoint } from '../checkpoint/store'
-import type { TensorDict } from '../checkpoint/tensors'
+import { assignFrom, toTensorDict } from './run'
 import { appendLine, readJsonl, writeFileAtomic, writeJsonAtomic } from '../../util/atomic'
 import type { JobContext } from '../../jobs/context'
 import { batchIndices, type ClipSource, derivedRng, stepsPerEpoch } from './data-source'
@@ -93,23 +92,6 @@ export const PRETRAIN_DEFAULTS = {
   lossWeights: DEFAULT_LOSS_WEIGHTS,
   seed: 0,
   checkpointEvery: 100
-}
-
-function toTensorDict(params: Params): TensorDict {
-  const out: TensorDict = new Map()
-  for (const [name, v] of params) out.set(name, { shape: v.shape, dtype: 'F32', data: v.dataSync() as Float32Array })
-  return out
-}
-
-function assignFrom(params: Params, dict: TensorDict, source: string): void {
-  for (const [name, v] of params) {
-    const t = dict.get(name)
-    if (!t) throw new Error(`${source}: checkpoint has no tensor ${name}`)
-    if (t.shape.join(',') !== v.shape.join(',')) {
-      throw new Error(`${source}: ${name} has shape [${t.shape}] but the model expects [${v.shape}]`)
-    }
-    v.assign(tf.tensor(t.data, v.shape))
-  }
 }
 
 /** Reads the clips of a step; started one step ahead so the reads overlap the previous step's compute. */
