@@ -2,9 +2,11 @@ import type { Command } from '../command'
 import { createDemoCommand } from './create-demo'
 import { datasetImportCommand, datasetInfoCommand } from './dataset'
 import { evalRetrievalCommand } from './eval'
+import { demoCommand } from './demo'
+import { experimentAblationCommand } from './experiment'
 import { featuresFbankCommand } from './features'
 import { pretrainCommand } from './pretrain'
 import { datasetPrepareCommand } from './prepare'
 
 /** Every `equiav` subcommand. Each lives in its own module beside this one. */
-export const commands: Command[] = [pretrainCommand, createDemoCommand, datasetImportCommand, datasetInfoCommand, datasetPrepareCommand, featuresFbankCommand, evalRetrievalCommand]
+export const commands: Command[] = [pretrainCommand, createDemoCommand, datasetImportCommand, datasetInfoCommand, datasetPrepareCommand, featuresFbankCommand, evalRetrievalCommand, experimentAblationCommand, demoCommand]

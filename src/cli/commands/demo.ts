@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { type Command, int, str } from '../command'
+import { resolveWorkspace, runDir } from '../../main/workspace'
+
+/**
+ * The main job: build the demo dataset, prepare it, pretrain the tiny preset for a few minutes, and
+ * evaluate zero-shot retrieval — each step the same command a researcher would type, so every step
+ * resumes if the demo is interrupted and run again.
+ */
+export const demoCommand: Command = {
+  path: ['demo'],
+  summary: 'build the demo dataset, pretrain tiny EquiAV on it for a few minutes, and evaluate retrieval',
+  usage: [
+    '  --steps N            pretraining steps (default 150: about 4 minutes on one CPU core)',
+    '  --clips N            demo clips, split 5:1 train/test (default 1440)',
+    '  --workspace DIR      (default $EQUIAV_WORKSPACE or ~/EquiAV)',
+    'Run it again to resume where it stopped.'
+  ].join('\n'),
+  options: { steps: { type: 'string' }, clips: { type: 'string' }, workspace: { type: 'string' } },
+  async run(values) {
+    const { main } = await import('../index')
+    const workspace = resolveWorkspace(str(values, 'workspace'))
+    const ws = ['--workspace', workspace]
+    const steps = String(int(values, 'steps') ?? 150)
+    const clips = int(values, 'clips')
+    const say = (line: string): boolean => process.stderr.write(`\n▶ ${line}\n`)
+    say(`1/4 building the demo dataset in ${workspace}/datasets/demo`)
+    let code = await main(['dataset', 'create-demo', '--name', 'demo', ...(clips ? ['--clips', String(clips)] : []), ...ws])
+    if (code !== 0) return code
+    say('2/4 decoding every clip once into the preprocessing cache (fbank + frames)')
+    code = await main(['dataset', 'prepare', '--name', 'demo', '--preset', 'tiny', ...ws])
+    if (code !== 0) return code
+    say(`3/4 pretraining EquiAV (tiny preset) for ${steps} steps`)
+    const resume = existsSync(join(runDir(workspace, 'demo'), 'config.json')) ? ['--resume'] : []
+    code = await main(['pretrain', '--dataset', 'demo', '--preset', 'tiny', '--steps', steps, '--checkpoint-every', '25', '--run', 'demo', ...resume, ...ws])
+    if (code !== 0) return code
+    say('4/4 zero-shot retrieval on the test split')
+    code = await main(['eval', 'retrieval', '--run', 'demo', '--dataset', 'demo', '--split', 'test', ...ws])
+    if (code !== 0) return code
+    process.stderr.write(
+      `\nDone. The run is in ${runDir(workspace, 'demo')} (config.json, metrics.jsonl, checkpoints/, retrieval-*.json).\n` +
+        'Next: `equiav pretrain --dataset demo --steps 1000 --run longer` for a stronger model, or `equiav --help`.\n'
+    )
+    return 0
+  }
+}

@@ -1,0 +1,91 @@
+import { mkdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { type Command, UsageError, int, str } from '../command'
+import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
+import { writeFileAtomic } from '../../main/util/atomic'
+import type { MetricsRow } from '../../main/engine/train/pretrain'
+import { runRetrievalEval } from './eval'
+
+interface Variant {
+  name: string
+  objective: 'equiav' | 'invariant' | 'inter-only'
+  cenNum?: number
+  /** which embedding retrieval uses: the centroid needs the predictor */
+  embedding: 'centroid' | 'original'
+}
+
+/** The paper's pre-training-method and S ablations (../shared/EQUIAV.md §6), at one budget and seed. */
+const VARIANTS: Variant[] = [
+  { name: 'equiav-S16', objective: 'equiav', cenNum: 16, embedding: 'centroid' },
+  { name: 'equiav-S4', objective: 'equiav', cenNum: 4, embedding: 'centroid' },
+  { name: 'equiav-S1', objective: 'equiav', cenNum: 1, embedding: 'centroid' },
+  { name: 'invariant', objective: 'invariant', embedding: 'original' },
+  { name: 'inter-only', objective: 'inter-only', embedding: 'original' }
+]
+
+export const experimentAblationCommand: Command = {
+  path: ['experiment', 'ablation'],
+  summary: 'pretrain the equiav / invariant / inter-only objectives and S ∈ {1, 4, 16} at one budget, evaluate, tabulate',
+  usage: [
+    '  --dataset NAME       a prepared dataset (prepared for --preset)',
+    '  --preset tiny        (default tiny)',
+    '  --steps N            pretraining steps per variant (default 150)',
+    '  --seed N             (default 0)',
+    '  --prefix P           run names are P-<variant> (default ablation)',
+    '  --out FILE.md        also write the table here (a .json is written beside it)',
+    '  --workspace DIR',
+    'Finished variants are not retrained: a rerun resumes.'
+  ].join('\n'),
+  options: {
+    dataset: { type: 'string' },
+    preset: { type: 'string' },
+    steps: { type: 'string' },
+    seed: { type: 'string' },
+    prefix: { type: 'string' },
+    out: { type: 'string' },
+    workspace: { type: 'string' }
+  },
+  async run(values) {
+    const { main } = await import('../index')
+    const dataset = str(values, 'dataset')
+    if (!dataset) throw new UsageError('--dataset NAME is required')
+    const workspace = resolveWorkspace(str(values, 'workspace'))
+    const preset = str(values, 'preset') ?? 'tiny'
+    const steps = int(values, 'steps') ?? 150
+    const seed = int(values, 'seed') ?? 0
+    const prefix = checkName('run', str(values, 'prefix') ?? 'ablation')
+    const rows: Record<string, unknown>[] = []
+    for (const v of VARIANTS) {
+      const run = `${prefix}-${v.name}`
+      process.stderr.write(`\n▶ ${run}: objective ${v.objective}${v.cenNum ? `, S = ${v.cenNum}` : ''}, ${steps} steps\n`)
+      const args = ['pretrain', '--dataset', dataset, '--preset', preset, '--objective', v.objective, '--steps', String(steps), '--seed', String(seed), '--run', run, '--resume', '--workspace', workspace]
+      if (v.cenNum) args.push('--cen-num', String(v.cenNum))
+      const code = await main(args)
+      if (code !== 0) return code
+      const r = await runRetrievalEval({ workspace, run, dataset, split: 'test', kind: v.embedding, seed }, true)
+      const metrics = (await readFile(join(runDir(workspace, run), 'metrics.jsonl'), 'utf8')).trim().split('\n')
+      const last = JSON.parse(metrics[metrics.length - 1]) as MetricsRow
+      rows.push({ variant: v.name, objective: v.objective, S: v.cenNum ?? null, embedding: v.embedding, steps, final_loss_inter: last.loss_inter, n: r.n, a2v: r.a2v, v2a: r.v2a })
+    }
+    const pct = (x: number): string => x.toFixed(1)
+    const md = [
+      `# Ablation on dataset "${dataset}" (${preset} preset, ${steps} steps, seed ${seed}, ${rows[0].n} test clips; chance R@1 ${pct(100 / Number(rows[0].n))}%)`,
+      '',
+      '| variant | objective | S | retrieval embedding | V→A R@1 | V→A R@5 | A→V R@1 | A→V R@5 | A→V median rank |',
+      '|---|---|---|---|---|---|---|---|---|',
+      ...rows.map((r) => {
+        const a2v = r.a2v as Record<string, number>
+        const v2a = r.v2a as Record<string, number>
+        return `| ${r.variant} | ${r.objective} | ${r.S ?? '–'} | ${r.embedding} | ${pct(v2a['R@1'])} | ${pct(v2a['R@5'])} | ${pct(a2v['R@1'])} | ${pct(a2v['R@5'])} | ${a2v.median_rank} |`
+      })
+    ].join('\n')
+    process.stdout.write(md + '\n')
+    const out = str(values, 'out')
+    if (out) {
+      await mkdir(join(out, '..'), { recursive: true })
+      await writeFileAtomic(out, md + '\n')
+      await writeFileAtomic(out.replace(/\.md$/, '') + '.json', JSON.stringify(rows, null, 1) + '\n')
+    }
+    return 0
+  }
+}
