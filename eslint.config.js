@@ -27,6 +27,7 @@ export default tseslint.config(
   },
   {
     files: ['src/renderer/**/*.{ts,vue}'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
     rules: {
       'no-restricted-imports': ['error', { patterns: ['electron', 'node:*', '**/main/**'] }]
     }

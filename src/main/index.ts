@@ -1,20 +1,37 @@
-/** Electron main process: one window, locked down. The workbench API is registered as it lands. */
+/** Electron main process: one locked-down window; the API served over IPC from the same router as `serve`. */
 import { join } from 'node:path'
-import { app, BrowserWindow } from 'electron'
+import { app, BrowserWindow, ipcMain, session, shell } from 'electron'
+import { CSP, WEB_PREFERENCES, isTrustedUrl } from './security'
+import { registerIpc } from './api/ipc'
+import { createRouter } from './api/router'
+import { workspaceServices } from './api/services'
+import { resolveWorkspace } from './workspace'
+
+const devServer = process.env.ELECTRON_RENDERER_URL
 
 function createWindow(): void {
   const win = new BrowserWindow({
     width: 1280,
     height: 800,
-    webPreferences: {
-      preload: join(__dirname, '../preload/index.mjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false
-    }
+    webPreferences: { ...WEB_PREFERENCES, preload: join(__dirname, '../preload/index.cjs') }
   })
-  win.loadFile(join(__dirname, '../renderer/index.html'))
+  // no navigation away from the workbench, no new windows; links open in the system browser
+  win.webContents.on('will-navigate', (e) => e.preventDefault())
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (url.startsWith('https://')) void shell.openExternal(url)
+    return { action: 'deny' }
+  })
+  if (devServer) void win.loadURL(devServer)
+  else void win.loadFile(join(__dirname, '../renderer/index.html'))
 }
 
-app.whenReady().then(createWindow)
+if (!app.requestSingleInstanceLock()) app.quit()
+app.whenReady().then(() => {
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } })
+  })
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
+  registerIpc(ipcMain, createRouter(workspaceServices(resolveWorkspace(), app.getVersion())), (url) => isTrustedUrl(url, devServer))
+  createWindow()
+})
 app.on('window-all-closed', () => app.quit())

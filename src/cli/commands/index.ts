@@ -6,7 +6,8 @@ import { demoCommand } from './demo'
 import { experimentAblationCommand } from './experiment'
 import { featuresFbankCommand } from './features'
 import { pretrainCommand } from './pretrain'
+import { serveCommand } from './serve'
 import { datasetPrepareCommand } from './prepare'
 
 /** Every `equiav` subcommand. Each lives in its own module beside this one. */
-export const commands: Command[] = [pretrainCommand, createDemoCommand, datasetImportCommand, datasetInfoCommand, datasetPrepareCommand, featuresFbankCommand, evalRetrievalCommand, experimentAblationCommand, demoCommand]
+export const commands: Command[] = [pretrainCommand, createDemoCommand, datasetImportCommand, datasetInfoCommand, datasetPrepareCommand, featuresFbankCommand, evalRetrievalCommand, experimentAblationCommand, demoCommand, serveCommand]

@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type Command, UsageError, int, str } from '../command'
+import { resolveWorkspace } from '../../main/workspace'
+import { createApiServer, isLoopback, newToken } from '../../main/api/http'
+import { createRouter } from '../../main/api/router'
+import { workspaceServices } from '../../main/api/services'
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
+
+/** The renderer is built once (a few seconds) the first time serve runs from a fresh checkout. */
+function ensureRenderer(): string {
+  const dir = join(root, 'out', 'renderer')
+  if (!existsSync(join(dir, 'index.html'))) {
+    process.stderr.write('building the workbench UI (first run only)…\n')
+    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' })
+    if (r.status !== 0) throw new Error('building the UI failed; run `npm run build` to see why')
+  }
+  return dir
+}
+
+export const serveCommand: Command = {
+  path: ['serve'],
+  summary: 'serve the workbench in the browser on this machine (127.0.0.1, token-protected)',
+  usage: [
+    '  --port N             (default: a free port)',
+    '  --host H             (default 127.0.0.1; another address needs --allow-remote)',
+    '  --allow-remote       accept a non-loopback --host (anyone with the token can then use the API)',
+    '  --workspace DIR'
+  ].join('\n'),
+  options: { port: { type: 'string' }, host: { type: 'string' }, 'allow-remote': { type: 'boolean' }, 'no-open': { type: 'boolean' }, workspace: { type: 'string' } },
+  async run(values) {
+    const host = str(values, 'host') ?? '127.0.0.1'
+    if (!isLoopback(host) && !values['allow-remote']) throw new UsageError(`refusing to listen on ${host}: only loopback addresses unless --allow-remote is given`)
+    const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
+    const token = newToken()
+    const server = createApiServer({ router: createRouter(workspaceServices(resolveWorkspace(str(values, 'workspace')), version)), token, staticDir: ensureRenderer() })
+    await new Promise<void>((ok, fail) => server.once('error', fail).listen(int(values, 'port') ?? 0, host, ok))
+    const address = server.address()
+    const port = typeof address === 'object' && address ? address.port : 0
+    process.stdout.write(`http://${host.includes(':') ? `[${host}]` : host}:${port}/?token=${token}\n`)
+    await new Promise<void>((done) => {
+      const stop = (): void => {
+        server.close(() => done())
+      }
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+    })
+    return 0
+  }
+}

@@ -1,0 +1,61 @@
+/** What the API methods do, against one workspace on disk. */
+import { existsSync } from 'node:fs'
+import { readFile, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Input, Output } from '../../shared/contract'
+import { runDir, runsDir } from '../workspace'
+
+export interface Services {
+  'app.info'(input: Input<'app.info'>): Promise<Output<'app.info'>>
+  'runs.list'(input: Input<'runs.list'>): Promise<Output<'runs.list'>>
+  'runs.metrics'(input: Input<'runs.metrics'>): Promise<Output<'runs.metrics'>>
+}
+
+async function metricsLines(workspace: string, run: string): Promise<string[]> {
+  const path = join(runDir(workspace, run), 'metrics.jsonl')
+  if (!existsSync(path)) return []
+  // a line still being written has no newline yet: leave it for the next poll
+  const text = await readFile(path, 'utf8')
+  const lines = text.split('\n')
+  lines.pop()
+  return lines.filter((l) => l.trim())
+}
+
+export function workspaceServices(workspace: string, version: string): Services {
+  return {
+    'app.info': async () => ({ version, workspace }),
+    'runs.list': async () => {
+      if (!existsSync(runsDir(workspace))) return []
+      const names = (await readdir(runsDir(workspace), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name)
+      const out: Output<'runs.list'> = []
+      for (const name of names.sort()) {
+        const configPath = join(runDir(workspace, name), 'config.json')
+        if (!existsSync(configPath)) continue
+        const c = JSON.parse(await readFile(configPath, 'utf8')) as {
+          preset: string
+          objective: string
+          totalSteps: number
+          created: string
+          data: { describe: string }
+          backend: { name: string }
+        }
+        const lines = await metricsLines(workspace, name)
+        out.push({
+          name,
+          preset: c.preset,
+          objective: c.objective,
+          totalSteps: c.totalSteps,
+          created: c.created,
+          data: c.data.describe,
+          backend: c.backend.name,
+          last: lines.length ? JSON.parse(lines[lines.length - 1]) : null
+        })
+      }
+      return out
+    },
+    'runs.metrics': async ({ run, since = 0 }) => {
+      const lines = await metricsLines(workspace, run)
+      return { rows: lines.slice(since).map((l) => JSON.parse(l)), next: lines.length }
+    }
+  }
+}
