@@ -94,7 +94,8 @@ export class Catalog {
 
   constructor(readonly file: string) {
     this.db = new sqlite.Database(file)
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;')
+    // rollback journal (WAL needs shared memory, which the wasm VFS lacks); wait for a writer rather than fail
+    this.db.exec('PRAGMA busy_timeout = 10000;')
     this.db.exec(SCHEMA)
   }
 
