@@ -15,9 +15,10 @@ export const demoCommand: Command = {
     '  --steps N            pretraining steps (default 150: about 4 minutes on one CPU core)',
     '  --clips N            demo clips, split 5:1 train/test (default 1440)',
     '  --workspace DIR      (default $EQUIAV_WORKSPACE or ~/EquiAV)',
+    '  --no-serve           stop after the evaluation instead of serving the workbench',
     'Run it again to resume where it stopped.'
   ].join('\n'),
-  options: { steps: { type: 'string' }, clips: { type: 'string' }, workspace: { type: 'string' } },
+  options: { steps: { type: 'string' }, clips: { type: 'string' }, workspace: { type: 'string' }, 'no-serve': { type: 'boolean' } },
   async run(values) {
     const { main } = await import('../index')
     const workspace = resolveWorkspace(str(values, 'workspace'))
@@ -39,9 +40,11 @@ export const demoCommand: Command = {
     code = await main(['eval', 'retrieval', '--run', 'demo', '--dataset', 'demo', '--split', 'test', ...ws])
     if (code !== 0) return code
     process.stderr.write(
-      `\nDone. The run is in ${runDir(workspace, 'demo')} (config.json, metrics.jsonl, checkpoints/, retrieval-*.json).\n` +
+      `\nThe run is in ${runDir(workspace, 'demo')} (config.json, metrics.jsonl, checkpoints/, retrieval-*.json).\n` +
         'Next: `equiav pretrain --dataset demo --steps 1000 --run longer` for a stronger model, or `equiav --help`.\n'
     )
-    return 0
+    if (values['no-serve']) return 0
+    say('the workbench: open this URL in your browser (Ctrl-C to stop)')
+    return main(['serve', ...ws])
   }
 }
