@@ -44,7 +44,8 @@ async function readIndex(dir: string, settings: CacheSettings): Promise<CacheInd
 function runShard(task: ShardTask, signal?: AbortSignal): Promise<ShardResult> {
   return new Promise((resolve, reject) => {
     const worker = fork(fileURLToPath(new URL('./prepare-worker.ts', import.meta.url)), [], {
-      execArgv: ['--import', 'tsx'],
+      // resolved here, not from the caller's working directory
+      execArgv: ['--import', import.meta.resolve('tsx')],
       stdio: ['ignore', 'ignore', 'pipe', 'ipc']
     })
     let stderr = ''
