@@ -37,6 +37,8 @@ export async function buildShard(task: ShardTask): Promise<ShardResult> {
 }
 
 if (process.send) {
+  // a parent killed with SIGKILL cannot kill us: leave with it instead of writing an orphan shard
+  process.on('disconnect', () => process.exit(1))
   process.on('message', (task: ShardTask) => {
     buildShard(task).then(
       (result) => process.send!({ ok: true, result }),
