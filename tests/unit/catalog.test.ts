@@ -23,6 +23,7 @@ function clip(i: number, extra: Partial<ClipRecord> = {}): ClipRecord {
     reason: null,
     detail: null,
     hash: `h${i}`,
+    excluded: false,
     ...extra
   }
 }
@@ -44,6 +45,19 @@ describe('Catalog', () => {
     expect(again.get('c3')).toMatchObject({ status: 'quarantined', reason: 'corrupt', detail: 'bad' })
     expect(again.seenFiles().get('/media/c4.mp4')).toEqual({ size: 104, mtimeMs: 1000 })
     again.close()
+  })
+
+  it('applies the user\'s edits and lists excluded clips apart', () => {
+    const cat = Catalog.open(join(dir, 'c'))
+    cat.setClasses(['x', 'y', 'z'])
+    cat.upsert([clip(1), clip(2)])
+    expect(cat.edit('c1', { labels: [2, 0], split: 'test' })).toMatchObject({ labels: [2, 0], split: 'test' })
+    cat.edit('c2', { excluded: true })
+    expect(cat.list({ status: 'ok', excluded: false }).map((c) => c.id)).toEqual(['c1'])
+    expect(cat.get('c2')).toMatchObject({ excluded: true, labels: [2] })
+    expect(() => cat.edit('c1', { labels: [3] })).toThrow(/label 3 is not a class index \(0–2\)/)
+    expect(() => cat.edit('nope', { excluded: true })).toThrow(/no clip "nope"/)
+    cat.close()
   })
 
   it('rolls a failed batch back completely', () => {

@@ -88,13 +88,62 @@ export const datasetInfoCommand: Command = {
           status: c.status,
           ...(c.reason ? { reason: c.reason, detail: c.detail } : {}),
           labels: c.labels,
-          split: c.split
+          split: c.split,
+          ...(c.excluded ? { excluded: true } : {})
         }))
         process.stdout.write(JSON.stringify({ name, classes: catalog.classes(), clips, counts: catalog.counts() }) + '\n')
       } else {
         process.stdout.write(`dataset "${name}": ${reportLines(catalog)}\nclasses: ${catalog.classes().join(', ') || '(none)'}\n`)
         for (const c of catalog.list({ status: 'quarantined' })) process.stdout.write(`  quarantined ${c.id}: ${c.reason} — ${c.detail}\n`)
       }
+      return 0
+    } finally {
+      catalog.close()
+    }
+  }
+}
+
+export const datasetEditCommand: Command = {
+  path: ['dataset', 'edit'],
+  summary: 'relabel a clip, move it to another split, or exclude it from training',
+  usage: [
+    '  --name NAME          dataset name',
+    '  --clip ID            the clip (ids as `dataset info` lists them)',
+    '  --labels A,B         class names or indices, primary label first',
+    '  --split train|val|test',
+    '  --exclude | --include',
+    '  --workspace DIR'
+  ].join('\n'),
+  options: {
+    name: { type: 'string' },
+    clip: { type: 'string' },
+    labels: { type: 'string' },
+    split: { type: 'string' },
+    exclude: { type: 'boolean' },
+    include: { type: 'boolean' },
+    workspace: { type: 'string' }
+  },
+  async run(values) {
+    const name = str(values, 'name')
+    const id = str(values, 'clip')
+    if (!name || !id) throw new UsageError('--name NAME and --clip ID are required')
+    if (values.exclude && values.include) throw new UsageError('give --exclude or --include, not both')
+    const split = str(values, 'split')
+    if (split !== undefined && !['train', 'val', 'test'].includes(split)) throw new UsageError('--split must be train, val or test')
+    const catalog = openExisting(resolveWorkspace(str(values, 'workspace')), name)
+    try {
+      const classes = catalog.classes()
+      const labels = str(values, 'labels')
+        ?.split(',')
+        .map((l) => l.trim())
+        .map((l) => (classes.includes(l) ? classes.indexOf(l) : /^\d+$/.test(l) ? Number(l) : NaN))
+      if (labels?.some(Number.isNaN)) throw new UsageError(`--labels: each label must be one of ${classes.join(', ')} or a class index`)
+      const updated = catalog.edit(id, {
+        ...(labels ? { labels } : {}),
+        ...(split ? { split: split as 'train' | 'val' | 'test' } : {}),
+        ...(values.exclude ? { excluded: true } : values.include ? { excluded: false } : {})
+      })
+      process.stdout.write(JSON.stringify({ id: updated.id, labels: updated.labels, split: updated.split, excluded: updated.excluded }) + '\n')
       return 0
     } finally {
       catalog.close()

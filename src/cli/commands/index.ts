@@ -1,6 +1,6 @@
 import type { Command } from '../command'
 import { createDemoCommand } from './create-demo'
-import { datasetImportCommand, datasetInfoCommand } from './dataset'
+import { datasetEditCommand, datasetImportCommand, datasetInfoCommand } from './dataset'
 import { evalRetrievalCommand } from './eval'
 import { demoCommand } from './demo'
 import { experimentAblationCommand } from './experiment'
@@ -10,4 +10,4 @@ import { serveCommand } from './serve'
 import { datasetPrepareCommand } from './prepare'
 
 /** Every `equiav` subcommand. Each lives in its own module beside this one. */
-export const commands: Command[] = [pretrainCommand, createDemoCommand, datasetImportCommand, datasetInfoCommand, datasetPrepareCommand, featuresFbankCommand, evalRetrievalCommand, experimentAblationCommand, demoCommand, serveCommand]
+export const commands: Command[] = [pretrainCommand, createDemoCommand, datasetImportCommand, datasetInfoCommand, datasetEditCommand, datasetPrepareCommand, featuresFbankCommand, evalRetrievalCommand, experimentAblationCommand, demoCommand, serveCommand]

@@ -25,7 +25,7 @@ export const datasetPrepareCommand: Command = {
     if (!(preset in PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`)
     const dir = datasetDir(resolveWorkspace(str(values, 'workspace')), checkName('dataset', name))
     const catalog = Catalog.open(dir)
-    const clips = catalog.list({ status: 'ok' }).map((c) => ({ id: c.id, path: c.path }))
+    const clips = catalog.list({ status: 'ok', excluded: false }).map((c) => ({ id: c.id, path: c.path }))
     catalog.close()
     if (clips.length === 0) throw new Error(`dataset "${name}" has no usable clips (see equiav dataset info --name ${name})`)
     const settings = cacheSettingsFor(PRESETS[preset])

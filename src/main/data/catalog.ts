@@ -27,12 +27,15 @@ export interface ClipRecord {
   reason: QuarantineReason | null
   detail: string | null
   hash: string | null
+  /** left out of preparation and training by the user (kept in the catalog) */
+  excluded: boolean
 }
 
 export interface ClipFilter {
   status?: ClipStatus
   split?: Split
   label?: number
+  excluded?: boolean
   limit?: number
   offset?: number
 }
@@ -62,7 +65,8 @@ CREATE TABLE IF NOT EXISTS clips (
   status TEXT NOT NULL,
   reason TEXT,
   detail TEXT,
-  hash TEXT
+  hash TEXT,
+  excluded INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS clips_status ON clips(status, seq);
 CREATE INDEX IF NOT EXISTS clips_split ON clips(split, seq);
@@ -85,7 +89,8 @@ function toRecord(r: Row): ClipRecord {
     status: r.status as ClipStatus,
     reason: (r.reason as QuarantineReason | null) ?? null,
     detail: r.detail === null ? null : String(r.detail),
-    hash: r.hash === null ? null : String(r.hash)
+    hash: r.hash === null ? null : String(r.hash),
+    excluded: Number(r.excluded) === 1
   }
 }
 
@@ -97,6 +102,9 @@ export class Catalog {
     // rollback journal (WAL needs shared memory, which the wasm VFS lacks); wait for a writer rather than fail
     this.db.exec('PRAGMA busy_timeout = 10000;')
     this.db.exec(SCHEMA)
+    // catalogs written before clips could be excluded
+    const columns = (this.db.all('PRAGMA table_info(clips)') as Row[]).map((r) => String(r.name))
+    if (!columns.includes('excluded')) this.db.exec('ALTER TABLE clips ADD COLUMN excluded INTEGER NOT NULL DEFAULT 0')
   }
 
   static open(datasetDir: string): Catalog {
@@ -137,20 +145,33 @@ export class Catalog {
   upsert(clips: ClipRecord[]): void {
     this.transaction(() => {
       const st = this.db.prepare(
-        `INSERT INTO clips(id, path, size, mtime_ms, duration, audio, video, labels, split, status, reason, detail, hash)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO clips(id, path, size, mtime_ms, duration, audio, video, labels, split, status, reason, detail, hash, excluded)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET path = excluded.path, size = excluded.size, mtime_ms = excluded.mtime_ms,
            duration = excluded.duration, audio = excluded.audio, video = excluded.video, labels = excluded.labels,
-           split = excluded.split, status = excluded.status, reason = excluded.reason, detail = excluded.detail, hash = excluded.hash`
+           split = excluded.split, status = excluded.status, reason = excluded.reason, detail = excluded.detail, hash = excluded.hash,
+           excluded = excluded.excluded`
       )
       try {
         for (const c of clips) {
-          st.run([c.id, c.path, c.size, c.mtimeMs, c.duration, c.audio, c.video, JSON.stringify(c.labels), c.split, c.status, c.reason, c.detail, c.hash])
+          st.run([c.id, c.path, c.size, c.mtimeMs, c.duration, c.audio, c.video, JSON.stringify(c.labels), c.split, c.status, c.reason, c.detail, c.hash, c.excluded ? 1 : 0])
         }
       } finally {
         st.finalize()
       }
     })
+  }
+
+  /** The user's edits: labels (primary first), split, or exclusion. Errors name the clip. */
+  edit(id: string, change: { labels?: number[]; split?: Split | null; excluded?: boolean }): ClipRecord {
+    const clip = this.get(id)
+    if (!clip) throw new Error(`${this.file}: no clip "${id}"`)
+    const classes = this.classes().length
+    const bad = change.labels?.find((l) => !Number.isInteger(l) || l < 0 || (classes > 0 && l >= classes))
+    if (bad !== undefined) throw new Error(`clip "${id}": label ${bad} is not a class index (0–${classes - 1})`)
+    const updated = { ...clip, ...change }
+    this.upsert([updated])
+    return updated
   }
 
   get(id: string): ClipRecord | null {
@@ -169,6 +190,10 @@ export class Catalog {
     if (f.split) {
       where.push('split = ?')
       args.push(f.split)
+    }
+    if (f.excluded !== undefined) {
+      where.push('excluded = ?')
+      args.push(f.excluded ? 1 : 0)
     }
     if (f.label !== undefined) {
       where.push('EXISTS (SELECT 1 FROM json_each(clips.labels) WHERE value = ?)')

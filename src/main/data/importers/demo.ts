@@ -30,7 +30,8 @@ export async function importDemoManifest(mediaDir: string, manifest: DemoManifes
       status: 'ok',
       reason: null,
       detail: null,
-      hash: await sha256File(path)
+      hash: await sha256File(path),
+      excluded: false
     })
   }
   catalog.upsert(records)

@@ -78,7 +78,7 @@ export async function importFolder(o: FolderImportOptions): Promise<{ inspected:
     while (next < todo.length && !o.signal?.aborted) {
       const path = todo[next++]
       const label = labelOf(path)
-      const base = { id: relative(o.root, path).split(sep).join('/'), path, labels: label === null ? [] : [classIndex.get(label)!], split: null }
+      const base = { id: relative(o.root, path).split(sep).join('/'), path, labels: label === null ? [] : [classIndex.get(label)!], split: null, excluded: false }
       let record: ClipRecord
       try {
         const c = await inspect(path)
@@ -130,7 +130,8 @@ export async function importFolder(o: FolderImportOptions): Promise<{ inspected:
     else if (c.hash) firstOfHash.set(c.hash, c.id)
   }
   o.catalog.upsert(updates)
-  const kept = o.catalog.list({ status: 'ok' })
+  // only clips without a split get one: a re-import never undoes the user's split assignments
+  const kept = o.catalog.list({ status: 'ok' }).filter((c) => c.split === null)
   const splits: Split[] = stratifiedSplit(kept.map((c) => c.labels[0] ?? -1), o.testFraction ?? 0.2, o.seed ?? 0)
   o.catalog.upsert(kept.map((c, i) => ({ ...c, split: splits[i] })))
   return { inspected: done - skipped, skipped }
