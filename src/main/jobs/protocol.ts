@@ -1,0 +1,31 @@
+import type { JobProgress } from './context'
+
+/** What the runner asks an engine process to do. */
+export interface JobRequest {
+  kind: 'pretrain'
+  args: PretrainJobArgs
+}
+
+export interface PretrainJobArgs {
+  workspace: string
+  run: string
+  preset: 'tiny' | 'small' | 'base'
+  objective: 'equiav' | 'invariant' | 'inter-only'
+  steps: number
+  batchSize: number
+  lr: number
+  seed: number
+  cenNum?: number
+  checkpointEvery: number
+  resume: boolean
+  /** a prepared dataset of the workspace, or the synthetic task */
+  dataset?: string
+  syntheticClips?: number
+}
+
+/** Messages from an engine process to the runner. */
+export type HostMessage =
+  | { type: 'progress'; progress: JobProgress }
+  | { type: 'metrics'; row: Record<string, number | string> }
+  | { type: 'log'; line: string }
+  | { type: 'result'; result: unknown; cancelled: boolean }

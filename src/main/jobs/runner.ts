@@ -1,0 +1,169 @@
+/**
+ * Runs jobs in their own engine processes, one at a time from a queue, never on the caller's thread.
+ * Cancel is a message (the job checkpoints and returns), then a kill after a grace period. A crash is
+ * reported with the job's last log lines; any job can be resumed. Records live in <workspace>/jobs/ so
+ * they outlive the window and the server.
+ */
+import { type ChildProcess, fork } from 'node:child_process'
+import { EventEmitter } from 'node:events'
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { writeJsonAtomic } from '../util/atomic'
+import type { JobProgress } from './context'
+import type { HostMessage, JobRequest } from './protocol'
+
+export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled'
+
+export interface JobRecord {
+  id: string
+  request: JobRequest
+  state: JobState
+  created: string
+  started?: string
+  ended?: string
+  progress?: JobProgress
+  /** the last lines the job logged (a crash report shows them) */
+  log: string[]
+  error?: string
+  result?: unknown
+}
+
+const LOG_LINES = 40
+
+export class JobRunner extends EventEmitter {
+  private readonly jobs = new Map<string, JobRecord>()
+  private readonly dir: string
+  private current: { id: string; child: ChildProcess; cancelRequested: boolean } | null = null
+  private counter = 0
+  /** record writes in order, so an older state never lands after a newer one */
+  private saving: Promise<void> = Promise.resolve()
+
+  constructor(
+    workspace: string,
+    private readonly graceMs = 10_000
+  ) {
+    super()
+    this.dir = join(workspace, 'jobs')
+    mkdirSync(this.dir, { recursive: true })
+    for (const f of readdirSync(this.dir).filter((n) => n.endsWith('.json'))) {
+      const rec = JSON.parse(readFileSync(join(this.dir, f), 'utf8')) as JobRecord
+      if (rec.state === 'running' || rec.state === 'queued') {
+        rec.state = 'failed'
+        rec.error = 'the workbench stopped while this job was running; resume it to continue from its last checkpoint'
+      }
+      this.jobs.set(rec.id, rec)
+    }
+  }
+
+  list(): JobRecord[] {
+    return [...this.jobs.values()].sort((a, b) => a.created.localeCompare(b.created))
+  }
+
+  get(id: string): JobRecord {
+    const rec = this.jobs.get(id)
+    if (!rec) throw new Error(`no job ${id}`)
+    return rec
+  }
+
+  start(request: JobRequest): JobRecord {
+    const id = `${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${process.pid}-${++this.counter}`
+    const rec: JobRecord = { id, request, state: 'queued', created: new Date().toISOString(), log: [] }
+    this.jobs.set(id, rec)
+    this.save(rec)
+    this.pump()
+    return rec
+  }
+
+  /** A new job continuing a stopped one from its last checkpoint. */
+  resume(id: string): JobRecord {
+    const old = this.get(id)
+    if (old.state === 'running' || old.state === 'queued') throw new Error(`job ${id} is still ${old.state}`)
+    return this.start({ ...old.request, args: { ...old.request.args, resume: true } })
+  }
+
+  cancel(id: string): JobRecord {
+    const rec = this.get(id)
+    if (rec.state === 'queued') this.finish(rec, 'cancelled')
+    else if (rec.state === 'running' && this.current?.id === id) {
+      this.current.cancelRequested = true
+      const child = this.current.child
+      child.send({ type: 'cancel' })
+      setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), this.graceMs).unref()
+    }
+    return rec
+  }
+
+  /** Resolves when no job is queued or running and every record is on disk (tests, shutdown). */
+  idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (!this.current && !this.list().some((j) => j.state === 'queued')) {
+          this.off('update', check)
+          void this.saving.then(resolve)
+        }
+      }
+      this.on('update', check)
+      check()
+    })
+  }
+
+  private pump(): void {
+    if (this.current) return
+    const next = this.list().find((j) => j.state === 'queued')
+    if (!next) return
+    const child = fork(fileURLToPath(new URL('./engine-host.ts', import.meta.url)), [], {
+      execArgv: ['--import', import.meta.resolve('tsx')],
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc']
+    })
+    const running = { id: next.id, child, cancelRequested: false }
+    this.current = running
+    next.state = 'running'
+    next.started = new Date().toISOString()
+    this.save(next)
+    child.stderr?.on('data', (d: Buffer) => this.addLog(next, d.toString()))
+    let cancelled = false
+    child.on('message', (m: HostMessage) => {
+      if (m.type === 'progress') {
+        next.progress = m.progress
+        this.emit('update', next)
+      } else if (m.type === 'metrics') this.emit('metrics', next.id, m.row)
+      else if (m.type === 'log') this.addLog(next, m.line)
+      else if (m.type === 'result') {
+        next.result = m.result
+        cancelled = m.cancelled
+      }
+    })
+    child.send(next.request)
+    child.on('exit', (code, signal) => {
+      this.current = null
+      if (code === 0) this.finish(next, cancelled ? 'cancelled' : 'done')
+      else if (running.cancelRequested) this.finish(next, 'cancelled')
+      else {
+        next.error = `engine process ${signal ? `killed by ${signal}` : `exited with code ${code}`}${next.log.length ? `; last log: ${next.log.slice(-3).join(' | ')}` : ''}`
+        this.finish(next, 'failed')
+      }
+      this.pump()
+    })
+  }
+
+  private addLog(rec: JobRecord, text: string): void {
+    for (const line of text.split('\n').filter((l) => l.trim())) rec.log.push(line)
+    rec.log.splice(0, Math.max(0, rec.log.length - LOG_LINES))
+    this.emit('log', rec.id, text)
+  }
+
+  private finish(rec: JobRecord, state: JobState): void {
+    rec.state = state
+    rec.ended = new Date().toISOString()
+    this.save(rec)
+  }
+
+  private save(rec: JobRecord): void {
+    const snapshot = JSON.parse(JSON.stringify(rec)) as JobRecord
+    this.saving = this.saving.then(() => writeJsonAtomic(join(this.dir, `${rec.id}.json`), snapshot)).catch((err: Error) => {
+      this.emit('log', rec.id, `could not save the job record: ${err.message}`)
+    })
+    this.emit('update', rec)
+  }
+}
