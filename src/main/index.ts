@@ -5,6 +5,7 @@ import { CSP, WEB_PREFERENCES, isTrustedUrl } from './security'
 import { registerIpc } from './api/ipc'
 import { createRouter } from './api/router'
 import { workspaceServices } from './api/services'
+import { JobRunner } from './jobs/runner'
 import { resolveWorkspace } from './workspace'
 
 const devServer = process.env.ELECTRON_RENDERER_URL
@@ -31,7 +32,8 @@ app.whenReady().then(() => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } })
   })
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
-  registerIpc(ipcMain, createRouter(workspaceServices(resolveWorkspace(), app.getVersion())), (url) => isTrustedUrl(url, devServer))
+  const workspace = resolveWorkspace()
+  registerIpc(ipcMain, createRouter(workspaceServices(workspace, app.getVersion(), new JobRunner(workspace))), (url) => isTrustedUrl(url, devServer))
   createWindow()
 })
 app.on('window-all-closed', () => app.quit())

@@ -8,11 +8,13 @@ import { createApiServer, isLoopback } from '../../src/main/api/http'
 import { type IpcMainLike, channelOf, registerIpc } from '../../src/main/api/ipc'
 import { ApiError, createRouter } from '../../src/main/api/router'
 import { workspaceServices } from '../../src/main/api/services'
+import { JobRunner } from '../../src/main/jobs/runner'
 import { WEB_PREFERENCES, isTrustedUrl } from '../../src/main/security'
+import { METHODS } from '../../src/shared/methods'
 
 const workspace = mkdtempSync(join(tmpdir(), 'equiav-api-'))
 const staticDir = join(workspace, 'static')
-const router = createRouter(workspaceServices(workspace, '9.9.9'))
+const router = createRouter(workspaceServices(workspace, '9.9.9', new JobRunner(workspace)))
 const row = (step: number): string =>
   JSON.stringify({ step, epoch: 0, loss: 3 - step / 10, loss_inter: 1, loss_intra_a: 1, loss_intra_v: 1, lr: 1e-4, grad_norm: 0.5, clips_per_s: 9, time: 't' })
 
@@ -43,6 +45,9 @@ describe('router', () => {
     await expect(router('runs.metrics', { run: 'r1', since: -1 })).rejects.toThrow(/since:/)
     await expect(router('runs.list', { extra: 1 })).rejects.toThrow(/runs.list: input: Unrecognized key/)
     await expect(router('fs.delete', {})).rejects.toBeInstanceOf(ApiError)
+    await expect(router('jobs.start', { kind: 'pretrain', args: { run: 'x', steps: 0 } })).rejects.toThrow(/args.steps: .*>=1/)
+    await expect(router('jobs.start', { kind: 'shell', args: {} })).rejects.toThrow(/kind:/)
+    await expect(router('jobs.cancel', { id: 'nope' })).rejects.toThrow(/jobs.cancel: no job nope/)
   })
 })
 
@@ -50,7 +55,7 @@ describe('IPC transport', () => {
   it('registers one channel per method and refuses untrusted frames', async () => {
     const handlers = new Map<string, Parameters<IpcMainLike['handle']>[1]>()
     registerIpc({ handle: (c, l) => handlers.set(c, l) }, router, (url) => isTrustedUrl(url))
-    expect([...handlers.keys()].sort()).toEqual([channelOf('app.info'), channelOf('runs.list'), channelOf('runs.metrics')].sort())
+    expect([...handlers.keys()].sort()).toEqual(METHODS.map(channelOf).sort())
     const call = handlers.get(channelOf('app.info'))!
     expect(await call({ senderFrame: { url: 'file:///app/out/renderer/index.html' } }, {})).toMatchObject({ version: '9.9.9' })
     await expect(call({ senderFrame: { url: 'https://evil.example/' } }, {})).rejects.toThrow(/untrusted frame/)

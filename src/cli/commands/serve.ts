@@ -7,6 +7,7 @@ import { resolveWorkspace } from '../../main/workspace'
 import { createApiServer, isLoopback, newToken } from '../../main/api/http'
 import { createRouter } from '../../main/api/router'
 import { workspaceServices } from '../../main/api/services'
+import { JobRunner } from '../../main/jobs/runner'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 
@@ -36,7 +37,9 @@ export const serveCommand: Command = {
     if (!isLoopback(host) && !values['allow-remote']) throw new UsageError(`refusing to listen on ${host}: only loopback addresses unless --allow-remote is given`)
     const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
     const token = newToken()
-    const server = createApiServer({ router: createRouter(workspaceServices(resolveWorkspace(str(values, 'workspace')), version)), token, staticDir: ensureRenderer() })
+    const workspace = resolveWorkspace(str(values, 'workspace'))
+    const jobs = new JobRunner(workspace)
+    const server = createApiServer({ router: createRouter(workspaceServices(workspace, version, jobs)), token, staticDir: ensureRenderer() })
     await new Promise<void>((ok, fail) => server.once('error', fail).listen(int(values, 'port') ?? 0, host, ok))
     const address = server.address()
     const port = typeof address === 'object' && address ? address.port : 0

@@ -21,7 +21,14 @@ export function createRouter(services: Services) {
     const parsed = contract[m].input.safeParse(input ?? {})
     if (!parsed.success) throw new ApiError(400, `${m}: ${describeIssues(parsed.error)}`)
     const handler = services[m] as (i: unknown) => Promise<unknown>
-    const result = contract[m].output.safeParse(await handler(parsed.data))
+    // service errors (no such job, a run still running…) are the caller's to fix: 400 with the message
+    let out: unknown
+    try {
+      out = await handler(parsed.data)
+    } catch (err) {
+      throw new ApiError(400, `${m}: ${err instanceof Error ? err.message : String(err)}`)
+    }
+    const result = contract[m].output.safeParse(out)
     if (!result.success) throw new ApiError(500, `${m} produced an invalid result: ${describeIssues(result.error)}`)
     return result.data
   }
