@@ -55,7 +55,8 @@ describe('workbench (serve mode, Chromium)', () => {
     await page.goto(url)
     await page.getByTestId('runs-table').getByText('seeded', { exact: true }).waitFor()
     await page.getByTestId('loss-chart').locator('canvas').first().waitFor()
-    expect(await page.getByRole('heading', { name: /seeded: loss per term \(3 steps\)/ }).count()).toBe(1)
+    // the metrics arrive a moment after the run list: wait for the heading to count them
+    await page.getByRole('heading', { name: /seeded: loss per term \(3 steps\)/ }).waitFor({ timeout: 10_000 })
 
     await page.fill('input[name=run]', 'from-ui')
     await page.fill('input[name=steps]', '3')
