@@ -121,7 +121,8 @@ interface Located {
 
 /** A finished cache opened for reading: records are read with positioned reads and verified. */
 export class CacheReader {
-  private readonly handles = new Map<string, FileHandle>()
+  /** one open per shard, shared by concurrent reads (caching the promise, not the handle, avoids double opens) */
+  private readonly handles = new Map<string, Promise<FileHandle>>()
 
   private constructor(
     readonly dir: string,
@@ -160,11 +161,12 @@ export class CacheReader {
   async record(id: string): Promise<Uint8Array> {
     const loc = this.where.get(id)
     if (!loc) throw new Error(`${this.dir}: clip ${id} is not in the cache; run \`equiav dataset prepare\` again`)
-    let fh = this.handles.get(loc.shard)
-    if (!fh) {
-      fh = await open(join(this.dir, loc.shard), 'r')
-      this.handles.set(loc.shard, fh)
+    let opening = this.handles.get(loc.shard)
+    if (!opening) {
+      opening = open(join(this.dir, loc.shard), 'r')
+      this.handles.set(loc.shard, opening)
     }
+    const fh = await opening
     const buf = new Uint8Array(loc.bytes)
     const { bytesRead } = await fh.read(buf, 0, loc.bytes, loc.offset)
     if (bytesRead !== loc.bytes || sha256(buf) !== loc.sha256) {
@@ -189,7 +191,7 @@ export class CacheReader {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.handles.values()].map((h) => h.close()))
+    await Promise.all([...this.handles.values()].map(async (h) => (await h).close()))
     this.handles.clear()
   }
 }
