@@ -5,10 +5,11 @@ import { ProgressBar } from '../progress'
 import { checkName, datasetDir, resolveWorkspace, runDir } from '../../main/workspace'
 import { initBackend } from '../../main/engine/backend'
 import { loadRun } from '../../main/engine/train/run'
-import { embedClips, type EmbeddingKind } from '../../main/engine/eval/embed'
+import { embedClips, type EmbeddingKind, type Embeddings } from '../../main/engine/eval/embed'
 import { evaluateRetrieval } from '../../main/engine/eval/evaluate-retrieval'
 import { openDatasetSource } from '../../main/data/dataset-source'
 import { Catalog, type Split } from '../../main/data/catalog'
+import { exportEmbeddings } from '../../main/data/embeddings-export'
 
 export interface RetrievalRequest {
   workspace: string
@@ -19,8 +20,8 @@ export interface RetrievalRequest {
   seed: number
 }
 
-/** Embeds a dataset split with a run's newest weights and ranks it in both directions. */
-export async function runRetrievalEval(r: RetrievalRequest, showProgress: boolean) {
+/** A dataset split embedded with a run's newest weights. */
+export async function embedSplit(r: RetrievalRequest, showProgress: boolean): Promise<{ emb: Embeddings; classes: string[]; step: number }> {
   await initBackend()
   const { config, params, step } = await loadRun(runDir(r.workspace, r.run))
   const data = await openDatasetSource(r.workspace, r.dataset, config.model, r.split, config.preset)
@@ -34,15 +35,23 @@ export async function runRetrievalEval(r: RetrievalRequest, showProgress: boolea
       seed: r.seed,
       onProgress: (d) => bar?.update(d)
     })
-    const report = evaluateRetrieval(emb, classes)
-    const { top, ...summary } = report
-    const result = { run: r.run, step, dataset: r.dataset, split: r.split, embedding: r.kind, seed: r.seed, ...summary }
-    await writeFile(join(runDir(r.workspace, r.run), `retrieval-${r.dataset}-${r.split}-${r.kind}.json`), JSON.stringify({ ...result, ids: emb.ids, top: { k: top.k, a2v: Array.from(top.a2v), v2a: Array.from(top.v2a) } }))
-    return result
+    return { emb, classes, step }
   } finally {
     await data.close()
     params.forEach((v) => v.dispose())
   }
+}
+
+/** Embeds a dataset split with a run's newest weights and ranks it in both directions. */
+export async function runRetrievalEval(r: RetrievalRequest, showProgress: boolean) {
+  const { emb, classes, step } = await embedSplit(r, showProgress)
+  const { top, ...summary } = evaluateRetrieval(emb, classes)
+  const result = { run: r.run, step, dataset: r.dataset, split: r.split, embedding: r.kind, seed: r.seed, ...summary }
+  await writeFile(
+    join(runDir(r.workspace, r.run), `retrieval-${r.dataset}-${r.split}-${r.kind}.json`),
+    JSON.stringify({ ...result, ids: emb.ids, top: { k: top.k, a2v: Array.from(top.a2v), v2a: Array.from(top.v2a) } })
+  )
+  return result
 }
 
 export const evalRetrievalCommand: Command = {
@@ -83,6 +92,46 @@ export const evalRetrievalCommand: Command = {
       const f = (m: typeof result.a2v): string => `R@1 ${m['R@1'].toFixed(1)}  R@5 ${m['R@5'].toFixed(1)}  R@10 ${m['R@10'].toFixed(1)}  median rank ${m.median_rank}`
       process.stdout.write(`retrieval on ${result.n} ${split} clips (chance R@1 ${(100 / result.n).toFixed(2)}%)\n  A→V  ${f(result.a2v)}\n  V→A  ${f(result.v2a)}\n`)
     }
+    return 0
+  }
+}
+
+export const embedCommand: Command = {
+  path: ['embed'],
+  summary: "export a split's audio and visual embeddings (.npy with ids, or TensorBoard-projector TSV) and a 2-D PCA map",
+  usage: [
+    '  --run NAME --dataset NAME --split train|test',
+    '  --export npy|tsv     (default npy)',
+    '  --embedding centroid|original   (default centroid)',
+    '  --seed N             seed of the S augmentation vectors (default 0)',
+    '  --out DIR            (default <run>/embeddings/<dataset>-<split>)',
+    '  --workspace DIR'
+  ].join('\n'),
+  options: {
+    run: { type: 'string' },
+    dataset: { type: 'string' },
+    split: { type: 'string' },
+    export: { type: 'string' },
+    embedding: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    workspace: { type: 'string' }
+  },
+  async run(values) {
+    const run = str(values, 'run')
+    const dataset = str(values, 'dataset')
+    if (!run || !dataset) throw new UsageError('--run NAME and --dataset NAME are required')
+    const split = (str(values, 'split') ?? 'test') as Split
+    const format = str(values, 'export') ?? 'npy'
+    if (format !== 'npy' && format !== 'tsv') throw new UsageError('--export must be npy or tsv')
+    const kind = (str(values, 'embedding') ?? 'centroid') as EmbeddingKind
+    if (!['centroid', 'original'].includes(kind)) throw new UsageError('--embedding must be centroid or original')
+    const workspace = resolveWorkspace(str(values, 'workspace'))
+    const req = { workspace, run: checkName('run', run), dataset: checkName('dataset', dataset), split, kind, seed: int(values, 'seed') ?? 0 }
+    const { emb, classes } = await embedSplit(req, true)
+    const out = str(values, 'out') ?? join(runDir(workspace, run), 'embeddings', `${dataset}-${split}`)
+    const files = await exportEmbeddings(emb, classes, out, format)
+    process.stdout.write(files.join('\n') + '\n')
     return 0
   }
 }

@@ -1,0 +1,43 @@
+/**
+ * Embeddings on disk: NumPy arrays with their clip ids, or TensorBoard-projector TSV; plus a 2-D PCA map.
+ * Every file is written atomically.
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Embeddings } from '../engine/eval/embed'
+import { pca } from '../engine/eval/projection'
+import { writeFileAtomic, writeJsonAtomic } from '../util/atomic'
+import { encodeNpy } from './npy'
+
+/** audio rows then visual rows: one space, so the map shows how close the two modalities of a clip land */
+function stacked(e: Embeddings): Float32Array {
+  const out = new Float32Array(e.audio.length + e.visual.length)
+  out.set(e.audio)
+  out.set(e.visual, e.audio.length)
+  return out
+}
+
+export async function exportEmbeddings(e: Embeddings, classes: string[], dir: string, format: 'npy' | 'tsv'): Promise<string[]> {
+  await mkdir(dir, { recursive: true })
+  const n = e.ids.length
+  const labelName = (l: number): string => classes[l] ?? String(l)
+  const map = pca(stacked(e), e.dim, 2).coords // [2n, 2]
+  const written: string[] = []
+  const write = async (name: string, data: Uint8Array | string): Promise<void> => {
+    await writeFileAtomic(join(dir, name), data)
+    written.push(join(dir, name))
+  }
+  if (format === 'npy') {
+    await write('audio.npy', encodeNpy(e.audio, [n, e.dim]))
+    await write('visual.npy', encodeNpy(e.visual, [n, e.dim]))
+    await write('pca2d.npy', encodeNpy(map, [2 * n, 2]))
+    await writeJsonAtomic(join(dir, 'ids.json'), { ids: e.ids, labels: e.labels.map(labelName), rows: 'pca2d.npy holds the audio rows, then the visual rows' })
+    written.push(join(dir, 'ids.json'))
+  } else {
+    const rows = (x: Float32Array): string[] => Array.from({ length: n }, (_, i) => Array.from(x.subarray(i * e.dim, (i + 1) * e.dim)).join('\t'))
+    await write('vectors.tsv', [...rows(e.audio), ...rows(e.visual)].join('\n') + '\n')
+    const meta = ['id\tmodality\tlabel', ...['audio', 'visual'].flatMap((m) => e.ids.map((id, i) => `${id}\t${m}\t${labelName(e.labels[i])}`))]
+    await write('metadata.tsv', meta.join('\n') + '\n')
+  }
+  return written
+}
