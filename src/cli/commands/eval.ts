@@ -5,6 +5,8 @@ import { ProgressBar } from '../progress'
 import { checkName, datasetDir, resolveWorkspace, runDir } from '../../main/workspace'
 import { initBackend } from '../../main/engine/backend'
 import { loadRun } from '../../main/engine/train/run'
+import { createParams } from '../../main/engine/model'
+import { encoderFeatures, linearProbe, type ProbeModality } from '../../main/engine/eval/probe'
 import { embedClips, type EmbeddingKind, type Embeddings } from '../../main/engine/eval/embed'
 import { evaluateRetrieval } from '../../main/engine/eval/evaluate-retrieval'
 import { openDatasetSource } from '../../main/data/dataset-source'
@@ -132,6 +134,53 @@ export const embedCommand: Command = {
     const out = str(values, 'out') ?? join(runDir(workspace, run), 'embeddings', `${dataset}-${split}`)
     const files = await exportEmbeddings(emb, classes, out, format)
     process.stdout.write(files.join('\n') + '\n')
+    return 0
+  }
+}
+
+export const evalProbeCommand: Command = {
+  path: ['eval', 'probe'],
+  summary: "linear probe on a run's frozen encoders (first label, top-1 on the test split), next to the same probe on a randomly initialised encoder",
+  usage: [
+    '  --run NAME --dataset NAME',
+    '  --modality audio|visual|audio-visual   (default audio-visual)',
+    '  --epochs N           classifier epochs (full batch, default 300)',
+    '  --workspace DIR',
+    '  --json'
+  ].join('\n'),
+  options: { run: { type: 'string' }, dataset: { type: 'string' }, modality: { type: 'string' }, epochs: { type: 'string' }, workspace: { type: 'string' }, json: { type: 'boolean' } },
+  async run(values) {
+    const run = str(values, 'run')
+    const dataset = str(values, 'dataset')
+    if (!run || !dataset) throw new UsageError('--run NAME and --dataset NAME are required')
+    const modality = (str(values, 'modality') ?? 'audio-visual') as ProbeModality
+    if (!['audio', 'visual', 'audio-visual'].includes(modality)) throw new UsageError('--modality must be audio, visual or audio-visual')
+    const workspace = resolveWorkspace(str(values, 'workspace'))
+    await initBackend()
+    const { config, params, step } = await loadRun(runDir(workspace, checkName('run', run)))
+    const random = createParams(config.model, config.seed + 1)
+    const catalog = Catalog.open(datasetDir(workspace, checkName('dataset', dataset)))
+    const classes = catalog.classes().length
+    catalog.close()
+    const load = async (split: Split) => {
+      const d = await openDatasetSource(workspace, dataset, config.model, split, config.preset)
+      try {
+        return await Promise.all(Array.from({ length: d.source.size }, (_, i) => d.source.clip(i)))
+      } finally {
+        await d.close()
+      }
+    }
+    const [train, test] = [await load('train'), await load('test')]
+    const dim = modality === 'audio-visual' ? 2 * config.model.embedDim : config.model.embedDim
+    const probe = async (p: typeof params): Promise<number> => {
+      const [xTrain, xTest] = [await encoderFeatures(p, config.model, train, modality), await encoderFeatures(p, config.model, test, modality)]
+      return linearProbe({ x: xTrain, y: train.map((c) => c.label) }, { x: xTest, y: test.map((c) => c.label) }, dim, classes, { epochs: int(values, 'epochs') })
+    }
+    const result = { run, step, dataset, modality, train: train.length, test: test.length, chance: 100 / classes, top1: await probe(params), random_init_top1: await probe(random) }
+    params.forEach((v) => v.dispose())
+    random.forEach((v) => v.dispose())
+    if (values.json) process.stdout.write(JSON.stringify(result) + '\n')
+    else process.stdout.write(`linear probe (${modality}, ${result.test} test clips): top-1 ${result.top1.toFixed(1)}% — random-init encoder ${result.random_init_top1.toFixed(1)}%, chance ${result.chance.toFixed(1)}%\n`)
     return 0
   }
 }
