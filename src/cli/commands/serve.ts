@@ -16,7 +16,7 @@ function ensureRenderer(): string {
   const dir = join(root, 'out', 'renderer')
   if (!existsSync(join(dir, 'index.html'))) {
     process.stderr.write('building the workbench UI (first run only)…\n')
-    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' })
+    const r = spawnSync(process.execPath, [join(root, 'node_modules', 'electron-vite', 'bin', 'electron-vite.js'), 'build'], { cwd: root, stdio: ['ignore', 2, 2] }) // keep stdout for the URL line alone
     if (r.status !== 0) throw new Error('building the UI failed; run `npm run build` to see why')
   }
   return dir
