@@ -11,7 +11,7 @@ export interface ProgressBarOptions {
   plainIntervalMs?: number
 }
 
-export function formatDuration(seconds: number): string {
+function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '--:--'
   const s = Math.round(seconds)
   const h = Math.floor(s / 3600)

@@ -120,11 +120,6 @@ export class Catalog {
     this.db.run('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value])
   }
 
-  meta(key: string): string | null {
-    const row = this.db.get('SELECT value FROM meta WHERE key = ?', [key]) as Row | null
-    return row ? String(row.value) : null
-  }
-
   setClasses(names: string[]): void {
     this.transaction(() => {
       this.db.run('DELETE FROM classes')
@@ -227,12 +222,6 @@ export class Catalog {
       out.set(String(r.path), { size: Number(r.size), mtimeMs: Number(r.mtime_ms) })
     }
     return out
-  }
-
-  /** The first clip (import order) with this content hash, other than `exceptId`. */
-  firstWithHash(hash: string, exceptId: string): string | null {
-    const row = this.db.get("SELECT id FROM clips WHERE hash = ? AND id != ? AND status = 'ok' ORDER BY seq LIMIT 1", [hash, exceptId]) as Row | null
-    return row ? String(row.id) : null
   }
 
   private transaction(fn: () => void): void {
