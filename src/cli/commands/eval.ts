@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Command, UsageError, int, str } from '../command'
+import { type Command, type OptionValues, UsageError, int, str } from '../command'
 import { ProgressBar } from '../progress'
 import { checkName, datasetDir, resolveWorkspace, runDir } from '../../main/workspace'
 import { initBackend } from '../../main/engine/backend'
@@ -56,6 +56,34 @@ export async function runRetrievalEval(r: RetrievalRequest, showProgress: boolea
   return result
 }
 
+/** Options shared by the commands that embed a dataset split with a run. */
+const EMBED_OPTIONS = {
+  run: { type: 'string' },
+  dataset: { type: 'string' },
+  split: { type: 'string' },
+  embedding: { type: 'string' },
+  seed: { type: 'string' },
+  workspace: { type: 'string' }
+} as const
+
+function embeddingRequest(values: OptionValues): RetrievalRequest {
+  const run = str(values, 'run')
+  const dataset = str(values, 'dataset')
+  if (!run || !dataset) throw new UsageError('--run NAME and --dataset NAME are required')
+  const split = (str(values, 'split') ?? 'test') as Split
+  if (!['train', 'val', 'test'].includes(split)) throw new UsageError('--split must be train, val or test')
+  const kind = (str(values, 'embedding') ?? 'centroid') as EmbeddingKind
+  if (!['centroid', 'original'].includes(kind)) throw new UsageError('--embedding must be centroid or original')
+  return {
+    workspace: resolveWorkspace(str(values, 'workspace')),
+    run: checkName('run', run),
+    dataset: checkName('dataset', dataset),
+    split,
+    kind,
+    seed: int(values, 'seed') ?? 0
+  }
+}
+
 export const evalRetrievalCommand: Command = {
   path: ['eval', 'retrieval'],
   summary: 'zero-shot audio→visual and visual→audio retrieval (R@1/5/10, median rank, per class)',
@@ -68,31 +96,14 @@ export const evalRetrievalCommand: Command = {
     '  --workspace DIR',
     '  --json               print {"n","a2v":{"R@1","R@5","R@10","median_rank"},"v2a":{...},"per_class":{...}}'
   ].join('\n'),
-  options: {
-    run: { type: 'string' },
-    dataset: { type: 'string' },
-    split: { type: 'string' },
-    embedding: { type: 'string' },
-    seed: { type: 'string' },
-    workspace: { type: 'string' },
-    json: { type: 'boolean' }
-  },
+  options: { ...EMBED_OPTIONS, json: { type: 'boolean' } },
   async run(values) {
-    const run = str(values, 'run')
-    const dataset = str(values, 'dataset')
-    if (!run || !dataset) throw new UsageError('--run NAME and --dataset NAME are required')
-    const split = (str(values, 'split') ?? 'test') as Split
-    if (!['train', 'val', 'test'].includes(split)) throw new UsageError('--split must be train, val or test')
-    const kind = (str(values, 'embedding') ?? 'centroid') as EmbeddingKind
-    if (!['centroid', 'original'].includes(kind)) throw new UsageError('--embedding must be centroid or original')
-    const result = await runRetrievalEval(
-      { workspace: resolveWorkspace(str(values, 'workspace')), run: checkName('run', run), dataset: checkName('dataset', dataset), split, kind, seed: int(values, 'seed') ?? 0 },
-      !values.json
-    )
+    const req = embeddingRequest(values)
+    const result = await runRetrievalEval(req, !values.json)
     if (values.json) process.stdout.write(JSON.stringify(result) + '\n')
     else {
       const f = (m: typeof result.a2v): string => `R@1 ${m['R@1'].toFixed(1)}  R@5 ${m['R@5'].toFixed(1)}  R@10 ${m['R@10'].toFixed(1)}  median rank ${m.median_rank}`
-      process.stdout.write(`retrieval on ${result.n} ${split} clips (chance R@1 ${(100 / result.n).toFixed(2)}%)\n  A→V  ${f(result.a2v)}\n  V→A  ${f(result.v2a)}\n`)
+      process.stdout.write(`retrieval on ${result.n} ${req.split} clips (chance R@1 ${(100 / result.n).toFixed(2)}%)\n  A→V  ${f(result.a2v)}\n  V→A  ${f(result.v2a)}\n`)
     }
     return 0
   }
@@ -109,29 +120,13 @@ export const embedCommand: Command = {
     '  --out DIR            (default <run>/embeddings/<dataset>-<split>)',
     '  --workspace DIR'
   ].join('\n'),
-  options: {
-    run: { type: 'string' },
-    dataset: { type: 'string' },
-    split: { type: 'string' },
-    export: { type: 'string' },
-    embedding: { type: 'string' },
-    seed: { type: 'string' },
-    out: { type: 'string' },
-    workspace: { type: 'string' }
-  },
+  options: { ...EMBED_OPTIONS, export: { type: 'string' }, out: { type: 'string' } },
   async run(values) {
-    const run = str(values, 'run')
-    const dataset = str(values, 'dataset')
-    if (!run || !dataset) throw new UsageError('--run NAME and --dataset NAME are required')
-    const split = (str(values, 'split') ?? 'test') as Split
+    const req = embeddingRequest(values)
     const format = str(values, 'export') ?? 'npy'
     if (format !== 'npy' && format !== 'tsv') throw new UsageError('--export must be npy or tsv')
-    const kind = (str(values, 'embedding') ?? 'centroid') as EmbeddingKind
-    if (!['centroid', 'original'].includes(kind)) throw new UsageError('--embedding must be centroid or original')
-    const workspace = resolveWorkspace(str(values, 'workspace'))
-    const req = { workspace, run: checkName('run', run), dataset: checkName('dataset', dataset), split, kind, seed: int(values, 'seed') ?? 0 }
     const { emb, classes } = await embedSplit(req, true)
-    const out = str(values, 'out') ?? join(runDir(workspace, run), 'embeddings', `${dataset}-${split}`)
+    const out = str(values, 'out') ?? join(runDir(req.workspace, req.run), 'embeddings', `${req.dataset}-${req.split}`)
     const files = await exportEmbeddings(emb, classes, out, format)
     process.stdout.write(files.join('\n') + '\n')
     return 0

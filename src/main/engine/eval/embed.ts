@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { augOptionsFromConfig, normalizeImageNet, sampleVirtualParams } from '../augment'
 import type { ModelConfig } from '../config'
-import { forwardFeat, forwardPretrain, type Params } from '../model'
+import { forwardFeat, forwardOriginal, type Params } from '../model'
 import { Rng } from '../rng'
 import type { RawClip } from '../train/synthetic'
 import { rollAndTile } from '../train/views'
@@ -25,8 +25,24 @@ export interface Embeddings {
 }
 
 /** The frame the official code evaluates on: frame_5 of 10 (the middle one). */
-export function middleFrame(clip: RawClip): Float32Array {
+function middleFrame(clip: RawClip): Float32Array {
   return clip.frames[Math.floor(clip.frames.length / 2)]
+}
+
+/**
+ * The evaluation views of clips, as the official test mode builds them: the fbank without the time roll,
+ * tiled to 3 channels ([n, 3, T, F]), and the middle frame ImageNet-normalised ([n, 3, S, S]).
+ */
+export function evalViews(clips: RawClip[], c: ModelConfig): { a: Float32Array; v: Float32Array } {
+  const aLen = 3 * c.audioLength * c.numMelBins
+  const vLen = 3 * c.imgSize * c.imgSize
+  const a = new Float32Array(clips.length * aLen)
+  const v = new Float32Array(clips.length * vLen)
+  clips.forEach((clip, i) => {
+    a.set(rollAndTile(clip.fbank, c.audioLength, c.numMelBins, 0), i * aLen)
+    v.set(normalizeImageNet(middleFrame(clip)), i * vLen)
+  })
+  return { a, v }
 }
 
 export async function embedClips(
@@ -49,15 +65,10 @@ export async function embedClips(
   for (let start = 0; start < count; start += B) {
     const n = Math.min(B, count - start)
     const clips = await Promise.all(Array.from({ length: n }, (_, i) => clipAt(start + i)))
-    const aLen = 3 * c.audioLength * c.numMelBins
-    const vLen = 3 * c.imgSize * c.imgSize
-    const a = new Float32Array(n * aLen)
-    const v = new Float32Array(n * vLen)
+    const { a, v } = evalViews(clips, c)
     const tAList = new Float32Array(n * S * c.augSizeA)
     const tVList = new Float32Array(n * S * c.augSizeV)
     clips.forEach((clip, i) => {
-      a.set(rollAndTile(clip.fbank, c.audioLength, c.numMelBins, 0), i * aLen)
-      v.set(normalizeImageNet(middleFrame(clip)), i * vLen)
       const t = sampleVirtualParams(rng, S, aug)
       tAList.set(t.tAList, i * S * c.augSizeA)
       tVList.set(t.tVList, i * S * c.augSizeV)
@@ -67,13 +78,11 @@ export async function embedClips(
     const [za, zv] = tf.tidy(() => {
       const at = tf.tensor4d(a, [n, 3, c.audioLength, c.numMelBins])
       const vt = tf.tensor4d(v, [n, 3, c.imgSize, c.imgSize])
-      if (kind === 'centroid') {
-        const f = forwardFeat(params, c, at, vt, tf.tensor3d(tAList, [n, S, c.augSizeA]), tf.tensor3d(tVList, [n, S, c.augSizeV]))
-        return [f.zA.dataSync() as Float32Array, f.zV.dataSync() as Float32Array]
-      }
-      const dummy = { aAug: at, vAug: vt, tA: tf.zeros([n, c.augSizeA]) as tf.Tensor2D, tV: tf.zeros([n, c.augSizeV]) as tf.Tensor2D }
-      const out = forwardPretrain(params, c, { a: at, v: vt, ...dummy, tAList: tf.zeros([n, S, c.augSizeA]), tVList: tf.zeros([n, S, c.augSizeV]) }, 'inter-only')
-      return [out.zAInv.dataSync() as Float32Array, out.zVInv.dataSync() as Float32Array]
+      const f =
+        kind === 'centroid'
+          ? forwardFeat(params, c, at, vt, tf.tensor3d(tAList, [n, S, c.augSizeA]), tf.tensor3d(tVList, [n, S, c.augSizeV]))
+          : forwardOriginal(params, c, at, vt)
+      return [f.zA.dataSync() as Float32Array, f.zV.dataSync() as Float32Array]
     })
     audio.set(za, start * dim)
     visual.set(zv, start * dim)

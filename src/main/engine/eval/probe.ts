@@ -4,13 +4,11 @@
  * standardised with the training split's statistics. Accuracy is top-1 on the held-out split.
  */
 import * as tf from '@tensorflow/tfjs'
-import { normalizeImageNet } from '../augment'
 import type { ModelConfig } from '../config'
 import { encodeAudio, encodeVisual, type Params } from '../model'
 import { AdamW } from '../optim'
 import type { RawClip } from '../train/synthetic'
-import { rollAndTile } from '../train/views'
-import { middleFrame } from './embed'
+import { evalViews } from './embed'
 import { topKAccuracy } from './metrics'
 
 export type ProbeModality = 'audio' | 'visual' | 'audio-visual'
@@ -22,14 +20,15 @@ export async function encoderFeatures(params: Params, c: ModelConfig, clips: Raw
   for (let s = 0; s < clips.length; s += batchSize) {
     const batch = clips.slice(s, s + batchSize)
     const n = batch.length
+    const views = evalViews(batch, c)
     const feats = tf.tidy(() => {
       const parts: tf.Tensor2D[] = []
       if (modality !== 'visual') {
-        const a = tf.tensor4d(Float32Array.from(batch.flatMap((cl) => Array.from(rollAndTile(cl.fbank, c.audioLength, c.numMelBins, 0)))), [n, 3, c.audioLength, c.numMelBins])
+        const a = tf.tensor4d(views.a, [n, 3, c.audioLength, c.numMelBins])
         parts.push(tf.mean(encodeAudio(params, c, a), 1) as tf.Tensor2D)
       }
       if (modality !== 'audio') {
-        const v = tf.tensor4d(Float32Array.from(batch.flatMap((cl) => Array.from(normalizeImageNet(middleFrame(cl))))), [n, 3, c.imgSize, c.imgSize])
+        const v = tf.tensor4d(views.v, [n, 3, c.imgSize, c.imgSize])
         parts.push(tf.mean(encodeVisual(params, c, v), 1) as tf.Tensor2D)
       }
       return (parts.length === 1 ? parts[0] : tf.concat(parts, 1)).dataSync() as Float32Array

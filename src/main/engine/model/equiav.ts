@@ -51,10 +51,7 @@ function modalityForward(
   tList: tf.Tensor3D
 ): ModalityOutputs {
   return tf.tidy(() => {
-    if (objective === 'inter-only') {
-      const { h } = encodeViews(params, config, m, x)
-      return { inv: projectionHead(params, config, invariantHead(m), tf.mean(h, 1)) }
-    }
+    if (objective === 'inter-only') return { inv: originalEmbedding(params, config, m, x) }
     const { h, hAug } = encodeViews(params, config, m, x, xAug)
     const pooled = tf.mean(h, 1) as tf.Tensor2D // [B, D]
     const pooledAug = tf.mean(hAug as tf.Tensor3D, 1) as tf.Tensor2D
@@ -83,6 +80,11 @@ export function forwardPretrain(params: Params, config: ModelConfig, inputs: Pre
   return { zAInv: a.inv, zVInv: v.inv, zAEquiT: a.equiT, zVEquiT: v.equiT, zAAug: a.aug, zVAug: v.aug }
 }
 
+/** g_inter(mean_n h): the inter-modal embedding without the predictor (the 'original' ablation row). */
+function originalEmbedding(params: Params, config: ModelConfig, m: Modality, x: tf.Tensor4D): tf.Tensor2D {
+  return tf.tidy(() => projectionHead(params, config, invariantHead(m), tf.mean(encodeViews(params, config, m, x).h, 1)))
+}
+
 function centroidEmbedding(params: Params, config: ModelConfig, m: Modality, x: tf.Tensor4D, tList: tf.Tensor3D): tf.Tensor2D {
   return tf.tidy(() => {
     const { h } = encodeViews(params, config, m, x)
@@ -101,4 +103,9 @@ export function forwardFeat(
   tVList: tf.Tensor3D
 ): { zA: tf.Tensor2D; zV: tf.Tensor2D } {
   return { zA: centroidEmbedding(params, config, 'a', a, tAList), zV: centroidEmbedding(params, config, 'v', v, tVList) }
+}
+
+/** Inter-modal embeddings of the original views without the predictor, [B, interProjOutDim] each. */
+export function forwardOriginal(params: Params, config: ModelConfig, a: tf.Tensor4D, v: tf.Tensor4D): { zA: tf.Tensor2D; zV: tf.Tensor2D } {
+  return { zA: originalEmbedding(params, config, 'a', a), zV: originalEmbedding(params, config, 'v', v) }
 }
