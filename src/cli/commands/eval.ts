@@ -1,5 +1,3 @@
-import { writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
 import { type Command, type OptionValues, UsageError, int, str } from '../command'
 import { ProgressBar } from '../progress'
 import { checkName, datasetDir, resolveWorkspace, runDir } from '../../main/workspace'
@@ -7,53 +5,30 @@ import { initBackend } from '../../main/engine/backend'
 import { loadRun } from '../../main/engine/train/run'
 import { createParams } from '../../main/engine/model'
 import { encoderFeatures, linearProbe, type ProbeModality } from '../../main/engine/eval/probe'
-import { embedClips, type EmbeddingKind, type Embeddings } from '../../main/engine/eval/embed'
-import { evaluateRetrieval } from '../../main/engine/eval/evaluate-retrieval'
+import type { EmbeddingKind, Embeddings } from '../../main/engine/eval/embed'
 import { openDatasetSource } from '../../main/data/dataset-source'
 import { Catalog, type Split } from '../../main/data/catalog'
 import { exportEmbeddings } from '../../main/data/embeddings-export'
+import { type RetrievalSummary, type SplitEmbeddingRequest, embedSplit as embedSplitWith, embeddingsDir, writeRetrievalReport } from '../../main/data/split-embeddings'
 
-export interface RetrievalRequest {
-  workspace: string
-  run: string
-  dataset: string
-  split: Split
-  kind: EmbeddingKind
-  seed: number
-}
+export type RetrievalRequest = SplitEmbeddingRequest
 
-/** A dataset split embedded with a run's newest weights. */
+/** A dataset split embedded with a run's newest weights, with a progress bar on request. */
 export async function embedSplit(r: RetrievalRequest, showProgress: boolean): Promise<{ emb: Embeddings; classes: string[]; step: number }> {
-  await initBackend()
-  const { config, params, step } = await loadRun(runDir(r.workspace, r.run))
-  const data = await openDatasetSource(r.workspace, r.dataset, config.model, r.split, config.preset)
-  const catalog = Catalog.open(datasetDir(r.workspace, r.dataset))
-  const classes = catalog.classes()
-  catalog.close()
-  try {
-    const bar = showProgress ? new ProgressBar({ label: 'embed', total: data.source.size, unit: 'clips' }) : null
-    const emb = await embedClips(params, config.model, data.source.size, (i) => data.source.clip(i), {
-      kind: r.kind,
-      seed: r.seed,
-      onProgress: (d) => bar?.update(d)
-    })
-    return { emb, classes, step }
-  } finally {
-    await data.close()
-    params.forEach((v) => v.dispose())
-  }
+  let bar: ProgressBar | null = null
+  return embedSplitWith(r, {
+    onProgress: (done, total) => {
+      if (!showProgress) return
+      bar ??= new ProgressBar({ label: 'embed', total, unit: 'clips' })
+      bar.update(done)
+    }
+  })
 }
 
 /** Embeds a dataset split with a run's newest weights and ranks it in both directions. */
-export async function runRetrievalEval(r: RetrievalRequest, showProgress: boolean) {
+export async function runRetrievalEval(r: RetrievalRequest, showProgress: boolean): Promise<RetrievalSummary> {
   const { emb, classes, step } = await embedSplit(r, showProgress)
-  const { top, ...summary } = evaluateRetrieval(emb, classes)
-  const result = { run: r.run, step, dataset: r.dataset, split: r.split, embedding: r.kind, seed: r.seed, ...summary }
-  await writeFile(
-    join(runDir(r.workspace, r.run), `retrieval-${r.dataset}-${r.split}-${r.kind}.json`),
-    JSON.stringify({ ...result, ids: emb.ids, top: { k: top.k, a2v: Array.from(top.a2v), v2a: Array.from(top.v2a) } })
-  )
-  return result
+  return writeRetrievalReport(r, emb, classes, step)
 }
 
 /** Options shared by the commands that embed a dataset split with a run. */
@@ -126,7 +101,7 @@ export const embedCommand: Command = {
     const format = str(values, 'export') ?? 'npy'
     if (format !== 'npy' && format !== 'tsv') throw new UsageError('--export must be npy or tsv')
     const { emb, classes } = await embedSplit(req, true)
-    const out = str(values, 'out') ?? join(runDir(req.workspace, req.run), 'embeddings', `${req.dataset}-${req.split}`)
+    const out = str(values, 'out') ?? embeddingsDir(req.workspace, req.run, req.dataset, req.split)
     const files = await exportEmbeddings(emb, classes, out, format)
     process.stdout.write(files.join('\n') + '\n')
     return 0

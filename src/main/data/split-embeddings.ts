@@ -1,0 +1,126 @@
+/**
+ * A dataset split embedded with a run's newest weights, and what is stored of it: the retrieval report
+ * (<run>/retrieval-<dataset>-<split>-<kind>.json) and the embeddings with their 2-D map
+ * (<run>/embeddings/<dataset>-<split>/: audio.npy, visual.npy, pca2d.npy, ids.json).
+ * Shared by the CLI (`eval retrieval`, `embed`) and the workbench's embed job.
+ */
+import { existsSync } from 'node:fs'
+import { readFile, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { initBackend } from '../engine/backend'
+import { embedClips, type EmbeddingKind, type Embeddings } from '../engine/eval/embed'
+import { evaluateRetrieval, type RetrievalReport } from '../engine/eval/evaluate-retrieval'
+import { loadRun } from '../engine/train/run'
+import { writeFileAtomic } from '../util/atomic'
+import { datasetDir, runDir } from '../workspace'
+import { Catalog, type Split } from './catalog'
+import { openDatasetSource } from './dataset-source'
+import { readNpy } from './npy'
+
+export interface SplitEmbeddingRequest {
+  workspace: string
+  run: string
+  dataset: string
+  split: Split
+  kind: EmbeddingKind
+  seed: number
+}
+
+export interface EmbedOptions {
+  /** clips embedded so far, of `total` */
+  onProgress?: (done: number, total: number) => void
+  /** stops between batches with an error when aborted */
+  signal?: AbortSignal
+}
+
+/** A dataset split embedded with a run's newest weights. */
+export async function embedSplit(r: SplitEmbeddingRequest, o: EmbedOptions = {}): Promise<{ emb: Embeddings; classes: string[]; step: number }> {
+  await initBackend()
+  const { config, params, step } = await loadRun(runDir(r.workspace, r.run))
+  try {
+    const data = await openDatasetSource(r.workspace, r.dataset, config.model, r.split, config.preset)
+    const catalog = Catalog.open(datasetDir(r.workspace, r.dataset))
+    const classes = catalog.classes()
+    catalog.close()
+    try {
+      const total = data.source.size
+      o.onProgress?.(0, total)
+      const emb = await embedClips(
+        params,
+        config.model,
+        total,
+        (i) => {
+          if (o.signal?.aborted) throw new Error('embedding cancelled')
+          return data.source.clip(i)
+        },
+        { kind: r.kind, seed: r.seed, onProgress: (d) => o.onProgress?.(d, total) }
+      )
+      return { emb, classes, step }
+    } finally {
+      await data.close()
+    }
+  } finally {
+    params.forEach((v) => v.dispose())
+  }
+}
+
+export const retrievalReportPath = (r: Pick<SplitEmbeddingRequest, 'workspace' | 'run' | 'dataset' | 'split' | 'kind'>): string =>
+  join(runDir(r.workspace, r.run), `retrieval-${r.dataset}-${r.split}-${r.kind}.json`)
+
+export const embeddingsDir = (workspace: string, run: string, dataset: string, split: string): string => join(runDir(workspace, run), 'embeddings', `${dataset}-${split}`)
+
+/** What the retrieval report file holds besides the clip ids and the top-k lists. */
+export type RetrievalSummary = Omit<RetrievalReport, 'top'> & {
+  run: string
+  step: number
+  dataset: string
+  split: Split
+  embedding: EmbeddingKind
+  seed: number
+}
+
+/** Ranks the embeddings in both directions and stores the report (with ids and top-k lists, for the UI). */
+export async function writeRetrievalReport(r: SplitEmbeddingRequest, emb: Embeddings, classes: string[], step: number): Promise<RetrievalSummary> {
+  const { top, ...summary } = evaluateRetrieval(emb, classes)
+  const result: RetrievalSummary = { run: r.run, step, dataset: r.dataset, split: r.split, embedding: r.kind, seed: r.seed, ...summary }
+  await writeFileAtomic(
+    retrievalReportPath(r),
+    JSON.stringify({ ...result, ids: emb.ids, top: { k: top.k, a2v: Array.from(top.a2v), v2a: Array.from(top.v2a) } })
+  )
+  return result
+}
+
+/** Embeddings as stored by `exportEmbeddings(…, 'npy')`, with labels as class indices (-1: none). */
+export interface StoredEmbeddings {
+  ids: string[]
+  labels: Int32Array
+  classes: string[]
+  dim: number
+  audio: Float32Array
+  visual: Float32Array
+  /** [2n, 2]: the audio rows, then the visual rows */
+  map: Float32Array
+  /** ids.json's modification time: a new embed job replaces the files */
+  mtimeMs: number
+}
+
+function fail(path: string, reason: string): never {
+  throw new Error(`${path}: ${reason}`)
+}
+
+export async function readStoredEmbeddings(dir: string, classes: string[]): Promise<StoredEmbeddings> {
+  const idsPath = join(dir, 'ids.json')
+  if (!existsSync(idsPath)) throw new Error(`no embeddings in ${dir} yet; compute them first`)
+  const mtimeMs = (await stat(idsPath)).mtimeMs
+  const meta = JSON.parse(await readFile(idsPath, 'utf8')) as { ids?: unknown; labels?: unknown }
+  if (!Array.isArray(meta.ids) || !Array.isArray(meta.labels) || meta.ids.length !== meta.labels.length) fail(idsPath, 'expected {ids: [...], labels: [...]} of equal length')
+  const ids = meta.ids.map(String)
+  const n = ids.length
+  const [audio, visual, map] = await Promise.all(['audio.npy', 'visual.npy', 'pca2d.npy'].map((f) => readNpy(join(dir, f))))
+  const dim = audio.shape[1] ?? 0
+  if (audio.shape[0] !== n || visual.shape.join() !== audio.shape.join()) fail(join(dir, 'visual.npy'), `shapes (${audio.shape}) and (${visual.shape}) do not match ${n} ids`)
+  if (map.shape.join() !== `${2 * n},2`) fail(join(dir, 'pca2d.npy'), `shape (${map.shape}) is not (${2 * n}, 2)`)
+  const index = new Map(classes.map((c, i) => [c, i]))
+  const labels = Int32Array.from(meta.labels, (l) => index.get(String(l)) ?? -1)
+  return { ids, labels, classes, dim, audio: audio.data, visual: visual.data, map: map.data, mtimeMs }
+}
