@@ -58,18 +58,22 @@ describe('workbench (serve mode, Chromium)', () => {
     // the metrics arrive a moment after the run list: wait for the heading to count them
     await page.getByRole('heading', { name: /seeded: loss per term \(3 steps\)/ }).waitFor({ timeout: 10_000 })
 
+    const nav = page.getByTestId('nav')
+    await nav.getByText('Train', { exact: true }).click()
     await page.fill('input[name=run]', 'from-ui')
     await page.fill('input[name=steps]', '3')
     await page.fill('input[name=batchSize]', '2')
     await page.click('button[type=submit]')
     await page.getByTestId('jobs-table').getByText('running').or(page.getByTestId('jobs-table').getByText('done')).first().waitFor()
     await page.getByTestId('jobs-table').getByText('done').waitFor({ timeout: 90_000 })
-    await page.getByTestId('runs-table').getByText('from-ui', { exact: true }).click()
-    await page.getByRole('heading', { name: /from-ui: loss per term \(3 steps\)/ }).waitFor({ timeout: 10_000 })
-    if (shots) await page.screenshot({ path: join(shots, 'workbench-runs.png'), fullPage: true })
 
     await page.fill('input[name=run]', '../escape')
     await page.click('button[type=submit]')
     await expect(page.getByRole('alert').textContent()).resolves.toMatch(/run: a run name/)
+
+    await nav.getByText('Runs', { exact: true }).click()
+    await page.getByTestId('runs-table').getByText('from-ui', { exact: true }).click()
+    await page.getByRole('heading', { name: /from-ui: loss per term \(3 steps\)/ }).waitFor({ timeout: 10_000 })
+    if (shots) await page.screenshot({ path: join(shots, 'workbench-runs.png'), fullPage: true })
   }, 150_000)
 })
