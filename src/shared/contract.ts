@@ -5,13 +5,15 @@
  * this module merges them (one line per area).
  */
 import type { z } from 'zod'
-import type { Method } from './methods'
+import type { EventName, Method } from './methods'
 import { datasetsContract } from './contract/datasets'
 import { jobsContract } from './contract/jobs'
 import { runsContract } from './contract/runs'
 import type { MethodSpec } from './contract/spec'
+import { eventsContract } from './contract/events'
 
-export { METHODS, type Method } from './methods'
+export { EVENTS, METHODS, type EventName, type Method } from './methods'
+export { eventsContract } from './contract/events'
 export * from './contract/runs'
 export * from './contract/jobs'
 export * from './contract/datasets'
@@ -26,9 +28,13 @@ export type Contract = typeof contract
 export type Input<M extends Method> = z.input<Contract[M]['input']>
 export type Output<M extends Method> = z.output<Contract[M]['output']>
 
+export type EventPayload<E extends EventName> = z.output<(typeof eventsContract)[E]>
+
 /** What every transport offers the renderer. */
 export interface ApiClient {
   call<M extends Method>(method: M, input: Input<M>): Promise<Output<M>>
+  /** listens to an event until the returned function is called */
+  on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void): () => void
 }
 
 /** A clear, field-naming message for a schema failure. */

@@ -8,3 +8,8 @@ export const DATASETS_METHODS = ['datasets.list'] as const
 
 export const METHODS = [...RUNS_METHODS, ...JOBS_METHODS, ...DATASETS_METHODS] as const
 export type Method = (typeof METHODS)[number]
+
+/** Events the main process pushes to every connected page (payload only); `api.connected` is raised by the
+ * client itself each time its event stream (re)connects, so a view can catch up on what it missed. */
+export const EVENTS = ['job.state', 'job.progress', 'job.log', 'run.metrics', 'api.connected'] as const
+export type EventName = (typeof EVENTS)[number]

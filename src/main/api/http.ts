@@ -46,6 +46,12 @@ function sameToken(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y)
 }
 
+/** Whether a request (or a WebSocket handshake) carries the session token. */
+export function hasToken(req: IncomingMessage, url: URL, token: string): boolean {
+  const given = tokenOf(req, url)
+  return given !== null && sameToken(given, token)
+}
+
 async function readBody(req: IncomingMessage): Promise<unknown> {
   let size = 0
   const chunks: Buffer[] = []
@@ -85,8 +91,7 @@ export interface ServeOptions {
 export function createApiServer(o: ServeOptions): Server {
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost')
-    const token = tokenOf(req, url)
-    if (!token || !sameToken(token, o.token)) {
+    if (!hasToken(req, url, o.token)) {
       send(res, 401, JSON.stringify({ error: 'a valid token is required (open the URL that `equiav serve` printed)' }), 'application/json')
       return
     }

@@ -25,8 +25,11 @@ export const JobProgressSchema = z.object({ done: z.number(), total: z.number(),
 
 export const JobSchema = z.object({
   id: z.string(),
-  kind: z.literal('pretrain'),
-  run: z.string(),
+  kind: z.enum(['pretrain', 'import']),
+  /** the run a pretraining job writes */
+  run: z.string().nullable(),
+  /** the dataset an import fills */
+  dataset: z.string().nullable(),
   state: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
   created: z.string(),
   progress: JobProgressSchema.nullable(),

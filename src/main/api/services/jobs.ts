@@ -11,7 +11,8 @@ export function toJob(r: JobRecord): Job {
   return {
     id: r.id,
     kind: r.request.kind,
-    run: r.request.args.run,
+    run: r.request.kind === 'pretrain' ? r.request.args.run : null,
+    dataset: r.request.kind === 'import' ? r.request.args.dataset : (r.request.args.dataset ?? null),
     state: r.state,
     created: r.created,
     progress: p ?? null,

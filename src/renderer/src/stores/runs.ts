@@ -1,56 +1,77 @@
-/** The workspace's runs and the selected run's metrics rows. */
+/**
+ * The workspace's runs and the selected run's metrics rows: loaded once, then extended by the
+ * `run.metrics` events as the job appends rows (and reloaded on each (re)connect).
+ */
 import { defineStore } from 'pinia'
-import { ref, watch as vueWatch } from 'vue'
+import { ref, shallowRef, watch } from 'vue'
 import type { MetricsRow, RunSummary } from '../../../shared/contract'
 import { api } from '../api'
+import { appendMetrics } from './metrics-merge'
 
 export const useRunsStore = defineStore('runs', () => {
   const runs = ref<RunSummary[]>([])
   const selected = ref<string | null>(null)
-  const rows = ref<MetricsRow[]>([])
+  const rows = shallowRef<MetricsRow[]>([])
   const error = ref<string | null>(null)
-  let next = 0
+  /** rows that arrived while the selected run's log was being read */
+  let pending: MetricsRow[] | null = null
+
+  const fail = (err: unknown): void => {
+    error.value = err instanceof Error ? err.message : String(err)
+  }
+
+  async function loadMetrics(): Promise<void> {
+    const run = selected.value
+    if (!run) return
+    pending = []
+    try {
+      const got = await api.call('runs.metrics', { run, since: 0 })
+      if (run !== selected.value) return
+      rows.value = got.rows
+      apply(pending)
+    } catch (err) {
+      fail(err)
+    } finally {
+      pending = null
+    }
+  }
+
+  function apply(incoming: MetricsRow[]): void {
+    if (!incoming.length) return
+    // a new array, so the chart's props see the change
+    const next = rows.value.slice()
+    if (appendMetrics(next, incoming) === 'reload') void loadMetrics()
+    else rows.value = next
+  }
 
   async function refresh(): Promise<void> {
     try {
       runs.value = await api.call('runs.list', {})
       if (!selected.value && runs.value.length) selected.value = runs.value[runs.value.length - 1].name
-      if (selected.value) {
-        const run = selected.value
-        const got = await api.call('runs.metrics', { run, since: next })
-        if (run !== selected.value) return
-        if (got.next < next) {
-          // the run was resumed from an earlier checkpoint: its log was cut back
-          rows.value = []
-          next = 0
-          return
-        }
-        rows.value = [...rows.value, ...got.rows]
-        next = got.next
-      }
+      else await loadMetrics()
       error.value = null
     } catch (err) {
-      error.value = err instanceof Error ? err.message : String(err)
+      fail(err)
     }
   }
 
-  vueWatch(selected, () => {
+  watch(selected, () => {
     rows.value = []
-    next = 0
-    void refresh()
+    void loadMetrics()
   })
 
-  let timer: ReturnType<typeof setInterval> | undefined
-  let watchers = 0
-  function watch(): () => void {
-    if (watchers++ === 0) {
-      void refresh()
-      timer = setInterval(refresh, 1000)
-    }
-    return () => {
-      if (--watchers === 0) clearInterval(timer)
-    }
-  }
+  api.on('api.connected', () => void refresh())
+  // a pretraining job that starts writes a new run folder; one that ends has its final row
+  api.on('job.state', (j) => {
+    if (j.kind === 'pretrain') void api.call('runs.list', {}).then((r) => (runs.value = r), fail)
+  })
+  api.on('run.metrics', ({ run, rows: incoming }) => {
+    const summary = runs.value.find((r) => r.name === run)
+    if (summary && incoming.length) summary.last = incoming[incoming.length - 1]
+    if (run !== selected.value) return
+    if (pending) pending.push(...incoming)
+    else apply(incoming)
+  })
 
-  return { runs, selected, rows, error, refresh, watch }
+  return { runs, selected, rows, error, refresh }
 })
