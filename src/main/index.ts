@@ -1,6 +1,9 @@
 /** Electron main process: one locked-down window; the API served over IPC from the same router as `serve`. */
 import { join } from 'node:path'
-import { app, BrowserWindow, ipcMain, session, shell } from 'electron'
+import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron'
+import { MEDIA_SCHEME } from '../shared/media'
+import { createMediaHandler } from './api/media'
+import { mediaProtocolHandler } from './api/media-protocol'
 import { CSP, WEB_PREFERENCES, isTrustedUrl } from './security'
 import { EventHub, publishJobEvents } from './api/events'
 import { forwardEvents, registerIpc } from './api/ipc'
@@ -38,12 +41,15 @@ function createWindow(hub: EventHub, jobs: JobRunner): void {
 }
 
 if (!app.requestSingleInstanceLock()) app.quit()
+// clip media for <video>, <audio> and <img>: read through the catalogs only (src/main/api/media.ts)
+protocol.registerSchemesAsPrivileged([{ scheme: MEDIA_SCHEME, privileges: { standard: true, secure: true, stream: true, supportFetchAPI: true } }])
 app.whenReady().then(() => {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } })
   })
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
   const workspace = resolveWorkspace()
+  protocol.handle(MEDIA_SCHEME, mediaProtocolHandler(createMediaHandler(workspace)))
   const jobs = new JobRunner(workspace)
   const hub = new EventHub()
   publishJobEvents(jobs, hub)

@@ -4,6 +4,7 @@
  * drive both against a real server or an in-memory fake.
  */
 import type { ApiClient, EventName, EventPayload, Input, Method, Output } from './contract'
+import { MEDIA_SCHEME, mediaPath } from './media'
 
 type Handler = (payload: unknown) => void
 
@@ -29,6 +30,7 @@ export type Bridge = { [M in Method]: (input: Input<M>) => Promise<Output<M>> } 
 export function ipcClient(bridge: Bridge): ApiClient {
   const connected = new Listeners()
   return {
+    mediaUrl: (dataset, clipId, what) => `${MEDIA_SCHEME}://workbench${mediaPath(dataset, clipId, what)}`,
     call: <M extends Method>(method: M, input: Input<M>) => (bridge[method] as unknown as (i: Input<M>) => Promise<Output<M>>)(input),
     on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void) {
       // IPC never drops: "connected" once, for whoever asks
@@ -86,6 +88,7 @@ export function httpClient(o: HttpClientOptions): ApiClient & { close(): void } 
   }
 
   return {
+    mediaUrl: (dataset, clipId, what) => `${o.base}${mediaPath(dataset, clipId, what)}`,
     async call<M extends Method>(method: M, input: Input<M>): Promise<Output<M>> {
       const res = await o.fetch(`${o.base}/api/${method}`, {
         method: 'POST',

@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod'
 import type { EventName, Method } from './methods'
+import type { MediaWhat } from './media'
 import { datasetsContract } from './contract/datasets'
 import { jobsContract } from './contract/jobs'
 import { runsContract } from './contract/runs'
@@ -35,6 +36,8 @@ export interface ApiClient {
   call<M extends Method>(method: M, input: Input<M>): Promise<Output<M>>
   /** listens to an event until the returned function is called */
   on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void): () => void
+  /** the address of a clip's media for <img>, <video>, <audio> (src/shared/media.ts) */
+  mediaUrl(dataset: string, clipId: string, what: MediaWhat): string
 }
 
 /** A clear, field-naming message for a schema failure. */

@@ -4,7 +4,7 @@
  */
 export const RUNS_METHODS = ['app.info', 'runs.list', 'runs.metrics'] as const
 export const JOBS_METHODS = ['jobs.list', 'jobs.start', 'jobs.cancel', 'jobs.resume'] as const
-export const DATASETS_METHODS = ['datasets.list'] as const
+export const DATASETS_METHODS = ['datasets.list', 'datasets.info', 'datasets.clips', 'datasets.edit', 'datasets.import', 'datasets.augmentPreview'] as const
 
 export const METHODS = [...RUNS_METHODS, ...JOBS_METHODS, ...DATASETS_METHODS] as const
 export type Method = (typeof METHODS)[number]

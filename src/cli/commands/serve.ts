@@ -10,6 +10,7 @@ import { workspaceServices } from '../../main/api/services'
 import { JobRunner } from '../../main/jobs/runner'
 import { EventHub, publishJobEvents } from '../../main/api/events'
 import { attachEventSocket } from '../../main/api/ws'
+import { createMediaHandler } from '../../main/api/media'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 
@@ -41,7 +42,7 @@ export const serveCommand: Command = {
     const token = newToken()
     const workspace = resolveWorkspace(str(values, 'workspace'))
     const jobs = new JobRunner(workspace)
-    const server = createApiServer({ router: createRouter(workspaceServices(workspace, version, jobs)), token, staticDir: ensureRenderer() })
+    const server = createApiServer({ router: createRouter(workspaceServices(workspace, version, jobs)), token, staticDir: ensureRenderer(), media: createMediaHandler(workspace) })
     const hub = new EventHub()
     publishJobEvents(jobs, hub)
     const events = attachEventSocket(server, hub, token)
