@@ -68,6 +68,8 @@ export const useRunsStore = defineStore('runs', () => {
   api.on('run.metrics', ({ run, rows: incoming }) => {
     const summary = runs.value.find((r) => r.name === run)
     if (summary && incoming.length) summary.last = incoming[incoming.length - 1]
+    // a run started elsewhere (or whose folder appeared after its job started): list it
+    else if (!summary) void api.call('runs.list', {}).then((r) => (runs.value = r), fail)
     if (run !== selected.value) return
     if (pending) pending.push(...incoming)
     else apply(incoming)
