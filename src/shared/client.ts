@@ -28,16 +28,15 @@ export type Bridge = { [M in Method]: (input: Input<M>) => Promise<Output<M>> } 
 }
 
 export function ipcClient(bridge: Bridge): ApiClient {
-  const connected = new Listeners()
   return {
     mediaUrl: (dataset, clipId, what) => `${MEDIA_SCHEME}://workbench${mediaPath(dataset, clipId, what)}`,
     call: <M extends Method>(method: M, input: Input<M>) => (bridge[method] as unknown as (i: Input<M>) => Promise<Output<M>>)(input),
     on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void) {
       // IPC never drops: "connected" once, for whoever asks
       if (event === 'api.connected') {
-        const off = connected.add(event, handler as Handler)
-        queueMicrotask(() => handler({} as EventPayload<E>))
-        return off
+        let live = true
+        queueMicrotask(() => live && handler({} as EventPayload<E>))
+        return () => (live = false)
       }
       return bridge.on(event, handler as Handler)
     }
