@@ -1,16 +1,21 @@
 /** Electron main process: one locked-down window; the API served over IPC from the same router as `serve`. */
 import { join } from 'node:path'
-import { app, BrowserWindow, ipcMain, session, shell } from 'electron'
+import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron'
+import { MEDIA_SCHEME } from '../shared/media'
+import { createMediaHandler } from './api/media'
+import { mediaProtocolHandler } from './api/media-protocol'
 import { CSP, WEB_PREFERENCES, isTrustedUrl } from './security'
-import { registerIpc } from './api/ipc'
+import { EventHub, publishJobEvents } from './api/events'
+import { forwardEvents, registerIpc } from './api/ipc'
 import { createRouter } from './api/router'
-import { workspaceServices } from './api/services'
+import { toJob, workspaceServices } from './api/services'
 import { JobRunner } from './jobs/runner'
+import { progressBarValue } from './progress-bar'
 import { resolveWorkspace } from './workspace'
 
 const devServer = process.env.ELECTRON_RENDERER_URL
 
-function createWindow(): void {
+function createWindow(hub: EventHub, jobs: JobRunner): void {
   const win = new BrowserWindow({
     width: 1280,
     height: 800,
@@ -22,18 +27,33 @@ function createWindow(): void {
     if (url.startsWith('https://')) void shell.openExternal(url)
     return { action: 'deny' }
   })
+  // every event reaches the page; the OS progress bar follows the running job
+  const stop = forwardEvents(hub, (channel, payload) => win.webContents.send(channel, payload))
+  const bar = hub.subscribe((event) => {
+    if (event === 'job.state' || event === 'job.progress') win.setProgressBar(progressBarValue(jobs.list().map(toJob)))
+  })
+  win.on('closed', () => {
+    stop()
+    bar()
+  })
   if (devServer) void win.loadURL(devServer)
   else void win.loadFile(join(__dirname, '../renderer/index.html'))
 }
 
 if (!app.requestSingleInstanceLock()) app.quit()
+// clip media for <video>, <audio> and <img>: read through the catalogs only (src/main/api/media.ts)
+protocol.registerSchemesAsPrivileged([{ scheme: MEDIA_SCHEME, privileges: { standard: true, secure: true, stream: true, supportFetchAPI: true } }])
 app.whenReady().then(() => {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CSP] } })
   })
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
   const workspace = resolveWorkspace()
-  registerIpc(ipcMain, createRouter(workspaceServices(workspace, app.getVersion(), new JobRunner(workspace))), (url) => isTrustedUrl(url, devServer))
-  createWindow()
+  protocol.handle(MEDIA_SCHEME, mediaProtocolHandler(createMediaHandler(workspace)))
+  const jobs = new JobRunner(workspace)
+  const hub = new EventHub()
+  publishJobEvents(jobs, hub)
+  registerIpc(ipcMain, createRouter(workspaceServices(workspace, app.getVersion(), jobs)), (url) => isTrustedUrl(url, devServer))
+  createWindow(hub, jobs)
 })
 app.on('window-all-closed', () => app.quit())

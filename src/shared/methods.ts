@@ -1,3 +1,15 @@
-/** The API's method names, free of any dependency so the sandboxed preload can bundle it. */
-export const METHODS = ['app.info', 'runs.list', 'runs.metrics', 'jobs.list', 'jobs.start', 'jobs.cancel', 'jobs.resume'] as const
+/**
+ * The API's method and event names, free of any dependency so the sandboxed preload can bundle it.
+ * One list per area; each area's schemas live in src/shared/contract/<area>.ts and must cover its list.
+ */
+export const RUNS_METHODS = ['app.info', 'runs.list', 'runs.metrics'] as const
+export const JOBS_METHODS = ['jobs.list', 'jobs.start', 'jobs.cancel', 'jobs.resume'] as const
+export const DATASETS_METHODS = ['datasets.list', 'datasets.info', 'datasets.clips', 'datasets.edit', 'datasets.import', 'datasets.augmentPreview'] as const
+
+export const METHODS = [...RUNS_METHODS, ...JOBS_METHODS, ...DATASETS_METHODS] as const
 export type Method = (typeof METHODS)[number]
+
+/** Events the main process pushes to every connected page (payload only); `api.connected` is raised by the
+ * client itself each time its event stream (re)connects, so a view can catch up on what it missed. */
+export const EVENTS = ['job.state', 'job.progress', 'job.log', 'run.metrics', 'api.connected'] as const
+export type EventName = (typeof EVENTS)[number]

@@ -1,23 +1,20 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
- * The workbench in Debian's Chromium against `equiav serve`: the runs table and loss chart, and a
- * pretraining job launched from the Train form, watched to completion, its curve drawn live.
- * Needs the built renderer (`npm run build`, which CI runs first) and /usr/bin/chromium.
+ * The workbench in Debian's Chromium against `equiav serve`: the runs table and loss chart; a pretraining
+ * job launched from the Train form and watched to completion; a longer one whose chart grows live, then
+ * cancelled and resumed from its checkpoint.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { type Browser, chromium } from 'playwright-core'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Workbench, openWorkbench, shots, tempWorkspace } from './harness'
 
-const root = resolve(__dirname, '../..')
-const workspace = mkdtempSync(join(tmpdir(), 'equiav-e2e-'))
-const shots = process.env.EQUIAV_SCREENSHOTS // set to docs/ to refresh the README's pictures
-let server: ChildProcess
-let url: string
-let browser: Browser
+let wb: Workbench
 
 beforeAll(async () => {
+  const workspace = tempWorkspace()
   const run = join(workspace, 'runs', 'seeded')
   mkdirSync(run, { recursive: true })
   writeFileSync(
@@ -27,49 +24,90 @@ beforeAll(async () => {
   const row = (step: number, loss: number): string =>
     JSON.stringify({ step, epoch: 0, loss, loss_inter: loss / 2, loss_intra_a: loss, loss_intra_v: loss, lr: 1e-4, grad_norm: 1, clips_per_s: 9, time: 't' })
   writeFileSync(join(run, 'metrics.jsonl'), [row(1, 3), row(2, 2.5), row(3, 2)].join('\n') + '\n')
-
-  server = spawn(process.execPath, [join(root, 'bin/equiav.mjs'), 'serve', '--workspace', workspace], { stdio: ['ignore', 'pipe', 'inherit'] })
-  url = await new Promise<string>((ok, fail) => {
-    server.stdout!.on('data', (d: Buffer) => {
-      const m = /http:\/\/127\.0\.0\.1:\d+\/\?token=\w+/.exec(d.toString())
-      if (m) ok(m[0])
-    })
-    server.once('exit', (code) => fail(new Error(`serve exited with ${code}`)))
-  })
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-  })
+  wb = await openWorkbench(workspace)
 }, 120_000)
 
 afterAll(async () => {
-  await browser?.close()
-  server?.kill()
-  rmSync(workspace, { recursive: true, force: true })
+  await wb?.close()
 })
+
+/** The number of steps the loss chart's heading counts for a run. */
+async function chartSteps(page: Page, run: string): Promise<number> {
+  const text = (await page.getByRole('heading', { name: new RegExp(`^${run}: loss per term`) }).textContent()) ?? ''
+  return Number(/\((\d+) steps\)/.exec(text)?.[1] ?? NaN)
+}
+
+async function waitForSteps(page: Page, run: string, atLeast: number, timeout = 60_000): Promise<number> {
+  await page.waitForFunction(
+    ([r, n]) => {
+      const h = [...document.querySelectorAll('h2')].find((e) => e.textContent?.startsWith(`${r}: loss per term`))
+      return Number(/\((\d+) steps\)/.exec(h?.textContent ?? '')?.[1] ?? 0) >= Number(n)
+    },
+    [run, atLeast],
+    { timeout }
+  )
+  return chartSteps(page, run)
+}
 
 describe('workbench (serve mode, Chromium)', () => {
   it('shows the runs and their loss chart, and runs a pretraining job launched from the form', async () => {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-    await page.goto(url)
+    const page = await wb.browser.newPage({ viewport: { width: 1280, height: 900 } })
+    await page.goto(wb.url)
     await page.getByTestId('runs-table').getByText('seeded', { exact: true }).waitFor()
     await page.getByTestId('loss-chart').locator('canvas').first().waitFor()
-    // the metrics arrive a moment after the run list: wait for the heading to count them
     await page.getByRole('heading', { name: /seeded: loss per term \(3 steps\)/ }).waitFor({ timeout: 10_000 })
 
+    const nav = page.getByTestId('nav')
+    await nav.getByText('Train', { exact: true }).click()
     await page.fill('input[name=run]', 'from-ui')
     await page.fill('input[name=steps]', '3')
     await page.fill('input[name=batchSize]', '2')
     await page.click('button[type=submit]')
-    await page.getByTestId('jobs-table').getByText('running').or(page.getByTestId('jobs-table').getByText('done')).first().waitFor()
     await page.getByTestId('jobs-table').getByText('done').waitFor({ timeout: 90_000 })
-    await page.getByTestId('runs-table').getByText('from-ui', { exact: true }).click()
-    await page.getByRole('heading', { name: /from-ui: loss per term \(3 steps\)/ }).waitFor({ timeout: 10_000 })
-    if (shots) await page.screenshot({ path: join(shots, 'workbench-runs.png'), fullPage: true })
 
     await page.fill('input[name=run]', '../escape')
     await page.click('button[type=submit]')
     await expect(page.getByRole('alert').textContent()).resolves.toMatch(/run: a run name/)
+
+    await nav.getByText('Runs', { exact: true }).click()
+    await page.getByTestId('runs-table').getByText('from-ui', { exact: true }).click()
+    await page.getByRole('heading', { name: /from-ui: loss per term \(3 steps\)/ }).waitFor({ timeout: 10_000 })
   }, 150_000)
+
+  it('draws a running job\'s curve live, cancels it, and resumes it from its checkpoint', async () => {
+    const page = await wb.browser.newPage({ viewport: { width: 1280, height: 1000 } })
+    await page.goto(wb.url)
+    await page.getByTestId('nav').getByText('Train', { exact: true }).click()
+    await page.fill('input[name=run]', 'long')
+    await page.fill('input[name=steps]', '400')
+    await page.fill('input[name=batchSize]', '2')
+    await page.click('button[type=submit]')
+    await page.getByTestId('nav').getByText('Runs', { exact: true }).click()
+    await page.getByTestId('runs-table').getByText('long', { exact: true }).click({ timeout: 60_000 })
+
+    // the chart grows while the job runs: the rows arrive as events, no reload
+    const first = await waitForSteps(page, 'long', 2)
+    const later = await waitForSteps(page, 'long', first + 2)
+    expect(later).toBeGreaterThan(first)
+
+    const jobs = page.getByTestId('jobs-table')
+    await jobs.locator('tr', { hasText: 'running' }).locator('[data-action=cancel]').click()
+    await jobs.locator('tr', { hasText: 'cancelled' }).waitFor({ timeout: 30_000 })
+    const stopped = await chartSteps(page, 'long')
+
+    await jobs.locator('tr', { hasText: 'cancelled' }).locator('[data-action=resume]').click()
+    await jobs.locator('tr', { hasText: 'running' }).waitFor({ timeout: 30_000 })
+    // resumed where it stopped: the curve continues past the cancelled step count
+    const resumed = await waitForSteps(page, 'long', stopped + 2)
+    expect(resumed).toBeGreaterThan(stopped)
+    const logs = await page.evaluate(async () => ((await (await fetch('/api/jobs.list', { method: 'POST', body: '{}' })).json()) as { log: string[] }[]).map((j) => j.log.join('\n')))
+    expect(logs.some((l) => /from its checkpoint at step \d+/.test(l))).toBe(true)
+    if (shots) await page.screenshot({ path: join(shots, 'workbench-runs.png'), fullPage: true })
+    await jobs.locator('tr', { hasText: 'running' }).locator('[data-action=cancel]').click()
+    await expect(jobs.locator('tr', { hasText: 'cancelled' }).count()).resolves.toBeGreaterThanOrEqual(1)
+    await page.waitForFunction(() => ![...document.querySelectorAll('[data-testid=jobs-table] tr')].some((r) => r.textContent?.includes('running')), undefined, {
+      timeout: 30_000
+    })
+    await expect(jobs.locator('tr', { hasText: 'cancelled' }).count()).resolves.toBe(2)
+  }, 200_000)
 })

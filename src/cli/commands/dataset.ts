@@ -5,12 +5,9 @@ import { terminalJobContext } from '../job-context'
 import { checkName, datasetDir, resolveWorkspace } from '../../main/workspace'
 import { Catalog } from '../../main/data/catalog'
 import { importFolder } from '../../main/data/importers/folder'
+import { openDataset } from '../../main/data/datasets'
 
-function openExisting(workspace: string, name: string): Catalog {
-  const dir = datasetDir(workspace, checkName('dataset', name))
-  if (!existsSync(resolve(dir, 'catalog.sqlite'))) throw new Error(`no dataset "${name}" in ${workspace} (expected ${dir}/catalog.sqlite)`)
-  return Catalog.open(dir)
-}
+const openExisting = openDataset
 
 function reportLines(c: Catalog): string {
   const n = c.counts()

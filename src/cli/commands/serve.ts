@@ -8,6 +8,9 @@ import { createApiServer, isLoopback, newToken } from '../../main/api/http'
 import { createRouter } from '../../main/api/router'
 import { workspaceServices } from '../../main/api/services'
 import { JobRunner } from '../../main/jobs/runner'
+import { EventHub, publishJobEvents } from '../../main/api/events'
+import { attachEventSocket } from '../../main/api/ws'
+import { createMediaHandler } from '../../main/api/media'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 
@@ -39,14 +42,20 @@ export const serveCommand: Command = {
     const token = newToken()
     const workspace = resolveWorkspace(str(values, 'workspace'))
     const jobs = new JobRunner(workspace)
-    const server = createApiServer({ router: createRouter(workspaceServices(workspace, version, jobs)), token, staticDir: ensureRenderer() })
+    const server = createApiServer({ router: createRouter(workspaceServices(workspace, version, jobs)), token, staticDir: ensureRenderer(), media: createMediaHandler(workspace) })
+    const hub = new EventHub()
+    publishJobEvents(jobs, hub)
+    const events = attachEventSocket(server, hub, token)
     await new Promise<void>((ok, fail) => server.once('error', fail).listen(int(values, 'port') ?? 0, host, ok))
     const address = server.address()
     const port = typeof address === 'object' && address ? address.port : 0
     process.stdout.write(`http://${host.includes(':') ? `[${host}]` : host}:${port}/?token=${token}\n`)
     await new Promise<void>((done) => {
       const stop = (): void => {
+        for (const client of events.clients) client.terminate()
+        events.close()
         server.close(() => done())
+        server.closeAllConnections()
       }
       process.once('SIGINT', stop)
       process.once('SIGTERM', stop)

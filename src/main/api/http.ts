@@ -4,13 +4,14 @@
  * HttpOnly SameSite cookie so the page's own asset and API requests carry it; or `Authorization: Bearer`.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { existsSync } from 'node:fs'
+import { createReadStream, existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
 import { extname, join, normalize, sep } from 'node:path'
+import type { MediaHandler, MediaReply } from './media'
 import { ApiError, type Router } from './router'
 
-export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+export const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob: equiav-media:; media-src 'self' blob: equiav-media:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -44,6 +45,12 @@ function sameToken(a: string, b: string): boolean {
   const x = Buffer.from(a)
   const y = Buffer.from(b)
   return x.length === y.length && timingSafeEqual(x, y)
+}
+
+/** Whether a request (or a WebSocket handshake) carries the session token. */
+export function hasToken(req: IncomingMessage, url: URL, token: string): boolean {
+  const given = tokenOf(req, url)
+  return given !== null && sameToken(given, token)
 }
 
 async function readBody(req: IncomingMessage): Promise<unknown> {
@@ -80,13 +87,21 @@ export interface ServeOptions {
   token: string
   /** the built renderer (out/renderer); only files inside it are served */
   staticDir: string
+  /** clip media at /media/…, read through the catalogs */
+  media?: MediaHandler
+}
+
+function sendMedia(res: ServerResponse, r: MediaReply): void {
+  const headers = { 'Content-Security-Policy': CSP, 'Cross-Origin-Resource-Policy': 'same-origin', 'X-Content-Type-Options': 'nosniff', ...r.headers }
+  res.writeHead(r.status, headers)
+  if (Buffer.isBuffer(r.body)) res.end(r.body)
+  else createReadStream(r.body.path, { start: r.body.start, end: r.body.end }).on('error', () => res.destroy()).pipe(res)
 }
 
 export function createApiServer(o: ServeOptions): Server {
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost')
-    const token = tokenOf(req, url)
-    if (!token || !sameToken(token, o.token)) {
+    if (!hasToken(req, url, o.token)) {
       send(res, 401, JSON.stringify({ error: 'a valid token is required (open the URL that `equiav serve` printed)' }), 'application/json')
       return
     }
@@ -100,6 +115,13 @@ export function createApiServer(o: ServeOptions): Server {
           const status = err instanceof ApiError ? err.status : 500
           send(res, status, JSON.stringify({ error: err instanceof Error ? err.message : String(err) }), 'application/json')
         })
+      return
+    }
+    if (url.pathname.startsWith('/media/') && o.media) {
+      o.media(url.pathname, req.headers.range).then(
+        (r) => sendMedia(res, r),
+        (err: Error) => send(res, 500, err.message, 'text/plain; charset=utf-8')
+      )
       return
     }
     const rel = normalize(decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname)).replace(/^([/\\])+/, '')

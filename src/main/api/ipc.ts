@@ -3,6 +3,7 @@
  * own page are refused. Typed against the few members of ipcMain it uses, so tests pass a fake.
  */
 import { METHODS } from '../../shared/contract'
+import type { EventHub } from './events'
 import type { Router } from './router'
 
 export interface IpcMainLike {
@@ -19,4 +20,11 @@ export function registerIpc(ipcMain: IpcMainLike, router: Router, isTrusted: (ur
       return router(method, input)
     })
   }
+}
+
+export const eventChannelOf = (event: string): string => `equiav-event:${event}`
+
+/** Pushes every event to a window (webContents.send): the payload only, on the event's own channel. */
+export function forwardEvents(hub: EventHub, send: (channel: string, payload: unknown) => void): () => void {
+  return hub.subscribe((event, payload) => send(eventChannelOf(event), payload))
 }

@@ -112,6 +112,19 @@ export async function prepareCache(o: PrepareOptions): Promise<CacheIndex> {
   return index
 }
 
+/** A cache record (fbank floats [T, F], then each frame as bytes [3, S, S]) → arrays, frames in [0, 1]. */
+export function decodeRecord(buf: Uint8Array, s: CacheSettings): { fbank: Float32Array; frames: Float32Array[] } {
+  const fbankLen = s.targetLength * s.numMelBins
+  const fbank = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + fbankLen * 4))
+  const frameLen = 3 * s.frameSize * s.frameSize
+  const frames: Float32Array[] = []
+  for (let k = 0; k < s.frames; k++) {
+    const bytes = buf.subarray(fbankLen * 4 + k * frameLen, fbankLen * 4 + (k + 1) * frameLen)
+    frames.push(Float32Array.from(bytes, (b) => b / 255))
+  }
+  return { fbank, frames }
+}
+
 interface Located {
   shard: string
   offset: number
@@ -177,17 +190,7 @@ export class CacheReader {
 
   /** A cached record as the engine's RawClip: the stored fbank and the frames as [3, S, S] floats in [0, 1]. */
   async clip(id: string, label: number): Promise<RawClip> {
-    const s = this.index.settings
-    const buf = await this.record(id)
-    const fbankLen = s.targetLength * s.numMelBins
-    const fbank = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + fbankLen * 4))
-    const frameLen = 3 * s.frameSize * s.frameSize
-    const frames: Float32Array[] = []
-    for (let k = 0; k < s.frames; k++) {
-      const bytes = buf.subarray(fbankLen * 4 + k * frameLen, fbankLen * 4 + (k + 1) * frameLen)
-      frames.push(Float32Array.from(bytes, (b) => b / 255))
-    }
-    return { id, fbank, frames, label }
+    return { id, ...decodeRecord(await this.record(id), this.index.settings), label }
   }
 
   async close(): Promise<void> {

@@ -36,6 +36,9 @@ export interface ClipFilter {
   split?: Split
   label?: number
   excluded?: boolean
+  /** seconds, inclusive; clips without a duration (quarantined) never match a duration bound */
+  minDuration?: number
+  maxDuration?: number
   limit?: number
   offset?: number
 }
@@ -94,6 +97,22 @@ function toRecord(r: Row): ClipRecord {
   }
 }
 
+function whereOf(f: ClipFilter): { sql: string; args: (string | number)[] } {
+  const where: string[] = []
+  const args: (string | number)[] = []
+  const add = (clause: string, value: string | number): void => {
+    where.push(clause)
+    args.push(value)
+  }
+  if (f.status) add('status = ?', f.status)
+  if (f.split) add('split = ?', f.split)
+  if (f.excluded !== undefined) add('excluded = ?', f.excluded ? 1 : 0)
+  if (f.label !== undefined) add('EXISTS (SELECT 1 FROM json_each(clips.labels) WHERE value = ?)', f.label)
+  if (f.minDuration !== undefined) add('duration >= ?', f.minDuration)
+  if (f.maxDuration !== undefined) add('duration <= ?', f.maxDuration)
+  return { sql: where.length ? 'WHERE ' + where.join(' AND ') : '', args }
+}
+
 export class Catalog {
   private readonly db: sqlite.Database
 
@@ -118,6 +137,11 @@ export class Catalog {
 
   setMeta(key: string, value: string): void {
     this.db.run('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value])
+  }
+
+  meta(key: string): string | null {
+    const row = this.db.get('SELECT value FROM meta WHERE key = ?', [key]) as Row | null
+    return row ? String(row.value) : null
   }
 
   setClasses(names: string[]): void {
@@ -176,26 +200,14 @@ export class Catalog {
 
   /** Clips in import order; filters use the (status|split, seq) indexes so paging stays cheap. */
   list(f: ClipFilter = {}): ClipRecord[] {
-    const where: string[] = []
-    const args: (string | number)[] = []
-    if (f.status) {
-      where.push('status = ?')
-      args.push(f.status)
-    }
-    if (f.split) {
-      where.push('split = ?')
-      args.push(f.split)
-    }
-    if (f.excluded !== undefined) {
-      where.push('excluded = ?')
-      args.push(f.excluded ? 1 : 0)
-    }
-    if (f.label !== undefined) {
-      where.push('EXISTS (SELECT 1 FROM json_each(clips.labels) WHERE value = ?)')
-      args.push(f.label)
-    }
-    const sql = `SELECT * FROM clips ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ? OFFSET ?`
-    return (this.db.all(sql, [...args, f.limit ?? -1, f.offset ?? 0]) as Row[]).map(toRecord)
+    const { sql, args } = whereOf(f)
+    return (this.db.all(`SELECT * FROM clips ${sql} ORDER BY seq LIMIT ? OFFSET ?`, [...args, f.limit ?? -1, f.offset ?? 0]) as Row[]).map(toRecord)
+  }
+
+  /** How many clips match a filter (its limit and offset aside). */
+  count(f: ClipFilter = {}): number {
+    const { sql, args } = whereOf(f)
+    return Number((this.db.get(`SELECT COUNT(*) AS n FROM clips ${sql}`, args) as Row).n)
   }
 
   counts(): CatalogCounts {

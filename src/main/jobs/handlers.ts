@@ -3,7 +3,9 @@ import { PRESETS } from '../engine/config'
 import { PRETRAIN_DEFAULTS, runPretrain } from '../engine/train/pretrain'
 import { syntheticSource } from '../engine/train/synthetic-source'
 import { openDatasetSource } from '../data/dataset-source'
-import { runDir } from '../workspace'
+import { Catalog } from '../data/catalog'
+import { importFolder } from '../data/importers/folder'
+import { checkName, datasetDir, runDir } from '../workspace'
 import type { JobContext } from './context'
 import type { JobRequest } from './protocol'
 
@@ -37,5 +39,28 @@ export async function runJob(req: JobRequest, ctx: JobContext): Promise<unknown>
         await opened?.close()
       }
     }
+    case 'import':
+      return runImport(req.args, ctx)
+  }
+}
+
+/** A folder imported into a dataset, reporting files as progress; the catalog keeps every quarantine reason. */
+async function runImport(a: Extract<JobRequest, { kind: 'import' }>['args'], ctx: JobContext): Promise<unknown> {
+  const catalog = Catalog.open(datasetDir(a.workspace, checkName('dataset', a.dataset)))
+  try {
+    catalog.setMeta('source', `folder ${a.from}`)
+    const r = await importFolder({
+      root: a.from,
+      catalog,
+      testFraction: a.testFraction,
+      seed: a.seed,
+      signal: ctx.signal,
+      onProgress: (p) => ctx.progress({ done: p.done, total: p.total, unit: 'files' })
+    })
+    const counts = catalog.counts()
+    ctx.log(`${a.dataset}: ${counts.total} files, ${counts.ok} ok, ${counts.quarantined} quarantined`)
+    return { ...r, counts }
+  } finally {
+    catalog.close()
   }
 }

@@ -1,9 +1,16 @@
 import type { JobProgress } from './context'
 
 /** What the runner asks an engine process to do. */
-export interface JobRequest {
-  kind: 'pretrain'
-  args: PretrainJobArgs
+export type JobRequest = { kind: 'pretrain'; args: PretrainJobArgs } | { kind: 'import'; args: ImportJobArgs }
+
+/** A folder imported into a dataset of the workspace (src/main/data/importers/folder.ts). */
+export interface ImportJobArgs {
+  workspace: string
+  dataset: string
+  /** absolute path of the folder */
+  from: string
+  testFraction?: number
+  seed?: number
 }
 
 export interface PretrainJobArgs {

@@ -79,7 +79,8 @@ export class JobRunner extends EventEmitter {
   resume(id: string): JobRecord {
     const old = this.get(id)
     if (old.state === 'running' || old.state === 'queued') throw new Error(`job ${id} is still ${old.state}`)
-    return this.start({ ...old.request, args: { ...old.request.args, resume: true } })
+    // an import resumes by itself (files already in the catalog are skipped); a pretraining run from its checkpoint
+    return this.start(old.request.kind === 'pretrain' ? { ...old.request, args: { ...old.request.args, resume: true } } : old.request)
   }
 
   cancel(id: string): JobRecord {
@@ -126,6 +127,7 @@ export class JobRunner extends EventEmitter {
     child.on('message', (m: HostMessage) => {
       if (m.type === 'progress') {
         next.progress = m.progress
+        this.emit('progress', next)
         this.emit('update', next)
       } else if (m.type === 'metrics') this.emit('metrics', next.id, m.row)
       else if (m.type === 'log') this.addLog(next, m.line)

@@ -1,10 +1,10 @@
 /**
  * The renderer's one API client. In the Electron app the preload exposes `window.equiav`; in a browser
- * (equiav serve) calls go over HTTP, authenticated by the cookie the token URL set. Views cannot tell which.
+ * (equiav serve) calls go over HTTP and events over a WebSocket, authenticated by the cookie the token URL
+ * set. Views cannot tell which.
  */
-import type { ApiClient, Input, Method, Output } from '../../shared/contract'
-
-type Bridge = { [M in Method]: (input: Input<M>) => Promise<Output<M>> }
+import type { ApiClient } from '../../shared/contract'
+import { type Bridge, httpClient, ipcClient } from '../../shared/client'
 
 declare global {
   interface Window {
@@ -12,17 +12,11 @@ declare global {
   }
 }
 
-const httpClient: ApiClient = {
-  async call(method, input) {
-    const res = await fetch(`/api/${method}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(input) })
-    const body = await res.json()
-    if (!res.ok) throw new Error(body.error ?? `${method} failed with HTTP ${res.status}`)
-    return body
-  }
-}
-
-const ipcClient = (bridge: Bridge): ApiClient => ({
-  call: (method, input) => (bridge[method] as (i: typeof input) => Promise<Output<typeof method>>)(input)
-})
-
-export const api: ApiClient = window.equiav ? ipcClient(window.equiav) : httpClient
+export const api: ApiClient = window.equiav
+  ? ipcClient(window.equiav)
+  : httpClient({
+      base: '',
+      eventsUrl: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/events`,
+      fetch: (...a) => fetch(...a),
+      socket: (url) => new WebSocket(url)
+    })

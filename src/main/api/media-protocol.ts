@@ -1,0 +1,15 @@
+/** Electron's equiav-media: protocol answered by the same media handler as `serve` (Fetch API types only). */
+import { createReadStream } from 'node:fs'
+import { Readable } from 'node:stream'
+import type { ReadableStream as WebReadableStream } from 'node:stream/web'
+import type { MediaHandler } from './media'
+
+export function mediaProtocolHandler(media: MediaHandler): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const r = await media(new URL(request.url).pathname, request.headers.get('range') ?? undefined)
+    const body = Buffer.isBuffer(r.body)
+      ? new Uint8Array(r.body)
+      : (Readable.toWeb(createReadStream(r.body.path, { start: r.body.start, end: r.body.end })) as WebReadableStream<Uint8Array> as unknown as ReadableStream<Uint8Array>)
+    return new Response(body, { status: r.status, headers: r.headers })
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The media endpoint, shared by `serve` (/media/…) and Electron's equiav-media: protocol. A request names a
+ * dataset and a clip id; the file read is the one the catalog holds for that clip, never a path from the
+ * request, so nothing outside the registered datasets can be reached.
+ */
+import { stat } from 'node:fs/promises'
+import { extname } from 'node:path'
+import { withDataset } from '../data/datasets'
+import type { ClipRecord } from '../data/catalog'
+import { ClipFeatureStore } from '../data/clip-features'
+import { decodeAudio, thumbnail } from '../data/ffmpeg'
+import { encodeWav16, framePng, spectrogramPng } from '../data/images'
+import { datasetDir } from '../workspace'
+
+export interface MediaReply {
+  status: number
+  headers: Record<string, string>
+  /** bytes, or a byte range [start, end] of the clip's own file */
+  body: Buffer | { path: string; start: number; end: number }
+}
+
+const VIDEO_TYPES: Record<string, string> = { '.mp4': 'video/mp4', '.m4v': 'video/mp4', '.webm': 'video/webm', '.mkv': 'video/x-matroska', '.mov': 'video/quicktime', '.ogv': 'video/ogg' }
+
+const text = (status: number, message: string): MediaReply => ({ status, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: Buffer.from(message) })
+const bytes = (type: string, body: Buffer): MediaReply => ({ status: 200, headers: { 'Content-Type': type, 'Cache-Control': 'private, max-age=3600' }, body })
+
+/** '/media/<dataset>/<clip>/<what…>' → its parts, or null. */
+export function parseMediaPath(pathname: string): { dataset: string; clipId: string; what: string } | null {
+  const parts = pathname.split('/')
+  if (parts.length < 5 || parts[0] !== '' || parts[1] !== 'media') return null
+  try {
+    return { dataset: decodeURIComponent(parts[2]), clipId: decodeURIComponent(parts[3]), what: parts.slice(4).join('/') }
+  } catch {
+    return null
+  }
+}
+
+async function videoReply(clip: ClipRecord, range: string | undefined): Promise<MediaReply> {
+  const size = (await stat(clip.path)).size
+  const type = VIDEO_TYPES[extname(clip.path).toLowerCase()] ?? 'application/octet-stream'
+  const m = range ? /^bytes=(\d*)-(\d*)$/.exec(range) : null
+  if (!m || (m[1] === '' && m[2] === '')) return { status: 200, headers: { 'Content-Type': type, 'Accept-Ranges': 'bytes', 'Content-Length': String(size) }, body: { path: clip.path, start: 0, end: size - 1 } }
+  const start = m[1] === '' ? Math.max(0, size - Number(m[2])) : Number(m[1])
+  const end = m[1] === '' || m[2] === '' ? size - 1 : Math.min(size - 1, Number(m[2]))
+  if (start > end || start >= size) return { status: 416, headers: { 'Content-Range': `bytes */${size}` }, body: Buffer.alloc(0) }
+  return {
+    status: 206,
+    headers: { 'Content-Type': type, 'Accept-Ranges': 'bytes', 'Content-Range': `bytes ${start}-${end}/${size}`, 'Content-Length': String(end - start + 1) },
+    body: { path: clip.path, start, end }
+  }
+}
+
+export type MediaHandler = (pathname: string, range?: string) => Promise<MediaReply>
+
+export function createMediaHandler(workspace: string, features = new ClipFeatureStore()): MediaHandler {
+  return async (pathname, range) => {
+    const req = parseMediaPath(pathname)
+    if (!req) return text(404, 'not found')
+    let clip: ClipRecord | null
+    try {
+      clip = await withDataset(workspace, req.dataset, (c) => c.get(req.clipId))
+    } catch {
+      return text(404, `no dataset "${req.dataset}"`)
+    }
+    if (!clip) return text(404, `dataset "${req.dataset}" has no clip "${req.clipId}"`)
+    const what = req.what
+    try {
+      if (what === 'video') return await videoReply(clip, range)
+      if (what === 'audio.wav') return bytes('audio/wav', encodeWav16(await decodeAudio(clip.path), 16000))
+      if (what === 'thumb.jpg') return bytes('image/jpeg', await thumbnail(clip.path, { width: 160 }))
+      const frame = /^frame\/(\d+)\.png$/.exec(what)
+      if (what === 'spectrogram.png' || frame) {
+        const f = await features.get(datasetDir(workspace, req.dataset), clip)
+        const s = f.settings
+        if (!frame) return bytes('image/png', spectrogramPng(f.fbank, s.targetLength, s.numMelBins))
+        const k = Number(frame[1])
+        if (k >= f.frames.length) return text(404, `clip "${clip.id}" has ${f.frames.length} frames (0–${f.frames.length - 1})`)
+        return bytes('image/png', framePng(f.frames[k], s.frameSize, s.frameSize))
+      }
+    } catch (err) {
+      return text(422, `${clip.id}: ${err instanceof Error ? err.message : String(err)}`)
+    }
+    return text(404, `no media "${what}" (video, audio.wav, thumb.jpg, spectrogram.png, frame/<k>.png)`)
+  }
+}

@@ -1,0 +1,79 @@
+/** Datasets: catalogs opened by name through src/main/data/datasets.ts; imports run as jobs. */
+import { existsSync, statSync } from 'node:fs'
+import { isAbsolute, resolve } from 'node:path'
+import type { ClipRow } from '../../../shared/contract'
+import type { DATASETS_METHODS } from '../../../shared/methods'
+import { augmentPreview } from '../../data/augment-preview'
+import type { ClipRecord } from '../../data/catalog'
+import { ClipFeatureStore } from '../../data/clip-features'
+import { listDatasets, withDataset } from '../../data/datasets'
+import { checkName, datasetDir } from '../../workspace'
+import { toJob } from './jobs'
+import type { AreaServices, ServiceContext } from './types'
+
+const REPORT_LIMIT = 1000
+
+export function toClipRow(c: ClipRecord): ClipRow {
+  return {
+    id: c.id,
+    labels: c.labels,
+    split: c.split,
+    status: c.status,
+    reason: c.reason,
+    detail: c.detail,
+    duration: c.duration,
+    audio: c.audio,
+    video: c.video,
+    excluded: c.excluded
+  }
+}
+
+export function datasetsServices({ workspace, jobs }: ServiceContext, features = new ClipFeatureStore()): AreaServices<typeof DATASETS_METHODS> {
+  return {
+    'datasets.list': async () => {
+      const out = []
+      for (const name of await listDatasets(workspace)) {
+        out.push(
+          await withDataset(workspace, name, (c) => {
+            const n = c.counts()
+            return { name, total: n.total, ok: n.ok, quarantined: n.quarantined, classes: c.classes().length }
+          })
+        )
+      }
+      return out
+    },
+    'datasets.info': async ({ dataset }) =>
+      withDataset(workspace, dataset, (c) => {
+        const n = c.counts()
+        return {
+          name: dataset,
+          source: c.meta('source'),
+          classes: c.classes(),
+          counts: { ...n, excluded: c.count({ excluded: true }) },
+          quarantined: c.list({ status: 'quarantined', limit: REPORT_LIMIT }).map((q) => ({ id: q.id, reason: q.reason, detail: q.detail }))
+        }
+      }),
+    'datasets.clips': async ({ dataset, offset, limit, filter }) =>
+      withDataset(workspace, dataset, (c) => ({
+        total: c.count(filter),
+        offset,
+        rows: c.list({ ...filter, offset, limit }).map(toClipRow)
+      })),
+    'datasets.edit': async ({ dataset, clip, labels, split, excluded }) =>
+      withDataset(workspace, dataset, (c) =>
+        toClipRow(c.edit(clip, { ...(labels ? { labels } : {}), ...(split ? { split } : {}), ...(excluded !== undefined ? { excluded } : {}) }))
+      ),
+    'datasets.import': async ({ dataset, from, testFraction, seed }) => {
+      checkName('dataset', dataset)
+      if (!isAbsolute(from)) throw new Error(`${from}: give the folder as an absolute path`)
+      if (!existsSync(from) || !statSync(from).isDirectory()) throw new Error(`${from}: no such folder`)
+      return toJob(jobs.start({ kind: 'import', args: { workspace, dataset, from: resolve(from), testFraction, seed } }))
+    },
+    'datasets.augmentPreview': async ({ dataset, clip, seed }) => {
+      const record = await withDataset(workspace, dataset, (c) => c.get(clip))
+      if (!record) throw new Error(`dataset "${dataset}" has no clip "${clip}"`)
+      if (record.status !== 'ok') throw new Error(`clip "${clip}" is quarantined (${record.reason}): nothing to augment`)
+      return augmentPreview(await features.get(datasetDir(workspace, dataset), record), seed)
+    }
+  }
+}

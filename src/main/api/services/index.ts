@@ -1,0 +1,18 @@
+/** What the API methods do, against one workspace on disk: each area's services, merged (one line per area). */
+import type { JobRunner } from '../../jobs/runner'
+import { datasetsServices } from './datasets'
+import { jobsServices } from './jobs'
+import { runsServices } from './runs'
+import type { ServiceContext, Services } from './types'
+
+export type { Services, ServiceContext } from './types'
+export { toJob } from './jobs'
+
+export function workspaceServices(workspace: string, version: string, jobs: JobRunner): Services {
+  const ctx: ServiceContext = { workspace, version, jobs }
+  return {
+    ...runsServices(ctx),
+    ...jobsServices(ctx),
+    ...datasetsServices(ctx)
+  }
+}

@@ -1,0 +1,32 @@
+/** Jobs: the job runner's records as the contract's Job. */
+import type { Job } from '../../../shared/contract'
+import type { JOBS_METHODS } from '../../../shared/methods'
+import type { JobRecord } from '../../jobs/runner'
+import type { AreaServices, ServiceContext } from './types'
+
+export function toJob(r: JobRecord): Job {
+  const p = r.progress
+  const elapsed = r.started ? (Date.now() - Date.parse(r.started)) / 1000 : 0
+  const eta = r.state === 'running' && p && p.done > 0 ? (elapsed / p.done) * (p.total - p.done) : null
+  return {
+    id: r.id,
+    kind: r.request.kind,
+    run: r.request.kind === 'pretrain' ? r.request.args.run : null,
+    dataset: r.request.kind === 'import' ? r.request.args.dataset : (r.request.args.dataset ?? null),
+    state: r.state,
+    created: r.created,
+    progress: p ?? null,
+    eta,
+    error: r.error ?? null,
+    log: r.log.slice(-10)
+  }
+}
+
+export function jobsServices({ workspace, jobs }: ServiceContext): AreaServices<typeof JOBS_METHODS> {
+  return {
+    'jobs.list': async () => jobs.list().map(toJob),
+    'jobs.start': async ({ kind, args }) => toJob(jobs.start({ kind, args: { ...args, workspace } })),
+    'jobs.cancel': async ({ id }) => toJob(jobs.cancel(id)),
+    'jobs.resume': async ({ id }) => toJob(jobs.resume(id))
+  }
+}

@@ -1,0 +1,122 @@
+/** Datasets: the workspace's catalogs, their clips, edits, imports and augmentation previews. */
+import { z } from 'zod'
+import type { DATASETS_METHODS } from '../methods'
+import { JobSchema } from './jobs'
+import { type MethodSpec, NAME_PATTERN } from './spec'
+
+export const DatasetName = z.string().regex(NAME_PATTERN, 'a dataset name: letters, digits, ".", "_" or "-"')
+const ClipId = z.string().min(1).max(4096)
+export const SplitSchema = z.enum(['train', 'val', 'test'])
+const ReasonSchema = z.enum(['not-media', 'no-audio', 'no-video', 'corrupt', 'too-short', 'unreadable', 'directory', 'duplicate'])
+
+export const DatasetSummarySchema = z.object({
+  name: z.string(),
+  total: z.number().int(),
+  ok: z.number().int(),
+  quarantined: z.number().int(),
+  classes: z.number().int()
+})
+export type DatasetSummary = z.infer<typeof DatasetSummarySchema>
+
+/** One row of the clip table (everything but the file path, which never leaves the main process). */
+export const ClipRowSchema = z.object({
+  id: z.string(),
+  labels: z.array(z.number().int()),
+  split: SplitSchema.nullable(),
+  status: z.enum(['ok', 'quarantined']),
+  reason: ReasonSchema.nullable(),
+  detail: z.string().nullable(),
+  duration: z.number().nullable(),
+  audio: z.string().nullable(),
+  video: z.string().nullable(),
+  excluded: z.boolean()
+})
+export type ClipRow = z.infer<typeof ClipRowSchema>
+
+export const ClipFilterSchema = z
+  .object({
+    label: z.number().int().min(0).optional(),
+    split: SplitSchema.optional(),
+    status: z.enum(['ok', 'quarantined']).optional(),
+    excluded: z.boolean().optional(),
+    minDuration: z.number().min(0).optional(),
+    maxDuration: z.number().min(0).optional()
+  })
+  .strict()
+export type ClipFilter = z.infer<typeof ClipFilterSchema>
+
+export const DatasetInfoSchema = z.object({
+  name: z.string(),
+  source: z.string().nullable(),
+  classes: z.array(z.string()),
+  counts: z.object({
+    total: z.number().int(),
+    ok: z.number().int(),
+    quarantined: z.number().int(),
+    excluded: z.number().int(),
+    byReason: z.record(z.string(), z.number().int()),
+    bySplit: z.record(z.string(), z.number().int())
+  }),
+  /** the quarantine report: every unusable file with its reason (the first 1,000) */
+  quarantined: z.array(z.object({ id: z.string(), reason: ReasonSchema.nullable(), detail: z.string().nullable() }))
+})
+export type DatasetInfo = z.infer<typeof DatasetInfoSchema>
+
+/** One sampled augmentation: its official parameter vector, each entry named, and the augmented image. */
+export const AugmentationSchema = z.object({
+  names: z.array(z.string()),
+  vector: z.array(z.number()),
+  /** PNG as a data: URL */
+  image: z.string()
+})
+export type Augmentation = z.infer<typeof AugmentationSchema>
+
+const Clip = z.object({ dataset: DatasetName, clip: ClipId }).strict()
+
+export const datasetsContract = {
+  'datasets.list': { input: z.object({}).strict(), output: z.array(DatasetSummarySchema) },
+  /** counts by status, quarantine reason and split; class names; the quarantine report */
+  'datasets.info': { input: z.object({ dataset: DatasetName }).strict(), output: DatasetInfoSchema },
+  /** a page of clips in import order, filtered, with the number of clips the filter matches */
+  'datasets.clips': {
+    input: z
+      .object({
+        dataset: DatasetName,
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(1000).default(200),
+        filter: ClipFilterSchema.default({})
+      })
+      .strict(),
+    output: z.object({ total: z.number().int(), offset: z.number().int(), rows: z.array(ClipRowSchema) })
+  },
+  /** relabel (class indices, primary first), move to a split, or exclude from training */
+  'datasets.edit': {
+    input: z
+      .object({
+        dataset: DatasetName,
+        clip: ClipId,
+        labels: z.array(z.number().int().min(0)).min(1).optional(),
+        split: SplitSchema.optional(),
+        excluded: z.boolean().optional()
+      })
+      .strict(),
+    output: ClipRowSchema
+  },
+  /** import a folder (sub-folder names become labels) as a job: live progress, then the quarantine report */
+  'datasets.import': {
+    input: z
+      .object({
+        dataset: DatasetName,
+        from: z.string().min(1, 'the folder to import').max(4096),
+        testFraction: z.number().min(0).max(0.9).optional(),
+        seed: z.number().int().min(0).optional()
+      })
+      .strict(),
+    output: JobSchema
+  },
+  /** one audio and one visual augmentation of a clip, sampled with a seed: vectors and augmented images */
+  'datasets.augmentPreview': {
+    input: Clip.extend({ seed: z.number().int().min(0).max(2 ** 31).default(0) }).strict(),
+    output: z.object({ seed: z.number().int(), frame: z.number().int(), original: z.object({ spectrogram: z.string(), frame: z.string() }), audio: AugmentationSchema, visual: AugmentationSchema })
+  }
+} as const satisfies Record<(typeof DATASETS_METHODS)[number], MethodSpec>

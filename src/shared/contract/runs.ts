@@ -1,0 +1,48 @@
+/** Runs: the workspace's pretraining runs and their metrics logs. */
+import { z } from 'zod'
+import type { RUNS_METHODS } from '../methods'
+import { type MethodSpec, NAME_PATTERN } from './spec'
+
+export const RunName = z.string().regex(NAME_PATTERN, 'a run name: letters, digits, ".", "_" or "-"')
+
+export const MetricsRowSchema = z.object({
+  step: z.number(),
+  epoch: z.number(),
+  loss: z.number(),
+  loss_inter: z.number(),
+  loss_intra_a: z.number(),
+  loss_intra_v: z.number(),
+  lr: z.number(),
+  grad_norm: z.number(),
+  clips_per_s: z.number(),
+  time: z.string()
+})
+export type MetricsRow = z.infer<typeof MetricsRowSchema>
+
+export const RunSummarySchema = z.object({
+  name: z.string(),
+  preset: z.string(),
+  objective: z.string(),
+  totalSteps: z.number(),
+  created: z.string(),
+  data: z.string(),
+  backend: z.string(),
+  last: MetricsRowSchema.nullable()
+})
+export type RunSummary = z.infer<typeof RunSummarySchema>
+
+export const runsContract = {
+  'app.info': {
+    input: z.object({}).strict(),
+    output: z.object({ version: z.string(), workspace: z.string() })
+  },
+  'runs.list': {
+    input: z.object({}).strict(),
+    output: z.array(RunSummarySchema)
+  },
+  'runs.metrics': {
+    input: z.object({ run: RunName, since: z.number().int().min(0).default(0) }).strict(),
+    /** rows after the first `since` rows, and the row count to ask from next time */
+    output: z.object({ rows: z.array(MetricsRowSchema), next: z.number().int() })
+  }
+} as const satisfies Record<(typeof RUNS_METHODS)[number], MethodSpec>
