@@ -5,6 +5,7 @@
  */
 import type { ApiClient, EventName, EventPayload, Input, Method, Output } from './contract'
 import { MEDIA_SCHEME, mediaPath } from './media'
+import { binaryPath, isBinaryMethod } from './contract/analysis'
 
 type Handler = (payload: unknown) => void
 
@@ -89,11 +90,14 @@ export function httpClient(o: HttpClientOptions): ApiClient & { close(): void } 
   return {
     mediaUrl: (dataset, clipId, what) => `${o.base}${mediaPath(dataset, clipId, what)}`,
     async call<M extends Method>(method: M, input: Input<M>): Promise<Output<M>> {
-      const res = await o.fetch(`${o.base}/api/${method}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json', ...o.headers },
-        body: JSON.stringify(input)
-      })
+      const res = isBinaryMethod(method)
+        ? await o.fetch(`${o.base}${binaryPath(method, input as Input<typeof method>)}`, { headers: { ...o.headers } })
+        : await o.fetch(`${o.base}/api/${method}`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', ...o.headers },
+            body: JSON.stringify(input)
+          })
+      if (res.ok && res.headers.get('content-type') === 'application/octet-stream') return new Uint8Array(await res.arrayBuffer()) as Output<M>
       const body = (await res.json()) as unknown
       if (!res.ok) throw new Error((body as { error?: string }).error ?? `${method} failed with HTTP ${res.status}`)
       return body as Output<M>

@@ -10,7 +10,7 @@ export type MapColumn = (typeof MAP_COLUMNS)[number]
 
 const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 
-export function encodeColumns(columns: readonly Float32Array[]): Uint8Array {
+export function encodeColumns(columns: readonly Float32Array[]): Uint8Array<ArrayBuffer> {
   const n = columns[0]?.length ?? 0
   columns.forEach((c, i) => {
     if (c.length !== n) throw new Error(`column ${i} has ${c.length} values, column 0 has ${n}`)

@@ -10,6 +10,7 @@ import type { MediaWhat } from './media'
 import { datasetsContract } from './contract/datasets'
 import { jobsContract } from './contract/jobs'
 import { runsContract } from './contract/runs'
+import { analysisContract } from './contract/analysis'
 import type { MethodSpec } from './contract/spec'
 import { eventsContract } from './contract/events'
 
@@ -18,11 +19,13 @@ export { eventsContract } from './contract/events'
 export * from './contract/runs'
 export * from './contract/jobs'
 export * from './contract/datasets'
+export * from './contract/analysis'
 
 export const contract = {
   ...runsContract,
   ...jobsContract,
-  ...datasetsContract
+  ...datasetsContract,
+  ...analysisContract
 } as const satisfies Record<Method, MethodSpec>
 
 export type Contract = typeof contract

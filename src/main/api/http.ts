@@ -8,6 +8,7 @@ import { createReadStream, existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http'
 import { extname, join, normalize, sep } from 'node:path'
+import { parseBinaryPath } from '../../shared/contract/analysis'
 import type { MediaHandler, MediaReply } from './media'
 import { ApiError, type Router } from './router'
 
@@ -82,6 +83,17 @@ function send(res: ServerResponse, status: number, body: string | Buffer, type: 
   res.end(body)
 }
 
+/** A method's result: bytes as they are, anything else as JSON. */
+function sendResult(res: ServerResponse, out: unknown, extra: Record<string, string>): void {
+  if (out instanceof Uint8Array) send(res, 200, Buffer.from(out.buffer, out.byteOffset, out.byteLength), 'application/octet-stream', extra)
+  else send(res, 200, JSON.stringify(out), 'application/json', extra)
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  const status = err instanceof ApiError ? err.status : 500
+  send(res, status, JSON.stringify({ error: err instanceof Error ? err.message : String(err) }), 'application/json')
+}
+
 export interface ServeOptions {
   router: Router
   token: string
@@ -110,11 +122,15 @@ export function createApiServer(o: ServeOptions): Server {
       if (req.method !== 'POST') return send(res, 405, JSON.stringify({ error: 'use POST' }), 'application/json')
       readBody(req)
         .then((input) => o.router(decodeURIComponent(url.pathname.slice(5)), input))
-        .then((out) => send(res, 200, JSON.stringify(out), 'application/json', cookie))
-        .catch((err: unknown) => {
-          const status = err instanceof ApiError ? err.status : 500
-          send(res, status, JSON.stringify({ error: err instanceof Error ? err.message : String(err) }), 'application/json')
-        })
+        .then((out) => sendResult(res, out, cookie), (err: unknown) => sendError(res, err))
+      return
+    }
+    if (url.pathname.startsWith('/api-bin/')) {
+      // bytes (the embedding map's columns) by GET, so the browser can fetch them straight into an ArrayBuffer
+      if (req.method !== 'GET') return send(res, 405, JSON.stringify({ error: 'use GET' }), 'application/json')
+      const call = parseBinaryPath(url.pathname)
+      if (!call) return send(res, 404, JSON.stringify({ error: `no binary resource at ${url.pathname}` }), 'application/json')
+      o.router(call.method, call.input).then((out) => sendResult(res, out, cookie), (err: unknown) => sendError(res, err))
       return
     }
     if (url.pathname.startsWith('/media/') && o.media) {

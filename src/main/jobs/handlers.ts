@@ -7,6 +7,7 @@ import { Catalog } from '../data/catalog'
 import { importFolder } from '../data/importers/folder'
 import { checkName, datasetDir, runDir } from '../workspace'
 import type { JobContext } from './context'
+import { runEmbed } from './embed-job'
 import type { JobRequest } from './protocol'
 
 export async function runJob(req: JobRequest, ctx: JobContext): Promise<unknown> {
@@ -41,6 +42,8 @@ export async function runJob(req: JobRequest, ctx: JobContext): Promise<unknown>
     }
     case 'import':
       return runImport(req.args, ctx)
+    case 'embed':
+      return runEmbed(req.args, ctx)
   }
 }
 

@@ -1,7 +1,15 @@
 import type { JobProgress } from './context'
 
 /** What the runner asks an engine process to do. */
-export type JobRequest = { kind: 'pretrain'; args: PretrainJobArgs } | { kind: 'import'; args: ImportJobArgs }
+export type JobRequest = { kind: 'pretrain'; args: PretrainJobArgs } | { kind: 'import'; args: ImportJobArgs } | { kind: 'embed'; args: EmbedJobArgs }
+
+/** A dataset split embedded with a run's newest weights (src/main/jobs/embed-job.ts). */
+export interface EmbedJobArgs {
+  workspace: string
+  run: string
+  dataset: string
+  split: 'train' | 'val' | 'test'
+}
 
 /** A folder imported into a dataset of the workspace (src/main/data/importers/folder.ts). */
 export interface ImportJobArgs {

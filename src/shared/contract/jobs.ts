@@ -25,8 +25,8 @@ export const JobProgressSchema = z.object({ done: z.number(), total: z.number(),
 
 export const JobSchema = z.object({
   id: z.string(),
-  kind: z.enum(['pretrain', 'import']),
-  /** the run a pretraining job writes */
+  kind: z.enum(['pretrain', 'import', 'embed']),
+  /** the run a pretraining job writes, or whose embeddings an embed job computes */
   run: z.string().nullable(),
   /** the dataset an import fills */
   dataset: z.string().nullable(),

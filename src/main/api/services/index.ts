@@ -1,5 +1,6 @@
 /** What the API methods do, against one workspace on disk: each area's services, merged (one line per area). */
 import type { JobRunner } from '../../jobs/runner'
+import { analysisServices } from './analysis'
 import { datasetsServices } from './datasets'
 import { jobsServices } from './jobs'
 import { runsServices } from './runs'
@@ -13,6 +14,7 @@ export function workspaceServices(workspace: string, version: string, jobs: JobR
   return {
     ...runsServices(ctx),
     ...jobsServices(ctx),
-    ...datasetsServices(ctx)
+    ...datasetsServices(ctx),
+    ...analysisServices(ctx)
   }
 }

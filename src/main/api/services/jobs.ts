@@ -11,7 +11,7 @@ export function toJob(r: JobRecord): Job {
   return {
     id: r.id,
     kind: r.request.kind,
-    run: r.request.kind === 'pretrain' ? r.request.args.run : null,
+    run: r.request.kind === 'import' ? null : r.request.args.run,
     dataset: r.request.kind === 'import' ? r.request.args.dataset : (r.request.args.dataset ?? null),
     state: r.state,
     created: r.created,

@@ -1,0 +1,129 @@
+/**
+ * Analysis: embed jobs, retrieval queries and summaries, and the embedding map, all read from what the
+ * embed job stored under the run (src/main/data/split-embeddings.ts). Loaded embeddings are kept in memory
+ * (the last few splits) until their files change, so a query over 100k clips costs one pass of dot products.
+ */
+import { existsSync } from 'node:fs'
+import { readFile, readdir, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import {
+  type EmbeddingTarget,
+  LineageSchema,
+  type RetrievalSummary,
+  RetrievalSummarySchema,
+  type RunRetrieval,
+  describeIssues
+} from '../../../shared/contract'
+import { MAP_COLUMNS, encodeColumns } from '../../../shared/columns'
+import type { ANALYSIS_METHODS } from '../../../shared/methods'
+import { queryTopK } from '../../analysis/query-top-k'
+import { withDataset } from '../../data/datasets'
+import { type StoredEmbeddings, embeddingsDir, readStoredEmbeddings, retrievalReportPath } from '../../data/split-embeddings'
+import { runDir, runsDir } from '../../workspace'
+import { toJob } from './jobs'
+import type { AreaServices, ServiceContext } from './types'
+
+const KEEP = 3
+
+/** The last few stored embeddings read, each valid while its ids.json keeps its modification time. */
+class EmbeddingsCache {
+  private readonly entries = new Map<string, StoredEmbeddings>()
+  constructor(private readonly workspace: string) {}
+
+  async get(t: EmbeddingTarget): Promise<StoredEmbeddings> {
+    const dir = embeddingsDir(this.workspace, t.run, t.dataset, t.split)
+    const idsPath = join(dir, 'ids.json')
+    if (!existsSync(idsPath)) throw new Error(`run "${t.run}" has no embeddings of ${t.dataset} (${t.split}) yet; compute them first`)
+    const mtimeMs = (await stat(idsPath)).mtimeMs
+    const hit = this.entries.get(dir)
+    if (hit && hit.mtimeMs === mtimeMs) {
+      this.entries.delete(dir) // re-inserted: most recently used last
+      this.entries.set(dir, hit)
+      return hit
+    }
+    const classes = await withDataset(this.workspace, t.dataset, (c) => c.classes())
+    const fresh = await readStoredEmbeddings(dir, classes)
+    this.entries.set(dir, fresh)
+    while (this.entries.size > KEEP) this.entries.delete(this.entries.keys().next().value as string)
+    return fresh
+  }
+}
+
+/** A stored retrieval report's summary (without its ids and top-k lists); the file is named in any error. */
+async function readReport(path: string): Promise<RetrievalSummary> {
+  const raw = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>
+  const created = (await stat(path)).mtime.toISOString()
+  const parsed = RetrievalSummarySchema.safeParse({ ...raw, ids: undefined, top: undefined, created })
+  if (!parsed.success) throw new Error(`${path}: not a retrieval report (${describeIssues(parsed.error)})`)
+  return parsed.data
+}
+
+function withoutPerClass(r: RetrievalSummary): Omit<RetrievalSummary, 'per_class'> {
+  const { per_class: _perClass, ...rest } = r
+  return rest
+}
+
+async function runRetrieval(workspace: string, run: string): Promise<RunRetrieval> {
+  const dir = runDir(workspace, run)
+  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { lineage?: unknown }
+  const lineage = config.lineage === undefined ? null : LineageSchema.safeParse(config.lineage)
+  if (lineage && !lineage.success) throw new Error(`${join(dir, 'config.json')}: lineage ${describeIssues(lineage.error)}`)
+  const reports = (await readdir(dir)).filter((f) => /^retrieval-.*\.json$/.test(f))
+  const dated = await Promise.all(reports.map(async (f) => ({ f, t: (await stat(join(dir, f))).mtimeMs })))
+  const newest = dated.sort((a, b) => b.t - a.t)[0]
+  const latest = newest ? await readReport(join(dir, newest.f)) : null
+  return { run, lineage: lineage ? lineage.data : null, latest: latest && withoutPerClass(latest) }
+}
+
+export function analysisServices({ workspace, jobs }: ServiceContext): AreaServices<typeof ANALYSIS_METHODS> {
+  const cache = new EmbeddingsCache(workspace)
+  return {
+    'analysis.embed': async ({ run, dataset, split }) => {
+      if (!existsSync(join(runDir(workspace, run), 'config.json'))) throw new Error(`no run "${run}" in ${workspace}`)
+      return toJob(jobs.start({ kind: 'embed', args: { workspace, run, dataset, split } }))
+    },
+    'retrieval.query': async ({ clipId, direction, k, ...t }) => {
+      const e = await cache.get(t)
+      const q = e.ids.indexOf(clipId)
+      if (q < 0) throw new Error(`clip "${clipId}" is not in the ${t.split} split of ${t.dataset} embedded by ${t.run}`)
+      const [queries, gallery] = direction === 'a2v' ? [e.audio, e.visual] : [e.visual, e.audio]
+      const top = queryTopK(gallery, e.dim, queries.subarray(q * e.dim, (q + 1) * e.dim), k, q)
+      const wanted = [q, ...top.indices]
+      const labels = await withDataset(workspace, t.dataset, (c) => new Map(wanted.map((i) => [i, (c.get(e.ids[i])?.labels ?? []).map((l) => e.classes[l] ?? String(l))])))
+      return {
+        query: { id: clipId, labels: labels.get(q) ?? [] },
+        direction,
+        n: e.ids.length,
+        rank: top.rank,
+        hits: Array.from(top.indices, (i, r) => ({ id: e.ids[i], score: top.scores[r], labels: labels.get(i) ?? [], truePair: i === q }))
+      }
+    },
+    'retrieval.summary': async (t) => {
+      const path = retrievalReportPath({ workspace, ...t, kind: 'centroid' })
+      return existsSync(path) ? readReport(path) : null
+    },
+    'embeddings.map': async (t) => {
+      if (!existsSync(join(embeddingsDir(workspace, t.run, t.dataset, t.split), 'ids.json'))) return null
+      const e = await cache.get(t)
+      return { n: e.ids.length, ids: e.ids, labels: Array.from(e.labels), classes: e.classes, columns: [...MAP_COLUMNS], version: e.mtimeMs }
+    },
+    'embeddings.points': async (t) => {
+      const e = await cache.get(t)
+      const n = e.ids.length
+      const cols = MAP_COLUMNS.map(() => new Float32Array(n))
+      // pca2d holds the audio rows [0, n), then the visual rows [n, 2n)
+      for (let i = 0; i < n; i++) {
+        cols[0][i] = e.map[2 * i]
+        cols[1][i] = e.map[2 * i + 1]
+        cols[2][i] = e.map[2 * (n + i)]
+        cols[3][i] = e.map[2 * (n + i) + 1]
+      }
+      return encodeColumns(cols)
+    },
+    'runs.retrieval': async () => {
+      if (!existsSync(runsDir(workspace))) return []
+      const names = (await readdir(runsDir(workspace), { withFileTypes: true })).filter((d) => d.isDirectory() && existsSync(join(runsDir(workspace), d.name, 'config.json')))
+      return Promise.all(names.map((d) => d.name).sort().map((name) => runRetrieval(workspace, name)))
+    }
+  }
+}

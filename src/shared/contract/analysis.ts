@@ -1,0 +1,130 @@
+/**
+ * Analysis: a run's embeddings of a dataset split (computed by an `embed` job), cross-modal retrieval
+ * queries and summaries over them, the 2-D embedding map, and each run's latest retrieval for the runs table.
+ * The map's points travel as binary columns (src/shared/columns.ts): `embeddings.points` returns bytes —
+ * over HTTP at GET /api-bin/embeddings/<run>/<dataset>/<split>, over IPC as a Uint8Array.
+ */
+import { z } from 'zod'
+import type { ANALYSIS_METHODS } from '../methods'
+import { DatasetName, SplitSchema } from './datasets'
+import { JobSchema } from './jobs'
+import { RunName } from './runs'
+import type { MethodSpec } from './spec'
+
+/** A run's embeddings of one dataset split. */
+export const EmbeddingTargetSchema = z.object({ run: RunName, dataset: DatasetName, split: SplitSchema }).strict()
+export type EmbeddingTarget = z.infer<typeof EmbeddingTargetSchema>
+
+export const DirectionSchema = z.enum(['a2v', 'v2a'])
+export type Direction = z.infer<typeof DirectionSchema>
+
+export const RetrievalMetricsSchema = z.object({ 'R@1': z.number(), 'R@5': z.number(), 'R@10': z.number(), median_rank: z.number() })
+export type RetrievalMetrics = z.infer<typeof RetrievalMetricsSchema>
+
+export const RetrievalSummarySchema = z.object({
+  run: z.string(),
+  /** the checkpoint step the embeddings came from */
+  step: z.number().int(),
+  dataset: z.string(),
+  split: SplitSchema,
+  embedding: z.string(),
+  n: z.number().int(),
+  a2v: RetrievalMetricsSchema,
+  v2a: RetrievalMetricsSchema,
+  per_class: z.record(z.string(), z.object({ n: z.number().int(), a2v: RetrievalMetricsSchema, v2a: RetrievalMetricsSchema })),
+  /** when the report was written (ISO time) */
+  created: z.string()
+})
+export type RetrievalSummary = z.infer<typeof RetrievalSummarySchema>
+
+export const RetrievalHitSchema = z.object({
+  id: z.string(),
+  /** cosine similarity to the query */
+  score: z.number(),
+  labels: z.array(z.string()),
+  /** the query clip's own other modality */
+  truePair: z.boolean()
+})
+export type RetrievalHit = z.infer<typeof RetrievalHitSchema>
+
+export const RetrievalAnswerSchema = z.object({
+  query: z.object({ id: z.string(), labels: z.array(z.string()) }),
+  direction: DirectionSchema,
+  /** gallery size */
+  n: z.number().int(),
+  /** 1-based rank of the true pair in the whole gallery */
+  rank: z.number().int(),
+  hits: z.array(RetrievalHitSchema)
+})
+export type RetrievalAnswer = z.infer<typeof RetrievalAnswerSchema>
+
+export const EmbeddingMapMetaSchema = z.object({
+  n: z.number().int(),
+  ids: z.array(z.string()),
+  /** first label's class index per clip, -1 for none */
+  labels: z.array(z.number().int()),
+  classes: z.array(z.string()),
+  /** names of the float32 columns of `embeddings.points`, in order, n values each */
+  columns: z.array(z.string()),
+  /** changes when the embeddings are recomputed: fetch the points again */
+  version: z.number()
+})
+export type EmbeddingMapMeta = z.infer<typeof EmbeddingMapMetaSchema>
+
+/** config.json's `lineage` of a fine-tuning run: the run it started from, at which step (null: its newest) */
+export const LineageSchema = z.object({ from: z.string(), step: z.number().int().nullable().default(null) })
+
+export const RunRetrievalSchema = z.object({
+  run: z.string(),
+  /** a fine-tuning run's origin (config.json `lineage`) */
+  lineage: LineageSchema.nullable(),
+  /** the newest retrieval report of the run, if any */
+  latest: RetrievalSummarySchema.omit({ per_class: true }).nullable()
+})
+export type RunRetrieval = z.infer<typeof RunRetrievalSchema>
+
+export const analysisContract = {
+  /** queue an `embed` job: the split's audio and visual embeddings, retrieval report and 2-D map */
+  'analysis.embed': { input: EmbeddingTargetSchema, output: JobSchema },
+  /** the top-k clips of the other modality for one query clip, from the stored embeddings */
+  'retrieval.query': {
+    input: EmbeddingTargetSchema.extend({
+      clipId: z.string().min(1, 'a clip id').max(4096),
+      direction: DirectionSchema,
+      k: z.number().int().min(1).max(100).default(10)
+    }).strict(),
+    output: RetrievalAnswerSchema
+  },
+  /** R@1/5/10 and median rank in both directions, overall and per class; null before any embed job */
+  'retrieval.summary': { input: EmbeddingTargetSchema, output: RetrievalSummarySchema.nullable() },
+  /** the map's clip ids, labels and class names; null before any embed job */
+  'embeddings.map': { input: EmbeddingTargetSchema, output: EmbeddingMapMetaSchema.nullable() },
+  /** the map's coordinates as binary columns ax, ay, vx, vy (little-endian float32) */
+  'embeddings.points': { input: EmbeddingTargetSchema, output: z.instanceof(Uint8Array) },
+  /** every run's lineage and latest retrieval R@K, for sorting the runs table */
+  'runs.retrieval': { input: z.object({}).strict(), output: z.array(RunRetrievalSchema) }
+} as const satisfies Record<(typeof ANALYSIS_METHODS)[number], MethodSpec>
+
+/** Methods whose output is bytes, and where `serve` answers them with a GET. */
+export const BINARY_METHODS = ['embeddings.points'] as const
+export type BinaryMethod = (typeof BINARY_METHODS)[number]
+
+export function isBinaryMethod(method: string): method is BinaryMethod {
+  return (BINARY_METHODS as readonly string[]).includes(method)
+}
+
+export function binaryPath(_method: BinaryMethod, t: EmbeddingTarget): string {
+  return `/api-bin/embeddings/${encodeURIComponent(t.run)}/${encodeURIComponent(t.dataset)}/${encodeURIComponent(t.split)}`
+}
+
+/** '/api-bin/embeddings/<run>/<dataset>/<split>' → the method and its (unvalidated) input, or null. */
+export function parseBinaryPath(pathname: string): { method: BinaryMethod; input: Record<string, string> } | null {
+  const parts = pathname.split('/')
+  if (parts.length !== 6 || parts[1] !== 'api-bin' || parts[2] !== 'embeddings') return null
+  try {
+    const [run, dataset, split] = parts.slice(3).map(decodeURIComponent)
+    return { method: 'embeddings.points', input: { run, dataset, split } }
+  } catch {
+    return null
+  }
+}

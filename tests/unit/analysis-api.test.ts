@@ -1,0 +1,134 @@
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createApiServer } from '../../src/main/api/http'
+import { createRouter } from '../../src/main/api/router'
+import { workspaceServices } from '../../src/main/api/services'
+import { Catalog, type ClipRecord } from '../../src/main/data/catalog'
+import { exportEmbeddings } from '../../src/main/data/embeddings-export'
+import { embeddingsDir, writeRetrievalReport } from '../../src/main/data/split-embeddings'
+import { pca } from '../../src/main/engine/eval/projection'
+import { JobRunner } from '../../src/main/jobs/runner'
+import { decodeColumns, MAP_COLUMNS } from '../../src/shared/columns'
+import { binaryPath } from '../../src/shared/contract'
+import { useTestBackend } from '../helpers/tf'
+
+const workspace = mkdtempSync(join(tmpdir(), 'equiav-analysis-api-'))
+const token = 'd'.repeat(48)
+let router: ReturnType<typeof createRouter>
+let server: ReturnType<typeof createApiServer>
+let base: string
+
+// four clips; audio i is closest to visual i except clip c, whose audio is closest to visual a
+const s = Math.SQRT1_2
+const emb = {
+  ids: ['a', 'b', 'c', 'd'],
+  labels: [0, 1, 1, 0],
+  dim: 2,
+  audio: Float32Array.from([1, 0, 0, 1, 1, 0, -1, 0]),
+  visual: Float32Array.from([1, 0, 0, 1, s, s, -s, -s])
+}
+const target = { run: 'r1', dataset: 'd1', split: 'test' as const }
+
+const clip = (id: string, labels: number[]): ClipRecord => ({
+  id, path: `/nowhere/${id}.mp4`, size: 1, mtimeMs: 0, duration: 3, audio: 'pcm', video: 'h264', labels,
+  split: 'test', status: 'ok', reason: null, detail: null, hash: null, excluded: false
+})
+
+beforeAll(async () => {
+  await useTestBackend()
+  const catalog = Catalog.open(join(workspace, 'datasets', 'd1'))
+  catalog.setClasses(['one', 'two'])
+  catalog.upsert([clip('a', [0]), clip('b', [1, 0]), clip('c', [1]), clip('d', [0])])
+  catalog.close()
+  for (const [run, extra] of [['r1', {}], ['r2', { lineage: { from: 'r1', step: 3 } }], ['r3', { lineage: { from: 'r1' } }]] as const) {
+    mkdirSync(join(workspace, 'runs', run), { recursive: true })
+    writeFileSync(join(workspace, 'runs', run, 'config.json'), JSON.stringify({ preset: 'tiny', objective: 'equiav', totalSteps: 3, created: 'now', data: { describe: 'x' }, backend: { name: 'wasm' }, ...extra }))
+  }
+  await exportEmbeddings(emb, ['one', 'two'], embeddingsDir(workspace, 'r1', 'd1', 'test'), 'npy')
+  await writeRetrievalReport({ workspace, ...target, kind: 'centroid', seed: 0 }, emb, ['one', 'two'], 3)
+  // an older report of another split: the newest one is the run's latest
+  await writeRetrievalReport({ workspace, ...target, split: 'train', kind: 'centroid', seed: 0 }, emb, ['one', 'two'], 1)
+  utimesSync(join(workspace, 'runs', 'r1', 'retrieval-d1-train-centroid.json'), new Date(2000, 1, 1), new Date(2000, 1, 1))
+  router = createRouter(workspaceServices(workspace, '1', new JobRunner(workspace)))
+  server = createApiServer({ router, token, staticDir: join(workspace, 'static') })
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+afterAll(async () => {
+  await new Promise<void>((ok) => server.close(() => ok()))
+  rmSync(workspace, { recursive: true, force: true })
+})
+
+describe('retrieval API', () => {
+  it('answers a query with the top-k of the other modality, the true pair marked and ranked', async () => {
+    // audio c = [1, 0]: visual a (1), visual c (0.707), visual b (0), visual d (-0.707)
+    const r = (await router('retrieval.query', { ...target, clipId: 'c', direction: 'a2v', k: 3 })) as {
+      rank: number; n: number; hits: { id: string; score: number; truePair: boolean; labels: string[] }[]; query: { labels: string[] }
+    }
+    expect(r.n).toBe(4)
+    expect(r.rank).toBe(2)
+    expect(r.hits.map((h) => h.id)).toEqual(['a', 'c', 'b'])
+    expect(r.hits.map((h) => h.truePair)).toEqual([false, true, false])
+    expect(r.hits[1].score).toBeCloseTo(s, 6)
+    expect(r.hits[2].labels).toEqual(['two', 'one']) // every label from the catalog
+    expect(r.query.labels).toEqual(['two'])
+    // visual d = [-s, -s]: audio d (s), audio b/a/c …
+    const v = (await router('retrieval.query', { ...target, clipId: 'd', direction: 'v2a', k: 1 })) as { rank: number; hits: { id: string }[] }
+    expect(v).toMatchObject({ rank: 1, hits: [{ id: 'd' }] })
+  })
+  it('summarises R@K overall and per class from the stored report', async () => {
+    const sum = (await router('retrieval.summary', target)) as { n: number; a2v: Record<string, number>; per_class: Record<string, { n: number }> }
+    expect(sum.n).toBe(4)
+    expect(sum.a2v['R@1']).toBe(75) // a, b, d first; c second
+    expect(sum.a2v.median_rank).toBe(1)
+    expect(Object.keys(sum.per_class)).toEqual(['one', 'two'])
+    expect(await router('retrieval.summary', { ...target, split: 'val' })).toBeNull()
+  })
+  it('gives every run its lineage and newest retrieval', async () => {
+    const runs = (await router('runs.retrieval', {})) as { run: string; lineage: unknown; latest: { split: string; a2v: { 'R@1': number } } | null }[]
+    expect(runs.map((r) => r.run)).toEqual(['r1', 'r2', 'r3'])
+    expect(runs[0].latest).toMatchObject({ split: 'test', step: 3, a2v: { 'R@1': 75 } })
+    expect(runs[1]).toMatchObject({ lineage: { from: 'r1', step: 3 }, latest: null })
+    expect(runs[2].lineage).toEqual({ from: 'r1', step: null })
+  })
+  it('refuses bad input with messages naming the field', async () => {
+    await expect(router('retrieval.query', { ...target, clipId: 'a', direction: 'up' })).rejects.toThrow(/retrieval.query: direction: Invalid option: expected one of "a2v"\|"v2a"/)
+    await expect(router('retrieval.query', { ...target, clipId: 'a', direction: 'a2v', k: 0 })).rejects.toThrow(/k: .*>=1/)
+    await expect(router('retrieval.query', { ...target, clipId: '', direction: 'a2v' })).rejects.toThrow(/clipId: a clip id/)
+    await expect(router('embeddings.map', { ...target, run: '../x' })).rejects.toThrow(/embeddings.map: run: a run name/)
+    await expect(router('retrieval.summary', { ...target, split: 'all' })).rejects.toThrow(/split:/)
+    await expect(router('retrieval.query', { ...target, clipId: 'zz', direction: 'a2v' })).rejects.toThrow(/clip "zz" is not in the test split of d1 embedded by r1/)
+    await expect(router('retrieval.query', { ...target, run: 'r2', clipId: 'a', direction: 'a2v' })).rejects.toThrow(/run "r2" has no embeddings of d1 \(test\) yet/)
+    await expect(router('analysis.embed', { ...target, run: 'nope' })).rejects.toThrow(/no run "nope"/)
+  })
+})
+
+describe('embedding map', () => {
+  it('sends ids and labels as JSON and the coordinates as binary columns over HTTP', async () => {
+    const meta = (await router('embeddings.map', target)) as { n: number; ids: string[]; labels: number[]; classes: string[]; columns: string[] }
+    expect(meta).toMatchObject({ n: 4, ids: emb.ids, labels: [0, 1, 1, 0], classes: ['one', 'two'], columns: [...MAP_COLUMNS] })
+    expect(await router('embeddings.map', { ...target, run: 'r2' })).toBeNull()
+    const res = await fetch(base + binaryPath('embeddings.points', target), { headers: { authorization: `Bearer ${token}` } })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toBe('application/octet-stream')
+    const cols = decodeColumns(await res.arrayBuffer(), 4, MAP_COLUMNS)
+    const stacked = new Float32Array(16)
+    stacked.set(emb.audio)
+    stacked.set(emb.visual, 8)
+    const want = pca(stacked, 2, 2).coords // audio rows, then visual rows
+    expect(Array.from(cols.ax)).toEqual([0, 1, 2, 3].map((i) => want[2 * i]))
+    expect(Array.from(cols.vy)).toEqual([0, 1, 2, 3].map((i) => want[2 * (4 + i) + 1]))
+  })
+  it('needs the token, a GET and a known path; bad names are refused', async () => {
+    expect((await fetch(base + binaryPath('embeddings.points', target))).status).toBe(401)
+    const auth = { authorization: `Bearer ${token}` }
+    expect((await fetch(base + binaryPath('embeddings.points', target), { method: 'POST', headers: auth })).status).toBe(405)
+    expect((await fetch(`${base}/api-bin/embeddings/r1/d1`, { headers: auth })).status).toBe(404)
+    const bad = await fetch(`${base}/api-bin/embeddings/..%2F..%2Fetc/d1/test`, { headers: auth })
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: string }).error).toMatch(/embeddings.points: run: a run name/)
+  })
+})
