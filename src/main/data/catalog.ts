@@ -102,6 +102,29 @@ function toRecord(r: Row): ClipRecord {
   }
 }
 
+function selectClips(f: ClipFilter): { sql: string; args: (string | number)[] } {
+  const where: string[] = []
+  const args: (string | number)[] = []
+  if (f.status) {
+    where.push('status = ?')
+    args.push(f.status)
+  }
+  if (f.split) {
+    where.push('split = ?')
+    args.push(f.split)
+  }
+  if (f.excluded !== undefined) {
+    where.push('excluded = ?')
+    args.push(f.excluded ? 1 : 0)
+  }
+  if (f.label !== undefined) {
+    where.push('EXISTS (SELECT 1 FROM json_each(clips.labels) WHERE value = ?)')
+    args.push(f.label)
+  }
+  const sql = `SELECT * FROM clips ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ? OFFSET ?`
+  return { sql, args: [...args, f.limit ?? -1, f.offset ?? 0] }
+}
+
 export class Catalog {
   private readonly db: sqlite.Database
 
@@ -212,26 +235,19 @@ export class Catalog {
 
   /** Clips in import order; filters use the (status|split, seq) indexes so paging stays cheap. */
   list(f: ClipFilter = {}): ClipRecord[] {
-    const where: string[] = []
-    const args: (string | number)[] = []
-    if (f.status) {
-      where.push('status = ?')
-      args.push(f.status)
+    const { sql, args } = selectClips(f)
+    return (this.db.all(sql, args) as Row[]).map(toRecord)
+  }
+
+  /** The same clips one at a time, for exports of catalogs too large to hold as records at once. */
+  *each(f: ClipFilter = {}): Generator<ClipRecord> {
+    const { sql, args } = selectClips(f)
+    const st = this.db.prepare(sql)
+    try {
+      for (const r of st.iterate(args) as Iterable<Row>) yield toRecord(r)
+    } finally {
+      st.finalize()
     }
-    if (f.split) {
-      where.push('split = ?')
-      args.push(f.split)
-    }
-    if (f.excluded !== undefined) {
-      where.push('excluded = ?')
-      args.push(f.excluded ? 1 : 0)
-    }
-    if (f.label !== undefined) {
-      where.push('EXISTS (SELECT 1 FROM json_each(clips.labels) WHERE value = ?)')
-      args.push(f.label)
-    }
-    const sql = `SELECT * FROM clips ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ? OFFSET ?`
-    return (this.db.all(sql, [...args, f.limit ?? -1, f.offset ?? 0]) as Row[]).map(toRecord)
   }
 
   counts(): CatalogCounts {
