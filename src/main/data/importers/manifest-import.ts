@@ -84,17 +84,21 @@ export function splitFromFileName(file: string): Split {
   return /eval|test/i.test(basename(file)) ? 'test' : 'train'
 }
 
-/** Stem (file name without extension) → path of every media file under `root`; the first in path order wins. */
+/**
+ * Stem (file name without extension) → path of every media file under `root`; the first in path order
+ * wins. A stem ending in a start time (`<id>_30`, `<id>_000030`, `<id>_30.000`) is also found by `<id>`
+ * alone, after exact names: CAV-MAE datafiles name AudioSet clips by YTID, downloads by YTID and start.
+ */
 async function indexMedia(root: string): Promise<Map<string, string>> {
   const files: string[] = []
   await walk(root, files)
   files.sort()
   const out = new Map<string, string>()
-  for (const f of files) {
-    const ext = extname(f)
-    if (!MEDIA_EXTENSIONS.has(ext.toLowerCase())) continue
-    const stem = basename(f, ext)
-    if (!out.has(stem)) out.set(stem, f)
+  const stems = files.filter((f) => MEDIA_EXTENSIONS.has(extname(f).toLowerCase())).map((f) => [basename(f, extname(f)), f])
+  for (const [stem, f] of stems) if (!out.has(stem)) out.set(stem, f)
+  for (const [stem, f] of stems) {
+    const id = stem.replace(/_\d+(\.\d+)?$/, '')
+    if (!out.has(id)) out.set(id, f)
   }
   return out
 }
