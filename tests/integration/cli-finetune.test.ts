@@ -58,4 +58,14 @@ describe('equiav finetune + eval classify (CLI)', () => {
     expect(equiav('finetune', '--synthetic', '--from', 'nope', '--run', 'f3').err).toMatch(/no run "nope"/)
     expect(equiav('eval', 'classify', '--run', 'p1').err).toMatch(/not a fine-tuning run/)
   })
+
+  it('eval equivariance --json: a row per augmentation type and strength for both modalities', () => {
+    const r = equiav('eval', 'equivariance', '--run', 'p1', '--synthetic', '--json')
+    expect(r.code, r.err).toBe(0)
+    const { rows } = JSON.parse(r.out) as { rows: Array<{ modality: string; augmentation: string; predicted: number; invariant: number; n: number }> }
+    expect(rows.filter((x) => x.modality === 'a').map((x) => x.augmentation)).toContain('specaug')
+    expect(rows.filter((x) => x.modality === 'v').map((x) => x.augmentation)).toContain('grayscale')
+    for (const x of rows) expect(Math.abs(x.predicted)).toBeLessThanOrEqual(1 + 1e-6)
+    expect(readFileSync(join(workspace, 'runs', 'p1', 'equivariance-synthetic-test.md'), 'utf8')).toMatch(/\| visual \| grayscale \| 1 \|/)
+  })
 })
