@@ -100,10 +100,11 @@ export const evalRetrievalCommand: Command = {
 
 export const embedCommand: Command = {
   path: ['embed'],
-  summary: "export a split's audio and visual embeddings (.npy with ids, or TensorBoard-projector TSV) and a 2-D PCA map",
+  summary: "export a split's audio and visual embeddings (.npy with ids, or TensorBoard-projector TSV) and a 2-D map (PCA or UMAP)",
   usage: [
     '  --run NAME --dataset NAME --split train|test',
     '  --export npy|tsv     (default npy)',
+    '  --projection pca|umap   2-D map written beside the .npy arrays (default pca; UMAP is seeded by --seed)',
     '  --embedding centroid|original   (default centroid)',
     '  --seed N             seed of the S augmentation vectors (default 0)',
     '  --out DIR            (default <run>/embeddings/<dataset>-<split>)',
@@ -114,6 +115,7 @@ export const embedCommand: Command = {
     dataset: { type: 'string' },
     split: { type: 'string' },
     export: { type: 'string' },
+    projection: { type: 'string' },
     embedding: { type: 'string' },
     seed: { type: 'string' },
     out: { type: 'string' },
@@ -126,13 +128,15 @@ export const embedCommand: Command = {
     const split = (str(values, 'split') ?? 'test') as Split
     const format = str(values, 'export') ?? 'npy'
     if (format !== 'npy' && format !== 'tsv') throw new UsageError('--export must be npy or tsv')
+    const projection = str(values, 'projection') ?? 'pca'
+    if (projection !== 'pca' && projection !== 'umap') throw new UsageError('--projection must be pca or umap')
     const kind = (str(values, 'embedding') ?? 'centroid') as EmbeddingKind
     if (!['centroid', 'original'].includes(kind)) throw new UsageError('--embedding must be centroid or original')
     const workspace = resolveWorkspace(str(values, 'workspace'))
     const req = { workspace, run: checkName('run', run), dataset: checkName('dataset', dataset), split, kind, seed: int(values, 'seed') ?? 0 }
     const { emb, classes } = await embedSplit(req, true)
     const out = str(values, 'out') ?? join(runDir(workspace, run), 'embeddings', `${dataset}-${split}`)
-    const files = await exportEmbeddings(emb, classes, out, format)
+    const files = await exportEmbeddings(emb, classes, out, format, { projection, seed: req.seed })
     process.stdout.write(files.join('\n') + '\n')
     return 0
   }
