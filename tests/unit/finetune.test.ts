@@ -1,10 +1,13 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { normalizeImageNet } from '../../src/main/engine/augment'
 import { officialFromParams } from '../../src/main/engine/checkpoint/official'
 import { classifierBatch, clipTargets } from '../../src/main/engine/finetune/batch'
 import { classificationMetrics } from '../../src/main/engine/finetune/evaluate'
-import { finetuneStep } from '../../src/main/engine/finetune/loop'
+import { FINETUNE_DEFAULTS, finetuneStep, runFinetune } from '../../src/main/engine/finetune/loop'
 import { mixRows, planMixup, sampleBeta } from '../../src/main/engine/finetune/mixup'
 import {
   type ClassifierSpec,
@@ -19,6 +22,7 @@ import { AdamW } from '../../src/main/engine/optim'
 import { Rng } from '../../src/main/engine/rng'
 import { toTensorDict } from '../../src/main/engine/train/run'
 import { syntheticClip } from '../../src/main/engine/train/synthetic'
+import { syntheticHeldOut, syntheticSource } from '../../src/main/engine/train/synthetic-source'
 import { rollAndTile } from '../../src/main/engine/train/views'
 import { MICRO_MODEL } from '../helpers/micro'
 import { useTestBackend } from '../helpers/tf'
@@ -216,5 +220,45 @@ describe('classification metrics', () => {
     // class 0 scores a .1 b .8 c .7, positive a ranked 3rd → AP 1/3; class 1: a .9(−) c .3(+) b .2(+) → (1/2·1/2)+(1/2·2/3)
     expect(worse.per_class.zero).toEqual({ n: 1, AP: expect.closeTo(1 / 3, 6) })
     expect(worse.per_class.one).toEqual({ n: 2, AP: expect.closeTo(0.25 + 1 / 3, 6) })
+  })
+})
+
+describe('runFinetune: cancel and resume', () => {
+  it('stops cleanly with a checkpoint, and --resume continues the same metrics timeline', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'equiav-ft-'))
+    try {
+      const source = createParams(MICRO_MODEL, 2)
+      const pretrained = { lineage: { from: 'p', kind: 'run' as const, step: 7 }, weights: toTensorDict(source), layout: 'ours' as const }
+      source.forEach((v) => v.dispose())
+      const sources = { train: syntheticSource(8, 0, MICRO_MODEL), eval: { split: 'test', source: syntheticHeldOut(8, 4, 0, MICRO_MODEL) } }
+      const opts = {
+        ...FINETUNE_DEFAULTS,
+        runDir: join(dir, 'f'),
+        model: MICRO_MODEL,
+        preset: 'tiny',
+        modality: 'audio' as const,
+        linearProbe: false,
+        mixup: 0,
+        classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+        steps: 4,
+        batchSize: 2,
+        resume: false,
+        data: { kind: 'synthetic' as const, clips: 8 }
+      }
+      const controller = new AbortController()
+      const ctx = { signal: controller.signal, log: () => {}, metrics: () => {}, progress: (p: { done: number }) => p.done === 2 && controller.abort() }
+      const first = await runFinetune(opts, pretrained, sources, ctx)
+      expect(first).toMatchObject({ cancelled: true, finalStep: 2 })
+      const quiet = { signal: new AbortController().signal, log: () => {}, metrics: () => {}, progress: () => {} }
+      const second = await runFinetune({ ...opts, resume: true }, pretrained, sources, quiet)
+      expect(second).toMatchObject({ cancelled: false, startStep: 2, finalStep: 4 })
+      const rows = (await readFile(join(dir, 'f', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number; eval_split?: string })
+      expect(rows.map((r) => r.step)).toEqual([1, 2, 3, 4])
+      expect(rows.filter((r) => r.eval_split === 'test').map((r) => r.step)).toEqual([4]) // 4 steps per epoch
+      const config = JSON.parse(await readFile(join(dir, 'f', 'config.json'), 'utf8'))
+      expect(config.lineage).toEqual({ from: 'p', kind: 'run', step: 7 })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
