@@ -102,6 +102,6 @@ describe('equiav dataset import', () => {
   it('re-running skips what it has already imported', () => {
     const again = equiav('dataset', 'import', '--from', join(media.dir, 'dataset'), '--name', 'mixed')
     expect(again.code).toBe(0)
-    expect(again.err).toMatch(/19 files: 11 ok .* 8 quarantined/)
+    expect(again.err).toMatch(/19 clips: 11 ok .* 8 quarantined/)
   })
 })

@@ -38,7 +38,7 @@ describe('Catalog', () => {
 
     const again = Catalog.open(join(dir, 'a'))
     expect(again.classes()).toEqual(['x', 'y', 'z'])
-    expect(again.counts()).toEqual({ total: 20, ok: 19, quarantined: 1, byReason: { corrupt: 1 }, bySplit: { test: 4, train: 15 } })
+    expect(again.counts()).toEqual({ total: 20, ok: 19, quarantined: 1, missing: 0, byReason: { corrupt: 1 }, bySplit: { test: 4, train: 15 } })
     expect(again.list({ status: 'ok', limit: 5, offset: 5 }).map((c) => c.id)).toEqual(['c6', 'c7', 'c8', 'c9', 'c10'])
     expect(again.list({ label: 2 }).map((c) => c.id)).toEqual(['c2', 'c5', 'c8', 'c11', 'c14', 'c17'])
     expect(again.list({ split: 'test' }).map((c) => c.id)).toEqual(['c0', 'c5', 'c10', 'c15'])
@@ -57,6 +57,21 @@ describe('Catalog', () => {
     expect(cat.get('c2')).toMatchObject({ excluded: true, labels: [2] })
     expect(() => cat.edit('c1', { labels: [3] })).toThrow(/label 3 is not a class index \(0–2\)/)
     expect(() => cat.edit('nope', { excluded: true })).toThrow(/no clip "nope"/)
+    cat.close()
+  })
+
+  it('keeps the user\'s edits when clips are registered again, and inserts only new ids', () => {
+    const cat = Catalog.open(join(dir, 'd'))
+    cat.setClasses(['x', 'y', 'z'], ['/m/x', '/m/y', '/m/z'])
+    cat.upsertKeepingEdits([clip(1), clip(2)])
+    cat.edit('c1', { labels: [2], split: 'test', excluded: true })
+    cat.upsertKeepingEdits([clip(1, { path: '/moved/c1.mp4', hash: 'new' }), clip(2)])
+    expect(cat.get('c1')).toMatchObject({ labels: [2], split: 'test', excluded: true, path: '/moved/c1.mp4', hash: 'new' })
+    expect(cat.insertNew([clip(2, { path: '/other.mp4' }), clip(3), clip(4, { status: 'missing', detail: 'not downloaded' })])).toBe(2)
+    expect(cat.get('c2')?.path).toBe('/media/c2.mp4')
+    expect(cat.ids()).toEqual(new Set(['c1', 'c2', 'c3', 'c4']))
+    expect(cat.counts()).toMatchObject({ total: 4, ok: 3, quarantined: 0, missing: 1 })
+    expect(cat.classMids()).toEqual(['/m/x', '/m/y', '/m/z'])
     cat.close()
   })
 

@@ -55,7 +55,7 @@ afterAll(async () => {
 
 describe('datasets API', () => {
   it('lists datasets and reports counts, classes and the quarantine report', async () => {
-    expect(await router('datasets.list', {})).toEqual([{ name: 'd1', total: 3, ok: 2, quarantined: 1, classes: 2 }])
+    expect(await router('datasets.list', {})).toEqual([{ name: 'd1', total: 3, ok: 2, quarantined: 1, missing: 0, classes: 2 }])
     const info = (await router('datasets.info', { dataset: 'd1' })) as { classes: string[]; counts: Record<string, unknown>; quarantined: { id: string; reason: string }[]; source: string }
     expect(info.classes).toEqual(['cat', 'dog'])
     expect(info.counts).toMatchObject({ total: 3, ok: 2, quarantined: 1, excluded: 0 })

@@ -17,7 +17,7 @@ export const createDemoCommand: Command = {
     '  --synthetic-voices   also use the espeak-ng machine voices',
     '  --workspace DIR      (default $EQUIAV_WORKSPACE or ~/EquiAV)',
     '  --json               print a JSON summary on stdout',
-    'Re-running resumes: clips already written are kept.'
+    'Re-running resumes: clips already written are kept, and so are your label, split and exclusion edits.'
   ].join('\n'),
   options: {
     name: { type: 'string' },

@@ -1,11 +1,17 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { type Command, UsageError, num, int, str } from '../command'
+import { type Command, type OptionValues, UsageError, num, int, str } from '../command'
 import { terminalJobContext } from '../job-context'
 import { checkName, datasetDir, resolveWorkspace } from '../../main/workspace'
-import { Catalog } from '../../main/data/catalog'
+import { Catalog, type Split } from '../../main/data/catalog'
+import { exportCavMae, exportCsv } from '../../main/data/export'
+import { audioSetSource } from '../../main/data/importers/audioset'
+import { cavMaeSource } from '../../main/data/importers/cavmae-json'
 import { importFolder } from '../../main/data/importers/folder'
 import { openDataset } from '../../main/data/datasets'
+import { type ManifestImportResult, type ManifestSource, importManifest, splitFromFileName } from '../../main/data/importers/manifest-import'
+import { readClassLabels } from '../../main/data/importers/manifest-reader'
+import { vggSoundSource } from '../../main/data/importers/vggsound'
 
 const openExisting = openDataset
 
@@ -13,23 +19,56 @@ function reportLines(c: Catalog): string {
   const n = c.counts()
   const reasons = Object.entries(n.byReason).map(([r, k]) => `${r} ${k}`)
   const splits = Object.entries(n.bySplit).map(([s, k]) => `${s} ${k}`)
-  return `${n.total} files: ${n.ok} ok (${splits.join(', ') || 'no split'}), ${n.quarantined} quarantined${reasons.length ? ` (${reasons.join(', ')})` : ''}`
+  return `${n.total} clips: ${n.ok} ok (${splits.join(', ') || 'no split'}), ${n.quarantined} quarantined${reasons.length ? ` (${reasons.join(', ')})` : ''}${n.missing ? `, ${n.missing} missing (not downloaded)` : ''}`
+}
+
+const MANIFEST_FLAGS = ['from', 'audioset-csv', 'vggsound-csv', 'cavmae-json'] as const
+
+/** The manifest source a dataset import names, with its class list and split. */
+async function manifestSource(values: OptionValues, flag: Exclude<(typeof MANIFEST_FLAGS)[number], 'from'>, file: string): Promise<ManifestSource> {
+  if (flag === 'vggsound-csv') return vggSoundSource(file)
+  const labels = str(values, 'labels')
+  if (!labels) throw new UsageError(`--${flag} needs --labels class_labels_indices.csv (index,mid,display_name)`)
+  const split = str(values, 'split') ?? splitFromFileName(file)
+  if (!['train', 'val', 'test'].includes(split)) throw new UsageError('--split must be train, val or test')
+  const classes = await readClassLabels(resolve(labels))
+  return flag === 'audioset-csv' ? audioSetSource(file, classes, split as Split) : cavMaeSource(file, classes, split as Split)
 }
 
 export const datasetImportCommand: Command = {
   path: ['dataset', 'import'],
-  summary: 'import a folder of media into a dataset (labels from sub-folder names)',
+  summary: 'import a folder of media, or an AudioSet / VGGSound / CAV-MAE manifest, into a dataset',
   usage: [
-    '  --from DIR           folder to import; files in sub-folders get the sub-folder name as label',
     '  --name NAME          dataset name',
+    'one source:',
+    '  --from DIR           folder of media; files in sub-folders get the sub-folder name as label',
+    '  --audioset-csv F     AudioSet segments CSV (YTID, start_seconds, end_seconds, "mid,mid"); needs --labels',
+    '  --vggsound-csv F     VGGSound CSV (YTID,start,label,train|test; no header); labels become the classes',
+    '  --cavmae-json F      CAV-MAE / EquiAV datafile {"data":[{"video_id","wav","video_path","labels"}]}; needs --labels',
+    'manifest options:',
+    '  --labels F           class_labels_indices.csv (index,mid,display_name)',
+    '  --split S            train|val|test for an AudioSet CSV or datafile (default: test if the file name',
+    '                       holds "eval" or "test", else train); VGGSound rows carry their own',
+    '  --media-root DIR     downloaded media, found by name (<YTID>_<start>.mp4, <YTID>.mkv, <video_id>.mp4…)',
+    '  --no-probe           catalogue media that is found without opening it (fast; prepare reports bad files)',
+    'folder options:',
     '  --test-fraction X    share of each class assigned to the test split (default 0.2)',
     '  --seed N             split seed (default 0)',
     '  --workspace DIR      (default $EQUIAV_WORKSPACE or ~/EquiAV)',
     '  --json               print the dataset summary as JSON on stdout',
-    'Unusable files are quarantined with a reason; re-running skips files already imported unchanged.'
+    'Unusable files are quarantined with a reason; manifest rows whose media is not on disk are "missing"',
+    '(not downloaded). A malformed manifest fails with file:line and the reason, before anything is written.',
+    'Re-running resumes: files already imported unchanged, and manifest rows already present, are skipped.'
   ].join('\n'),
   options: {
     from: { type: 'string' },
+    'audioset-csv': { type: 'string' },
+    'vggsound-csv': { type: 'string' },
+    'cavmae-json': { type: 'string' },
+    labels: { type: 'string' },
+    split: { type: 'string' },
+    'media-root': { type: 'string' },
+    'no-probe': { type: 'boolean' },
     name: { type: 'string' },
     'test-fraction': { type: 'string' },
     seed: { type: 'string' },
@@ -37,29 +76,98 @@ export const datasetImportCommand: Command = {
     json: { type: 'boolean' }
   },
   async run(values) {
-    const from = str(values, 'from')
     const name = str(values, 'name')
-    if (!from || !name) throw new UsageError('--from DIR and --name NAME are required')
-    if (!existsSync(from)) throw new Error(`${from}: no such folder`)
+    const given = MANIFEST_FLAGS.filter((f) => str(values, f) !== undefined)
+    if (!name || given.length !== 1) throw new UsageError(`--name NAME and exactly one of ${MANIFEST_FLAGS.map((f) => `--${f}`).join(', ')} are required`)
+    const flag = given[0]
+    const input = resolve(str(values, flag)!)
+    if (!existsSync(input)) throw new Error(`${input}: no such ${flag === 'from' ? 'folder' : 'file'}`)
+    const mediaRoot = str(values, 'media-root')
+    if (mediaRoot !== undefined && !existsSync(mediaRoot)) throw new Error(`${mediaRoot}: no such folder (--media-root)`)
+    const source = flag === 'from' ? undefined : await manifestSource(values, flag, input)
     const workspace = resolveWorkspace(str(values, 'workspace'))
     const catalog = Catalog.open(datasetDir(workspace, checkName('dataset', name)))
     const { ctx, dispose } = terminalJobContext('import')
     try {
-      catalog.setMeta('source', `folder ${resolve(from)}`)
-      await importFolder({
-        root: resolve(from),
-        catalog,
-        testFraction: num(values, 'test-fraction'),
-        seed: int(values, 'seed'),
-        signal: ctx.signal,
-        onProgress: (p) => ctx.progress({ done: p.done, total: p.total, unit: 'files' })
-      })
+      let result: ManifestImportResult | undefined
+      if (source) {
+        ctx.log(`checking ${input}…`)
+        result = await importManifest({
+          source,
+          catalog,
+          mediaRoot: mediaRoot && resolve(mediaRoot),
+          probe: !values['no-probe'],
+          signal: ctx.signal,
+          onProgress: (p) => {
+            if (p.phase === 'import') ctx.progress({ done: p.done, total: p.total, unit: 'rows' })
+          }
+        })
+      } else {
+        catalog.setMeta('source', `folder ${input}`)
+        await importFolder({
+          root: input,
+          catalog,
+          testFraction: num(values, 'test-fraction'),
+          seed: int(values, 'seed'),
+          signal: ctx.signal,
+          onProgress: (p) => ctx.progress({ done: p.done, total: p.total, unit: 'files' })
+        })
+      }
       if (ctx.signal.aborted) {
         process.stderr.write('stopped; run the same command again to resume\n')
         return 130
       }
-      if (values.json) process.stdout.write(JSON.stringify({ name, counts: catalog.counts() }) + '\n')
+      const manifest = result && { rows: result.rows, added: result.added, skipped: result.skipped, found: result.found }
+      if (values.json) process.stdout.write(JSON.stringify({ name, ...(manifest ? { manifest } : {}), counts: catalog.counts() }) + '\n')
+      if (manifest) process.stderr.write(`${input}: ${manifest.rows} rows, ${manifest.added} added, ${manifest.skipped} already present, media found for ${manifest.found}\n`)
       process.stderr.write(`dataset "${name}": ${reportLines(catalog)}\n`)
+      return 0
+    } finally {
+      dispose()
+      catalog.close()
+    }
+  }
+}
+
+export const datasetExportCommand: Command = {
+  path: ['dataset', 'export'],
+  summary: 'export a dataset as CAV-MAE / EquiAV datafiles with extracted wav and frames, or as a CSV',
+  usage: [
+    '  --name NAME          dataset name',
+    '  --format cavmae|csv  cavmae: <out>/audio/<id>.wav (16 kHz mono), <out>/frames/frame_0..9/<id>.jpg (224),',
+    '                       <out>/<split>.json and class_labels_indices.csv, for every usable clip;',
+    '                       csv: <out>/clips.csv (id,path,labels,split,status,reason,detail,excluded), every clip,\n                       labels as class names separated by ";"',
+    '  --out DIR            output folder',
+    '  --workspace DIR',
+    '  --json               print a JSON summary on stdout',
+    'Re-running a cavmae export resumes: clips whose wav and frames exist are not extracted again.'
+  ].join('\n'),
+  options: { name: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, workspace: { type: 'string' }, json: { type: 'boolean' } },
+  async run(values) {
+    const name = str(values, 'name')
+    const format = str(values, 'format')
+    const out = str(values, 'out')
+    if (!name || !out) throw new UsageError('--name NAME, --format cavmae|csv and --out DIR are required')
+    if (format !== 'cavmae' && format !== 'csv') throw new UsageError('--format must be cavmae or csv')
+    const catalog = openExisting(resolveWorkspace(str(values, 'workspace')), name)
+    const { ctx, dispose } = terminalJobContext('export')
+    try {
+      if (format === 'csv') {
+        const r = await exportCsv(catalog, out)
+        if (values.json) process.stdout.write(JSON.stringify({ name, format, ...r }) + '\n')
+        process.stderr.write(`${r.rows} clips written to ${r.file}\n`)
+        return 0
+      }
+      const r = await exportCavMae({ catalog, out, signal: ctx.signal, onProgress: (p) => ctx.progress({ done: p.done, total: p.total, unit: 'clips' }) })
+      if (r.stopped) {
+        process.stderr.write('stopped; run the same command again to resume\n')
+        return 130
+      }
+      if (values.json) process.stdout.write(JSON.stringify({ name, format, ...r }) + '\n')
+      process.stderr.write(
+        `exported ${r.exported} clips (${r.reused} already there) to ${resolve(out)}; ${r.left} not usable or excluded, ${r.failed.length} failed to decode\n` +
+          r.failed.map((f) => `  failed ${f.id}: ${f.reason} — ${f.detail}\n`).join('')
+      )
       return 0
     } finally {
       dispose()
@@ -83,7 +191,7 @@ export const datasetInfoCommand: Command = {
           id: c.id,
           path: c.path,
           status: c.status,
-          ...(c.reason ? { reason: c.reason, detail: c.detail } : {}),
+          ...(c.reason ? { reason: c.reason, detail: c.detail } : c.status === 'missing' ? { detail: c.detail } : {}),
           labels: c.labels,
           split: c.split,
           ...(c.excluded ? { excluded: true } : {})

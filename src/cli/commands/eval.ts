@@ -86,23 +86,26 @@ export const evalRetrievalCommand: Command = {
 
 export const embedCommand: Command = {
   path: ['embed'],
-  summary: "export a split's audio and visual embeddings (.npy with ids, or TensorBoard-projector TSV) and a 2-D PCA map",
+  summary: "export a split's audio and visual embeddings (.npy with ids, or TensorBoard-projector TSV) and a 2-D map (PCA or UMAP)",
   usage: [
     '  --run NAME --dataset NAME --split train|test',
     '  --export npy|tsv     (default npy)',
+    '  --projection pca|umap   2-D map written beside the .npy arrays (default pca; UMAP is seeded by --seed)',
     '  --embedding centroid|original   (default centroid)',
     '  --seed N             seed of the S augmentation vectors (default 0)',
     '  --out DIR            (default <run>/embeddings/<dataset>-<split>)',
     '  --workspace DIR'
   ].join('\n'),
-  options: { ...EMBED_OPTIONS, export: { type: 'string' }, out: { type: 'string' } },
+  options: { ...EMBED_OPTIONS, export: { type: 'string' }, projection: { type: 'string' }, out: { type: 'string' } },
   async run(values) {
     const req = embeddingRequest(values)
     const format = str(values, 'export') ?? 'npy'
     if (format !== 'npy' && format !== 'tsv') throw new UsageError('--export must be npy or tsv')
+    const projection = str(values, 'projection') ?? 'pca'
+    if (projection !== 'pca' && projection !== 'umap') throw new UsageError('--projection must be pca or umap')
     const { emb, classes } = await embedSplit(req, true)
     const out = str(values, 'out') ?? embeddingsDir(req.workspace, req.run, req.dataset, req.split)
-    const files = await exportEmbeddings(emb, classes, out, format)
+    const files = await exportEmbeddings(emb, classes, out, format, { projection, seed: req.seed })
     process.stdout.write(files.join('\n') + '\n')
     return 0
   }

@@ -1,8 +1,11 @@
 import type { Command } from '../command'
 import { createDemoCommand } from './create-demo'
-import { datasetEditCommand, datasetImportCommand, datasetInfoCommand } from './dataset'
+import { datasetEditCommand, datasetExportCommand, datasetImportCommand, datasetInfoCommand } from './dataset'
 import { embedCommand, evalProbeCommand, evalRetrievalCommand } from './eval'
 import { demoCommand } from './demo'
+import { evalClassifyCommand } from './classify'
+import { finetuneCommand } from './finetune'
+import { evalEquivarianceCommand } from './equivariance'
 import { experimentAblationCommand } from './experiment'
 import { featuresFbankCommand } from './features'
 import { pretrainCommand } from './pretrain'
@@ -10,4 +13,4 @@ import { serveCommand } from './serve'
 import { datasetPrepareCommand } from './prepare'
 
 /** Every `equiav` subcommand. Each lives in its own module beside this one. */
-export const commands: Command[] = [pretrainCommand, createDemoCommand, datasetImportCommand, datasetInfoCommand, datasetEditCommand, datasetPrepareCommand, featuresFbankCommand, evalRetrievalCommand, evalProbeCommand, embedCommand, experimentAblationCommand, demoCommand, serveCommand]
+export const commands: Command[] = [pretrainCommand, createDemoCommand, datasetImportCommand, datasetInfoCommand, datasetEditCommand, datasetExportCommand, datasetPrepareCommand, featuresFbankCommand, evalRetrievalCommand, evalProbeCommand, finetuneCommand, evalClassifyCommand, evalEquivarianceCommand, embedCommand, experimentAblationCommand, demoCommand, serveCommand]

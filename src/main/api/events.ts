@@ -21,7 +21,14 @@ export class EventHub {
   publish<E extends EventName>(event: E, payload: EventPayload<E>): void {
     const checked = eventsContract[event].safeParse(payload)
     if (!checked.success) throw new Error(`event ${event}: ${describeIssues(checked.error)}`)
-    for (const l of this.listeners) l(event, checked.data as EventPayload<E>)
+    for (const l of this.listeners) {
+      try {
+        l(event, checked.data as EventPayload<E>)
+      } catch (err) {
+        // one broken page (a closed socket, a destroyed window) must not stop the others
+        process.stderr.write(`event ${event}: a listener failed: ${err instanceof Error ? err.message : String(err)}\n`)
+      }
+    }
   }
 
   get size(): number {
@@ -58,14 +65,22 @@ export function publishJobEvents(runner: JobEventSource, hub: EventHub): () => v
     const lines = text.split('\n').filter((l) => l.trim())
     if (lines.length) hub.publish('job.log', { id, lines })
   }
-  runner.on('update', onUpdate)
-  runner.on('progress', onProgress)
-  runner.on('metrics', onMetrics)
-  runner.on('log', onLog)
+  // the runner emits from its process handlers: a bad event is reported, never thrown into the runner
+  const guarded = (fn: (...args: never[]) => void): Listener => (...args: unknown[]) => {
+    try {
+      ;(fn as (...a: unknown[]) => void)(...args)
+    } catch (err) {
+      process.stderr.write(`job events: ${err instanceof Error ? err.message : String(err)}\n`)
+    }
+  }
+  const wired: [string, Listener][] = [
+    ['update', guarded(onUpdate)],
+    ['progress', guarded(onProgress)],
+    ['metrics', guarded(onMetrics)],
+    ['log', guarded(onLog)]
+  ]
+  for (const [event, l] of wired) runner.on(event, l)
   return () => {
-    runner.off('update', onUpdate)
-    runner.off('progress', onProgress)
-    runner.off('metrics', onMetrics)
-    runner.off('log', onLog)
+    for (const [event, l] of wired) runner.off(event, l)
   }
 }

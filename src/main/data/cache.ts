@@ -200,7 +200,12 @@ export class CacheReader {
 }
 
 /** The cached clips `ids` (with their primary labels) as a ClipSource for pretraining. */
-export function cacheClipSource(reader: CacheReader, clips: { id: string; label: number }[], describe: string): ClipSource {
+export function cacheClipSource(reader: CacheReader, clips: { id: string; label: number; labels?: number[] }[], describe: string): ClipSource {
   const usable = clips.filter((c) => reader.has(c.id))
-  return { describe, size: usable.length, clip: (i) => reader.clip(usable[i].id, usable[i].label) }
+  const clip = async (i: number): Promise<RawClip> => {
+    const { id, label, labels } = usable[i]
+    const read = await reader.clip(id, label)
+    return labels ? { ...read, labels } : read
+  }
+  return { describe, size: usable.length, clip }
 }

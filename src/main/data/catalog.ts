@@ -2,7 +2,9 @@
  * A dataset's catalog: one embedded SQLite file (node-sqlite3-wasm: pure wasm, so the same build runs in
  * Node and in Electron's main process) at <workspace>/datasets/<name>/catalog.sqlite.
  * A clip is a media file with its streams, labels (class indices), split and status; unusable files stay
- * in the catalog as `quarantined` with a reason, so an import reports every file it saw.
+ * in the catalog as `quarantined` with a reason, so an import reports every file it saw. Clips listed by a
+ * manifest (AudioSet, VGGSound, CAV-MAE) whose media is not on disk are `missing` ("not downloaded"):
+ * kept apart from `quarantined` so that a 2M-row catalog without media does not read as 2M broken files.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -10,7 +12,7 @@ import sqlite from 'node-sqlite3-wasm'
 import type { QuarantineReason } from './media-types'
 
 export type Split = 'train' | 'val' | 'test'
-export type ClipStatus = 'ok' | 'quarantined'
+export type ClipStatus = 'ok' | 'quarantined' | 'missing'
 
 export interface ClipRecord {
   id: string
@@ -47,13 +49,15 @@ export interface CatalogCounts {
   total: number
   ok: number
   quarantined: number
+  /** listed by a manifest, media not downloaded */
+  missing: number
   byReason: Partial<Record<QuarantineReason, number>>
   bySplit: Partial<Record<Split, number>>
 }
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS classes (idx INTEGER PRIMARY KEY, name TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS classes (idx INTEGER PRIMARY KEY, name TEXT NOT NULL, mid TEXT);
 CREATE TABLE IF NOT EXISTS clips (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,
@@ -75,6 +79,10 @@ CREATE INDEX IF NOT EXISTS clips_status ON clips(status, seq);
 CREATE INDEX IF NOT EXISTS clips_split ON clips(split, seq);
 CREATE INDEX IF NOT EXISTS clips_hash ON clips(hash);
 `
+
+/** Insert order of the clip columns (ClipRecord field order). */
+const COLUMNS = ['id', 'path', 'size', 'mtime_ms', 'duration', 'audio', 'video', 'labels', 'split', 'status', 'reason', 'detail', 'hash', 'excluded']
+const UPDATABLE = COLUMNS.filter((c) => c !== 'id')
 
 type Row = Record<string, number | bigint | string | Uint8Array | null>
 
@@ -113,6 +121,11 @@ function whereOf(f: ClipFilter): { sql: string; args: (string | number)[] } {
   return { sql: where.length ? 'WHERE ' + where.join(' AND ') : '', args }
 }
 
+function selectClips(f: ClipFilter): { sql: string; args: (string | number)[] } {
+  const { sql, args } = whereOf(f)
+  return { sql: `SELECT * FROM clips ${sql} ORDER BY seq LIMIT ? OFFSET ?`, args: [...args, f.limit ?? -1, f.offset ?? 0] }
+}
+
 export class Catalog {
   private readonly db: sqlite.Database
 
@@ -124,6 +137,9 @@ export class Catalog {
     // catalogs written before clips could be excluded
     const columns = (this.db.all('PRAGMA table_info(clips)') as Row[]).map((r) => String(r.name))
     if (!columns.includes('excluded')) this.db.exec('ALTER TABLE clips ADD COLUMN excluded INTEGER NOT NULL DEFAULT 0')
+    // catalogs written before classes could carry an ontology id
+    const classColumns = (this.db.all('PRAGMA table_info(classes)') as Row[]).map((r) => String(r.name))
+    if (!classColumns.includes('mid')) this.db.exec('ALTER TABLE classes ADD COLUMN mid TEXT')
   }
 
   static open(datasetDir: string): Catalog {
@@ -139,17 +155,14 @@ export class Catalog {
     this.db.run('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value])
   }
 
-  meta(key: string): string | null {
-    const row = this.db.get('SELECT value FROM meta WHERE key = ?', [key]) as Row | null
-    return row ? String(row.value) : null
-  }
-
-  setClasses(names: string[]): void {
+  /** Class names by index, with their ontology ids (AudioSet mids) where the source has them. */
+  setClasses(names: string[], mids?: (string | null)[]): void {
+    if (mids && mids.length !== names.length) throw new Error(`setClasses: ${names.length} names but ${mids.length} mids`)
     this.transaction(() => {
       this.db.run('DELETE FROM classes')
-      const st = this.db.prepare('INSERT INTO classes(idx, name) VALUES (?, ?)')
+      const st = this.db.prepare('INSERT INTO classes(idx, name, mid) VALUES (?, ?, ?)')
       try {
-        names.forEach((n, i) => st.run([i, n]))
+        names.forEach((n, i) => st.run([i, n, mids?.[i] ?? null]))
       } finally {
         st.finalize()
       }
@@ -160,25 +173,48 @@ export class Catalog {
     return (this.db.all('SELECT name FROM classes ORDER BY idx') as Row[]).map((r) => String(r.name))
   }
 
+  /** Ontology id per class index (null where the source had none, e.g. folder names). */
+  classMids(): (string | null)[] {
+    return (this.db.all('SELECT mid FROM classes ORDER BY idx') as Row[]).map((r) => (r.mid === null ? null : String(r.mid)))
+  }
+
+  meta(key: string): string | null {
+    const row = this.db.get('SELECT value FROM meta WHERE key = ?', [key]) as Row | null
+    return row ? String(row.value) : null
+  }
+
   /** Insert or replace clips in one transaction: a killed import leaves whole batches or nothing. */
   upsert(clips: ClipRecord[]): void {
+    this.write(clips, `DO UPDATE SET ${UPDATABLE.map((c) => `${c} = excluded.${c}`).join(', ')}`)
+  }
+
+  /**
+   * Insert clips, and for clips already present refresh only what the source knows about the file
+   * (path, streams, status, hash): labels, split and exclusion are the user's to edit and are kept.
+   */
+  upsertKeepingEdits(clips: ClipRecord[]): void {
+    const editable = new Set(['labels', 'split', 'excluded'])
+    this.write(clips, `DO UPDATE SET ${UPDATABLE.filter((c) => !editable.has(c)).map((c) => `${c} = excluded.${c}`).join(', ')}`)
+  }
+
+  /** Insert clips whose id is not in the catalog yet, in one transaction; returns how many were new. */
+  insertNew(clips: ClipRecord[]): number {
+    return this.write(clips, 'DO NOTHING')
+  }
+
+  private write(clips: ClipRecord[], onConflict: string): number {
+    let changed = 0
     this.transaction(() => {
-      const st = this.db.prepare(
-        `INSERT INTO clips(id, path, size, mtime_ms, duration, audio, video, labels, split, status, reason, detail, hash, excluded)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET path = excluded.path, size = excluded.size, mtime_ms = excluded.mtime_ms,
-           duration = excluded.duration, audio = excluded.audio, video = excluded.video, labels = excluded.labels,
-           split = excluded.split, status = excluded.status, reason = excluded.reason, detail = excluded.detail, hash = excluded.hash,
-           excluded = excluded.excluded`
-      )
+      const st = this.db.prepare(`INSERT INTO clips(${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT(id) ${onConflict}`)
       try {
         for (const c of clips) {
-          st.run([c.id, c.path, c.size, c.mtimeMs, c.duration, c.audio, c.video, JSON.stringify(c.labels), c.split, c.status, c.reason, c.detail, c.hash, c.excluded ? 1 : 0])
+          changed += st.run([c.id, c.path, c.size, c.mtimeMs, c.duration, c.audio, c.video, JSON.stringify(c.labels), c.split, c.status, c.reason, c.detail, c.hash, c.excluded ? 1 : 0]).changes
         }
       } finally {
         st.finalize()
       }
     })
+    return changed
   }
 
   /** The user's edits: labels (primary first), split, or exclusion. Errors name the clip. */
@@ -200,8 +236,8 @@ export class Catalog {
 
   /** Clips in import order; filters use the (status|split, seq) indexes so paging stays cheap. */
   list(f: ClipFilter = {}): ClipRecord[] {
-    const { sql, args } = whereOf(f)
-    return (this.db.all(`SELECT * FROM clips ${sql} ORDER BY seq LIMIT ? OFFSET ?`, [...args, f.limit ?? -1, f.offset ?? 0]) as Row[]).map(toRecord)
+    const { sql, args } = selectClips(f)
+    return (this.db.all(sql, args) as Row[]).map(toRecord)
   }
 
   /** How many clips match a filter (its limit and offset aside). */
@@ -210,12 +246,24 @@ export class Catalog {
     return Number((this.db.get(`SELECT COUNT(*) AS n FROM clips ${sql}`, args) as Row).n)
   }
 
+  /** The same clips one at a time, for exports of catalogs too large to hold as records at once. */
+  *each(f: ClipFilter = {}): Generator<ClipRecord> {
+    const { sql, args } = selectClips(f)
+    const st = this.db.prepare(sql)
+    try {
+      for (const r of st.iterate(args) as Iterable<Row>) yield toRecord(r)
+    } finally {
+      st.finalize()
+    }
+  }
+
   counts(): CatalogCounts {
-    const out: CatalogCounts = { total: 0, ok: 0, quarantined: 0, byReason: {}, bySplit: {} }
+    const out: CatalogCounts = { total: 0, ok: 0, quarantined: 0, missing: 0, byReason: {}, bySplit: {} }
     for (const r of this.db.all('SELECT status, reason, COUNT(*) AS n FROM clips GROUP BY status, reason') as Row[]) {
       const n = Number(r.n)
       out.total += n
       if (r.status === 'ok') out.ok += n
+      else if (r.status === 'missing') out.missing += n
       else {
         out.quarantined += n
         out.byReason[r.reason as QuarantineReason] = n
@@ -223,6 +271,18 @@ export class Catalog {
     }
     for (const r of this.db.all("SELECT split, COUNT(*) AS n FROM clips WHERE status = 'ok' AND split IS NOT NULL GROUP BY split") as Row[]) {
       out.bySplit[r.split as Split] = Number(r.n)
+    }
+    return out
+  }
+
+  /** Every clip id, so a resumed manifest import skips (and does not probe again) rows already present. */
+  ids(): Set<string> {
+    const out = new Set<string>()
+    const st = this.db.prepare('SELECT id FROM clips')
+    try {
+      for (const r of st.iterate() as Iterable<Row>) out.add(String(r.id))
+    } finally {
+      st.finalize()
     }
     return out
   }

@@ -28,7 +28,7 @@ export async function openDatasetSource(workspace: string, name: string, model: 
     throw new Error(`dataset "${name}" is not prepared for the ${preset} preset (no ${cdir}); run: equiav dataset prepare --name ${name} --preset ${preset} --workspace ${workspace}`)
   }
   const catalog = Catalog.open(dir)
-  const clips = catalog.list({ status: 'ok', split, excluded: false }).map((c) => ({ id: c.id, label: c.labels[0] ?? -1 }))
+  const clips = catalog.list({ status: 'ok', split, excluded: false }).map((c) => ({ id: c.id, label: c.labels[0] ?? -1, labels: c.labels }))
   catalog.close()
   const reader = await CacheReader.open(cdir)
   const source = cacheClipSource(reader, clips, `dataset ${name} (${split} split, ${cdir})`)

@@ -1,11 +1,13 @@
 /**
- * Embeddings on disk: NumPy arrays with their clip ids, or TensorBoard-projector TSV; plus a 2-D PCA map.
+ * Embeddings on disk: NumPy arrays with their clip ids, or TensorBoard-projector TSV; plus a 2-D map
+ * (PCA, or seeded UMAP).
  * Every file is written atomically.
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Embeddings } from '../engine/eval/embed'
 import { pca } from '../engine/eval/projection'
+import { umap2d } from '../engine/eval/umap'
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic'
 import { encodeNpy } from './npy'
 
@@ -17,11 +19,24 @@ function stacked(e: Embeddings): Float32Array {
   return out
 }
 
-export async function exportEmbeddings(e: Embeddings, classes: string[], dir: string, format: 'npy' | 'tsv'): Promise<string[]> {
+export type Projection = 'pca' | 'umap'
+
+/** the 2-D map of audio and visual rows together: [2n, 2] */
+export function projectEmbeddings(e: Embeddings, projection: Projection, seed = 0): Float32Array {
+  return projection === 'umap' ? umap2d(stacked(e), e.dim, { seed }) : pca(stacked(e), e.dim, 2).coords
+}
+
+export async function exportEmbeddings(
+  e: Embeddings,
+  classes: string[],
+  dir: string,
+  format: 'npy' | 'tsv',
+  o: { projection?: Projection; seed?: number } = {}
+): Promise<string[]> {
   await mkdir(dir, { recursive: true })
   const n = e.ids.length
   const labelName = (l: number): string => classes[l] ?? String(l)
-  const map = pca(stacked(e), e.dim, 2).coords // [2n, 2]
+  const projection = o.projection ?? 'pca'
   const written: string[] = []
   const write = async (name: string, data: Uint8Array | string): Promise<void> => {
     await writeFileAtomic(join(dir, name), data)
@@ -30,8 +45,9 @@ export async function exportEmbeddings(e: Embeddings, classes: string[], dir: st
   if (format === 'npy') {
     await write('audio.npy', encodeNpy(e.audio, [n, e.dim]))
     await write('visual.npy', encodeNpy(e.visual, [n, e.dim]))
-    await write('pca2d.npy', encodeNpy(map, [2 * n, 2]))
-    await writeJsonAtomic(join(dir, 'ids.json'), { ids: e.ids, labels: e.labels.map(labelName), rows: 'pca2d.npy holds the audio rows, then the visual rows' })
+    const map = `${projection}2d.npy`
+    await write(map, encodeNpy(projectEmbeddings(e, projection, o.seed), [2 * n, 2]))
+    await writeJsonAtomic(join(dir, 'ids.json'), { ids: e.ids, labels: e.labels.map(labelName), rows: `${map} holds the audio rows, then the visual rows` })
     written.push(join(dir, 'ids.json'))
   } else {
     const rows = (x: Float32Array): string[] => Array.from({ length: n }, (_, i) => Array.from(x.subarray(i * e.dim, (i + 1) * e.dim)).join('\t'))

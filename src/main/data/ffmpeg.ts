@@ -7,7 +7,7 @@ import { accessSync, chmodSync, constants, statSync } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
-import { Writable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
 import ffmpeg, { type FfmpegCommand, type FfprobeData, type FfprobeStream } from 'fluent-ffmpeg'
 import { MediaError, type MediaProbe } from './media-types'
 import { cavMaeFrameIndices, resizeCropFilters, selectFramesFilter } from './frames'
@@ -207,11 +207,16 @@ function command(file: string): FfmpegCommand {
   return ffmpeg(ffmpegInput(file)).setFfmpegPath(ffmpegPath()).inputOptions(['-hide_banner', '-nostdin', '-v', 'error'])
 }
 
+/** How a failed run on a media file reads: the stream is missing, or the file is corrupt / not media. */
+function fileFailure(file: string, head: Uint8Array, noStream: MediaError): (stderr: string) => Error {
+  return (log) => (/matches no streams/.test(log) ? noStream : openFailure(file, head, log))
+}
+
 /**
  * Runs a command whose output goes to stdout and gathers it. Resolves once ffmpeg has exited
  * cleanly and every byte has arrived; on any failure the process is SIGKILLed.
  */
-function collect(cmd: FfmpegCommand, file: string, head: Uint8Array, noStream: MediaError, { signal }: RunOptions): Promise<Buffer> {
+function collect(cmd: FfmpegCommand, failure: (stderr: string) => Error, { signal }: RunOptions): Promise<Buffer> {
   return new Promise((done, fail) => {
     const chunks: Buffer[] = []
     let exited = false
@@ -242,8 +247,7 @@ function collect(cmd: FfmpegCommand, file: string, head: Uint8Array, noStream: M
     })
     cmd.on('error', (err: Error, _stdout: string | null, stderr: string | null) => {
       if (!err.message.startsWith('ffmpeg exited with code')) return settle(err)
-      const log = stderr ?? err.message
-      settle(/matches no streams/.test(log) ? noStream : openFailure(file, head, log))
+      settle(failure(stderr ?? err.message))
     })
     cmd.on('end', () => {
       exited = true
@@ -277,7 +281,7 @@ export async function decodeAudio(file: string, { sampleRate = 16000, signal }: 
     '-c:a', 'pcm_f32le',
     '-f', 'f32le'
   ])
-  const bytes = await collect(cmd, file, head, new MediaError(file, 'no-audio', 'has no audio stream'), { signal })
+  const bytes = await collect(cmd, fileFailure(file, head, new MediaError(file, 'no-audio', 'has no audio stream')), { signal })
   const samples = new Float32Array(Math.floor(bytes.byteLength / 4))
   new Uint8Array(samples.buffer).set(bytes.subarray(0, samples.length * 4))
   // a lossy decoder can overshoot full scale a little; 16-bit extraction clips it
@@ -311,7 +315,7 @@ async function grabFrames(file: string, indices: readonly number[], filters: str
   const cmd = command(file)
     .videoFilters([selectFramesFilter(indices), ...filters])
     .outputOptions(['-map', '0:v:0', '-an', '-sn', '-dn', '-vsync', '0', '-frames:v', String(distinct), ...codecArgs])
-  const bytes = await collect(cmd, file, head, new MediaError(file, 'no-video', 'has no video stream'), options)
+  const bytes = await collect(cmd, fileFailure(file, head, new MediaError(file, 'no-video', 'has no video stream')), options)
   if (frameBytes === undefined) return bytes.byteLength ? [bytes] : []
   const out: Buffer[] = []
   for (let at = 0; at + frameBytes <= bytes.byteLength; at += frameBytes) out.push(bytes.subarray(at, at + frameBytes))
@@ -359,4 +363,39 @@ export async function thumbnail(file: string, { width = 320, probe, signal }: Th
     if (jpeg) return jpeg
   }
   throw new MediaError(file, 'corrupt', 'no video frame could be decoded')
+}
+
+// ------------------------------------------------------------------------------------------------ jpeg
+
+export interface EncodeJpegOptions extends RunOptions {
+  /** ffmpeg's mjpeg -q:v, 2 (best) to 31 (default 2) */
+  quality?: number
+}
+
+/** The byte ranges of the JPEG images in an mjpeg stream: each runs from SOI (FF D8) to its EOI (FF D9). */
+function splitJpegs(stream: Buffer): Buffer[] {
+  const out: Buffer[] = []
+  let start = 0
+  // inside a JPEG, 0xFF in entropy-coded data is stuffed (FF 00), so FF D9 only ends an image
+  for (let at = stream.indexOf(0xff, 2); at >= 0 && at + 1 < stream.length; at = stream.indexOf(0xff, at + 1)) {
+    if (stream[at + 1] !== 0xd9) continue
+    out.push(stream.subarray(start, at + 2))
+    start = at + 2
+    at++
+  }
+  return out
+}
+
+/** RGB24 images [height, width, 3] (all one size) → one JPEG each, through one ffmpeg process fed on stdin. */
+export async function encodeJpegs(images: Uint8Array[], width: number, height: number, { quality = 2, signal }: EncodeJpegOptions = {}): Promise<Buffer[]> {
+  if (images.length === 0) return []
+  const bad = images.findIndex((im) => im.byteLength !== width * height * 3)
+  if (bad >= 0) throw new Error(`encodeJpegs: image ${bad} has ${images[bad].byteLength} bytes, expected ${width}×${height}×3`)
+  const cmd = ffmpeg(Readable.from([Buffer.concat(images)]))
+    .setFfmpegPath(ffmpegPath())
+    .inputOptions(['-hide_banner', '-v', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`])
+    .outputOptions(['-c:v', 'mjpeg', '-q:v', String(quality), '-pix_fmt', 'yuvj420p', '-f', 'image2pipe'])
+  const jpegs = splitJpegs(await collect(cmd, (log) => new Error(`ffmpeg could not encode JPEG: ${lastMessage(log)}`), { signal }))
+  if (jpegs.length !== images.length) throw new Error(`encodeJpegs: ffmpeg returned ${jpegs.length} images for ${images.length}`)
+  return jpegs
 }

@@ -98,7 +98,7 @@ export interface StoredEmbeddings {
   dim: number
   audio: Float32Array
   visual: Float32Array
-  /** [2n, 2]: the audio rows, then the visual rows */
+  /** the 2-D map [2n, 2]: the audio rows, then the visual rows */
   map: Float32Array
   /** ids.json's modification time: a new embed job replaces the files */
   mtimeMs: number
@@ -112,14 +112,16 @@ export async function readStoredEmbeddings(dir: string, classes: string[]): Prom
   const idsPath = join(dir, 'ids.json')
   if (!existsSync(idsPath)) throw new Error(`no embeddings in ${dir} yet; compute them first`)
   const mtimeMs = (await stat(idsPath)).mtimeMs
-  const meta = JSON.parse(await readFile(idsPath, 'utf8')) as { ids?: unknown; labels?: unknown }
+  const meta = JSON.parse(await readFile(idsPath, 'utf8')) as { ids?: unknown; labels?: unknown; rows?: unknown }
   if (!Array.isArray(meta.ids) || !Array.isArray(meta.labels) || meta.ids.length !== meta.labels.length) fail(idsPath, 'expected {ids: [...], labels: [...]} of equal length')
   const ids = meta.ids.map(String)
   const n = ids.length
-  const [audio, visual, map] = await Promise.all(['audio.npy', 'visual.npy', 'pca2d.npy'].map((f) => readNpy(join(dir, f))))
+  // the map is pca2d.npy or umap2d.npy, as `rows` says (exportEmbeddings' projection)
+  const mapFile = /^(pca|umap)2d\.npy/.exec(String(meta.rows ?? ''))?.[0] ?? 'pca2d.npy'
+  const [audio, visual, map] = await Promise.all(['audio.npy', 'visual.npy', mapFile].map((f) => readNpy(join(dir, f))))
   const dim = audio.shape[1] ?? 0
   if (audio.shape[0] !== n || visual.shape.join() !== audio.shape.join()) fail(join(dir, 'visual.npy'), `shapes (${audio.shape}) and (${visual.shape}) do not match ${n} ids`)
-  if (map.shape.join() !== `${2 * n},2`) fail(join(dir, 'pca2d.npy'), `shape (${map.shape}) is not (${2 * n}, 2)`)
+  if (map.shape.join() !== `${2 * n},2`) fail(join(dir, mapFile), `shape (${map.shape}) is not (${2 * n}, 2)`)
   const index = new Map(classes.map((c, i) => [c, i]))
   const labels = Int32Array.from(meta.labels, (l) => index.get(String(l)) ?? -1)
   return { ids, labels, classes, dim, audio: audio.data, visual: visual.data, map: map.data, mtimeMs }

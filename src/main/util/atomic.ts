@@ -42,6 +42,40 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   await syncDir(dir)
 }
 
+/**
+ * Like writeFileAtomic for content too large to hold as one string (a 2M-row CSV): lines are written to
+ * the temporary sibling as they come, each followed by a newline, then flushed and renamed into place.
+ */
+export async function writeLinesAtomic(path: string, lines: Iterable<string> | AsyncIterable<string>): Promise<void> {
+  const dir = dirname(path)
+  const temp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+  try {
+    const handle = await open(temp, 'w')
+    try {
+      let chunk: string[] = []
+      let size = 0
+      for await (const line of lines) {
+        chunk.push(line, '\n')
+        size += line.length + 1
+        if (size >= 1 << 20) {
+          await handle.write(chunk.join(''))
+          chunk = []
+          size = 0
+        }
+      }
+      await handle.write(chunk.join(''))
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await rename(temp, path)
+  } catch (err) {
+    await unlink(temp).catch(() => undefined)
+    throw err
+  }
+  await syncDir(dir)
+}
+
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`)
 }

@@ -7,6 +7,8 @@ import { type MethodSpec, NAME_PATTERN } from './spec'
 export const DatasetName = z.string().regex(NAME_PATTERN, 'a dataset name: letters, digits, ".", "_" or "-"')
 const ClipId = z.string().min(1).max(4096)
 export const SplitSchema = z.enum(['train', 'val', 'test'])
+/** ok; quarantined (unusable, with a reason); missing (listed by a manifest, media not downloaded) */
+export const ClipStatusSchema = z.enum(['ok', 'quarantined', 'missing'])
 const ReasonSchema = z.enum(['not-media', 'no-audio', 'no-video', 'corrupt', 'too-short', 'unreadable', 'directory', 'duplicate'])
 
 export const DatasetSummarySchema = z.object({
@@ -14,6 +16,7 @@ export const DatasetSummarySchema = z.object({
   total: z.number().int(),
   ok: z.number().int(),
   quarantined: z.number().int(),
+  missing: z.number().int(),
   classes: z.number().int()
 })
 export type DatasetSummary = z.infer<typeof DatasetSummarySchema>
@@ -23,7 +26,7 @@ export const ClipRowSchema = z.object({
   id: z.string(),
   labels: z.array(z.number().int()),
   split: SplitSchema.nullable(),
-  status: z.enum(['ok', 'quarantined']),
+  status: ClipStatusSchema,
   reason: ReasonSchema.nullable(),
   detail: z.string().nullable(),
   duration: z.number().nullable(),
@@ -37,7 +40,7 @@ export const ClipFilterSchema = z
   .object({
     label: z.number().int().min(0).optional(),
     split: SplitSchema.optional(),
-    status: z.enum(['ok', 'quarantined']).optional(),
+    status: ClipStatusSchema.optional(),
     excluded: z.boolean().optional(),
     minDuration: z.number().min(0).optional(),
     maxDuration: z.number().min(0).optional()
@@ -53,6 +56,7 @@ export const DatasetInfoSchema = z.object({
     total: z.number().int(),
     ok: z.number().int(),
     quarantined: z.number().int(),
+    missing: z.number().int(),
     excluded: z.number().int(),
     byReason: z.record(z.string(), z.number().int()),
     bySplit: z.record(z.string(), z.number().int())

@@ -36,7 +36,7 @@ export function datasetsServices({ workspace, jobs }: ServiceContext, features =
         out.push(
           await withDataset(workspace, name, (c) => {
             const n = c.counts()
-            return { name, total: n.total, ok: n.ok, quarantined: n.quarantined, classes: c.classes().length }
+            return { name, total: n.total, ok: n.ok, quarantined: n.quarantined, missing: n.missing, classes: c.classes().length }
           })
         )
       }
@@ -72,7 +72,7 @@ export function datasetsServices({ workspace, jobs }: ServiceContext, features =
     'datasets.augmentPreview': async ({ dataset, clip, seed }) => {
       const record = await withDataset(workspace, dataset, (c) => c.get(clip))
       if (!record) throw new Error(`dataset "${dataset}" has no clip "${clip}"`)
-      if (record.status !== 'ok') throw new Error(`clip "${clip}" is quarantined (${record.reason}): nothing to augment`)
+      if (record.status !== 'ok') throw new Error(`clip "${clip}" is ${record.status === 'missing' ? 'not downloaded' : `quarantined (${record.reason})`}: nothing to augment`)
       return augmentPreview(await features.get(datasetDir(workspace, dataset), record), seed)
     }
   }

@@ -2,6 +2,7 @@
  * Register a demo build (src/main/data/demo.ts) in a catalog. The clips were written by us, so they are
  * not probed again; labels put the first digit first (the single-label target) followed by the other
  * digits present (together, the multi-label target), and the builder's train/test split is kept.
+ * Clips registered before keep the labels, split and exclusion the user may have edited since.
  */
 import { stat } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -34,6 +35,7 @@ export async function importDemoManifest(mediaDir: string, manifest: DemoManifes
       excluded: false
     })
   }
-  catalog.upsert(records)
+  // re-registering (create-demo run again) must not undo the user's relabelling, split moves or exclusions
+  catalog.upsertKeepingEdits(records)
   return records.length
 }

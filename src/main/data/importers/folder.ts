@@ -12,7 +12,7 @@ import { MediaError } from '../media-types'
 import { stratifiedSplit } from '../splits'
 
 /** Names that look like media; a directory with such a name is reported, not walked. */
-const MEDIA_EXTENSIONS = new Set(['.mp4', '.m4v', '.mov', '.mkv', '.webm', '.avi', '.flv', '.mpg', '.mpeg', '.ts', '.3gp', '.ogv', '.wmv'])
+export const MEDIA_EXTENSIONS = new Set(['.mp4', '.m4v', '.mov', '.mkv', '.webm', '.avi', '.flv', '.mpg', '.mpeg', '.ts', '.3gp', '.ogv', '.wmv'])
 
 export interface ImportProgress {
   done: number
@@ -34,7 +34,8 @@ export interface FolderImportOptions {
   inspect?: typeof inspectClip
 }
 
-async function walk(dir: string, out: string[]): Promise<void> {
+/** Every file under `dir` (hidden ones left out); folders named like media are listed, not walked. */
+export async function walk(dir: string, out: string[]): Promise<void> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     if (entry.name.startsWith('.')) continue
     const path = join(dir, entry.name)

@@ -25,7 +25,7 @@ export interface Embeddings {
 }
 
 /** The frame the official code evaluates on: frame_5 of 10 (the middle one). */
-function middleFrame(clip: RawClip): Float32Array {
+export function middleFrame(clip: RawClip): Float32Array {
   return clip.frames[Math.floor(clip.frames.length / 2)]
 }
 

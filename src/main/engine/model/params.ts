@@ -33,7 +33,7 @@ export interface ParamSpec {
 
 const IN_CHANS = 3
 
-function linearSpecs(name: string, inDim: number, outDim: number, bias = true): ParamSpec[] {
+export function linearSpecs(name: string, inDim: number, outDim: number, bias = true): ParamSpec[] {
   const w: ParamSpec = { name: `${name}.weight`, kind: 'linear-weight', shape: [inDim, outDim], officialShape: [outDim, inDim], trainable: true }
   return bias ? [w, { name: `${name}.bias`, kind: 'bias', shape: [outDim], officialShape: [outDim], trainable: true }] : [w]
 }
@@ -144,9 +144,14 @@ function initialValues(spec: ParamSpec, config: ModelConfig, rng: Rng): Float32A
 
 /** Fresh parameters as the official `initialize_weights` draws them, from a seeded RNG (same seed → same values). */
 export function createParams(config: ModelConfig, seed: number): Params {
+  return createParamsFromSpecs(paramSpec(config), config, seed)
+}
+
+/** Fresh parameters for `specs` only (drawn in their order), e.g. a fine-tuning model's encoders and heads. */
+export function createParamsFromSpecs(specs: readonly ParamSpec[], config: ModelConfig, seed: number): Params {
   const rng = new Rng(seed)
   const params: Params = new Map()
-  for (const spec of paramSpec(config)) {
+  for (const spec of specs) {
     const values = tf.tensor(initialValues(spec, config, rng), spec.shape)
     // unnamed: tfjs variable names are process-global, and several parameter sets may coexist
     params.set(spec.name, tf.variable(values, spec.trainable))

@@ -2,8 +2,6 @@
  * EquiAV pretraining: the loop, its metrics log and its checkpoints.
  * Runs identically in the CLI and in an engine process; everything it reports goes through JobContext.
  */
-import { existsSync } from 'node:fs'
-import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describeBackend, initBackend, type BackendInfo } from '../backend'
 import { type ModelConfig, PRESETS, type PresetName } from '../config'
@@ -13,13 +11,13 @@ import { createParams } from '../model'
 import { DEFAULT_LOSS_WEIGHTS, DEFAULT_TAU } from '../losses'
 import { AdamW } from '../optim'
 import { warmupCosineLr } from '../schedule'
-import { loadLatestCheckpoint, saveCheckpoint } from '../checkpoint/store'
-import { assignFrom, toTensorDict } from './run'
-import { appendLine, readJsonl, writeFileAtomic, writeJsonAtomic } from '../../util/atomic'
+import { saveCheckpoint } from '../checkpoint/store'
+import { toTensorDict } from './run'
+import { appendLine } from '../../util/atomic'
 import type { JobContext } from '../../jobs/context'
-import { batchIndices, type ClipSource, derivedRng, stepsPerEpoch } from './data-source'
+import { type ClipSource, derivedRng, stepsPerEpoch } from './data-source'
+import { type FetchedClips, fetchClips, openRunConfig, resumeFromLatest } from './run-folder'
 import { collateBatch } from './views'
-import type { RawClip } from './synthetic'
 import { batchTensors, trainStep } from './step'
 
 export interface PretrainOptions {
@@ -94,61 +92,34 @@ export const PRETRAIN_DEFAULTS = {
   checkpointEvery: 100
 }
 
-/** Reads the clips of a step; started one step ahead so the reads overlap the previous step's compute. */
-async function fetchClips(source: ClipSource, step: number, cfg: RunConfig): Promise<{ epoch: number; clips: RawClip[] }> {
-  const { epoch, indices } = batchIndices(step, source.size, cfg.batchSize, cfg.seed)
-  return { epoch, clips: await Promise.all(indices.map((i) => source.clip(i))) }
-}
-
 /** Start a new run folder, or reopen one with --resume. */
 async function openRun(opts: PretrainOptions, source: ClipSource, backend: BackendInfo, ctx: JobContext): Promise<RunConfig> {
-  const configPath = join(opts.runDir, 'config.json')
-  const exists = existsSync(configPath)
-  if (exists && !opts.resume) {
-    throw new Error(`run folder ${opts.runDir} already exists: pass --resume to continue it, or choose another --run name`)
-  }
-  const model: ModelConfig = { ...PRESETS[opts.preset], ...opts.model }
   const spe = stepsPerEpoch(source.size, opts.batchSize)
   const totalSteps = opts.steps ?? (opts.epochs ?? 1) * spe
-  if (exists) {
-    const previous = JSON.parse(await readFile(configPath, 'utf8')) as RunConfig
+  return openRunConfig<RunConfig>(opts.runDir, opts.resume, ctx, {
     // a resumed run keeps its model and data; only the step budget may grow
-    const cfg: RunConfig = { ...previous, totalSteps: opts.steps ?? previous.totalSteps, backend }
-    await writeJsonAtomic(configPath, cfg)
-    return cfg
-  }
-  if (opts.resume) ctx.log(`run ${opts.runDir} has no config yet: starting it from step 0`)
-  await mkdir(opts.runDir, { recursive: true })
-  const cfg: RunConfig = {
-    run: opts.runDir.split(/[\\/]/).pop() ?? opts.runDir,
-    created: new Date().toISOString(),
-    model,
-    preset: opts.preset,
-    objective: opts.objective,
-    totalSteps,
-    stepsPerEpoch: spe,
-    batchSize: opts.batchSize,
-    lr: opts.lr,
-    warmupSteps: opts.warmupSteps ?? Math.round(totalSteps / 10),
-    weightDecay: opts.weightDecay,
-    clipNorm: opts.clipNorm,
-    tau: opts.tau,
-    lossWeights: opts.lossWeights,
-    seed: opts.seed,
-    checkpointEvery: opts.checkpointEvery,
-    data: { ...opts.data, describe: source.describe, size: source.size },
-    backend
-  }
-  await writeJsonAtomic(configPath, cfg)
-  return cfg
-}
-
-/** Metrics logged after the checkpoint we resume from belong to a timeline that no longer exists. */
-async function truncateMetrics(path: string, lastStep: number): Promise<void> {
-  if (!existsSync(path)) return
-  const { rows } = await readJsonl<MetricsRow>(path)
-  const kept = rows.filter((r) => r.step <= lastStep)
-  await writeFileAtomic(path, kept.map((r) => JSON.stringify(r) + '\n').join(''))
+    resumed: (previous) => ({ ...previous, totalSteps: opts.steps ?? previous.totalSteps, backend }),
+    fresh: () => ({
+      run: opts.runDir.split(/[\\/]/).pop() ?? opts.runDir,
+      created: new Date().toISOString(),
+      model: { ...PRESETS[opts.preset], ...opts.model },
+      preset: opts.preset,
+      objective: opts.objective,
+      totalSteps,
+      stepsPerEpoch: spe,
+      batchSize: opts.batchSize,
+      lr: opts.lr,
+      warmupSteps: opts.warmupSteps ?? Math.round(totalSteps / 10),
+      weightDecay: opts.weightDecay,
+      clipNorm: opts.clipNorm,
+      tau: opts.tau,
+      lossWeights: opts.lossWeights,
+      seed: opts.seed,
+      checkpointEvery: opts.checkpointEvery,
+      data: { ...opts.data, describe: source.describe, size: source.size },
+      backend
+    })
+  })
 }
 
 export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx: JobContext): Promise<PretrainSummary> {
@@ -160,21 +131,9 @@ export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx
   const optimizer = new AdamW(params, { weightDecay: cfg.weightDecay })
   const metricsPath = join(opts.runDir, 'metrics.jsonl')
 
-  let step = 0
-  if (opts.resume) {
-    const ckpt = await loadLatestCheckpoint(opts.runDir)
-    if (ckpt) {
-      assignFrom(params, ckpt.weights, ckpt.dir)
-      optimizer.importState(ckpt.optimizer)
-      step = (ckpt.state as { step: number }).step
-      await truncateMetrics(metricsPath, step)
-      ctx.log(`resuming ${opts.runDir} from its checkpoint at step ${step}`)
-    } else {
-      ctx.log(`no checkpoint in ${opts.runDir} yet: starting from step 0`)
-      await truncateMetrics(metricsPath, -1)
-    }
-  }
-  const startStep = step
+  const step0 = opts.resume ? await resumeFromLatest(opts.runDir, params, optimizer, metricsPath, ctx) : 0
+  let step = step0
+  const startStep = step0
 
   const checkpoint = async (epoch: number): Promise<void> => {
     await saveCheckpoint(opts.runDir, step, {
@@ -186,12 +145,12 @@ export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx
 
   let last: MetricsRow | undefined
   let epoch = 0
-  let prefetched: Promise<{ epoch: number; clips: RawClip[] }> | null = null
+  let prefetched: Promise<FetchedClips> | null = null
   while (step < cfg.totalSteps) {
     if (ctx.signal.aborted) break
     const t0 = performance.now()
-    const fetched = await (prefetched ?? fetchClips(source, step, cfg))
-    prefetched = step + 1 < cfg.totalSteps ? fetchClips(source, step + 1, cfg) : null
+    const fetched = await (prefetched ?? fetchClips(source, step, cfg.batchSize, cfg.seed))
+    prefetched = step + 1 < cfg.totalSteps ? fetchClips(source, step + 1, cfg.batchSize, cfg.seed) : null
     epoch = fetched.epoch
     const batch: EquiAVBatch = collateBatch(fetched.clips, derivedRng(cfg.seed, 'step', step), c)
     const lr = warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })

@@ -20,6 +20,8 @@ export interface RawClip {
   frames: Float32Array[]
   /** class index (first label) */
   label: number
+  /** every label of the clip (multi-label data); absent = only `label` */
+  labels?: number[]
 }
 
 export function syntheticPattern(index: number): { label: number; bits: number } {

@@ -1,0 +1,145 @@
+/**
+ * One augmentation at a time, at a chosen strength, with the parameter vector the official samplers would
+ * write for it and every other part at its identity value (the equivariance probe's inputs):
+ *  - off parts are encoded as the official code encodes them when off (0, jitter order [0, 1, 2, 3]);
+ *  - the crop, which the official pipelines always apply, is the full input when it is not the part probed
+ *    (encoded with the official normalisers, swap quirk included, and not applied since it is the identity).
+ */
+import { type AudioAugSpec, AUDIO_AUG_INDEX, audioAugSize } from './audio'
+import { type ColorJitterParams, encodeColorJitter } from './color'
+import type { CropBox } from './crop'
+import type { Rng } from '../rng'
+import { type VisualAugSpec, VISUAL_AUG_INDEX, visualAugSize } from './visual'
+
+export type AudioAugKind = 'specaug' | 'rrc' | 'colour-jitter' | 'blur' | 'hflip'
+export type VisualAugKind = 'rrc' | 'colour-jitter' | 'blur' | 'hflip' | 'grayscale'
+
+/** Strength levels probed per kind: mask width / area kept / factor deviation / σ; 1 for on-off augmentations. */
+export const AUDIO_STRENGTHS: Record<AudioAugKind, readonly number[]> = {
+  specaug: [0.5, 1],
+  rrc: [0.75, 0.5, 0.25],
+  'colour-jitter': [0.1, 0.2, 0.4],
+  blur: [0.5, 1, 2],
+  hflip: [1]
+}
+export const VISUAL_STRENGTHS: Record<VisualAugKind, readonly number[]> = {
+  rrc: [0.75, 0.5, 0.25],
+  'colour-jitter': [0.1, 0.2, 0.4],
+  blur: [0.5, 1, 2],
+  hflip: [1],
+  grayscale: [1]
+}
+
+export interface SingleAug<S> {
+  spec: S
+  /** [augSize] */
+  vector: Float32Array
+}
+
+/** A crop keeping `area` of the input with its aspect, at a random position. */
+function cropOfArea(rng: Rng, height: number, width: number, area: number): CropBox {
+  const h = Math.max(1, Math.round(height * Math.sqrt(area)))
+  const w = Math.max(1, Math.round(width * Math.sqrt(area)))
+  return { top: rng.randint(0, height - h + 1), left: rng.randint(0, width - w + 1), height: h, width: w }
+}
+
+/** Brightness, contrast and saturation 1 ± level, hue ±level/4 (inside the official ±0.1 for level ≤ 0.4), random signs and order. */
+function jitterOfLevel(rng: Rng, level: number): ColorJitterParams {
+  const sign = (): number => (rng.uniform() < 0.5 ? -1 : 1)
+  return { order: rng.permutation(4), brightness: 1 + sign() * level, contrast: 1 + sign() * level, saturation: 1 + sign() * level, hue: (sign() * level) / 4 }
+}
+
+/** Writes only the fields that exist in a vector of this length (shorter official variants drop the later parts). */
+function writer(vector: Float32Array): (index: number, value: number) => void {
+  return (index, value) => {
+    if (index < vector.length) vector[index] = value
+  }
+}
+
+export function identityAudioAug(T: number, F: number, augSize = 24): SingleAug<AudioAugSpec> {
+  const vector = new Float32Array(audioAugSize(augSize))
+  const set = writer(vector)
+  const I = AUDIO_AUG_INDEX
+  // full crop: time extent T over the official time normaliser F, mel extent F over T (the swap quirk)
+  set(I.cropOn, 1)
+  set(I.cropHeight, T / F)
+  set(I.cropWidth, F / T)
+  if (vector.length > I.jitterHue) encodeColorJitter(vector, I.jitterOn, null)
+  return { vector, spec: { timeMask: null, freqMask: null, timeShift: null, crop: null, colorJitter: null, blurSigma: null, hflip: false } }
+}
+
+export function singleAudioAug(kind: AudioAugKind, level: number, rng: Rng, o: { T: number; F: number; augSize?: number; timem?: number; freqm?: number }): SingleAug<AudioAugSpec> {
+  const { T, F } = o
+  const { vector, spec } = identityAudioAug(T, F, o.augSize)
+  const set = writer(vector)
+  const I = AUDIO_AUG_INDEX
+  if (kind === 'specaug') {
+    const mask = (maxWidth: number, length: number): { start: number; end: number } => {
+      const width = Math.floor(level * maxWidth)
+      const start = rng.randint(0, length - width + 1)
+      return { start, end: start + width }
+    }
+    spec.timeMask = mask(o.timem ?? Math.round((192 * T) / 1024), T)
+    spec.freqMask = mask(o.freqm ?? Math.round((48 * F) / 128), F)
+    set(I.specAugOn, 1)
+    set(I.timeMaskStart, spec.timeMask.start)
+    set(I.timeMaskEnd, spec.timeMask.end)
+    set(I.freqMaskStart, spec.freqMask.start)
+    set(I.freqMaskEnd, spec.freqMask.end)
+    set(I.timeShiftOn, 1) // encoded with the masks officially; the shift itself is 0 (and never applied)
+  } else if (kind === 'rrc') {
+    spec.crop = cropOfArea(rng, T, F, level)
+    set(I.cropTop, spec.crop.top / F)
+    set(I.cropLeft, spec.crop.left / T)
+    set(I.cropHeight, spec.crop.height / F)
+    set(I.cropWidth, spec.crop.width / T)
+  } else if (kind === 'colour-jitter') {
+    spec.colorJitter = jitterOfLevel(rng, level)
+    encodeColorJitter(vector, I.jitterOn, spec.colorJitter)
+  } else if (kind === 'blur') {
+    spec.blurSigma = level
+    set(I.blurOn, 1)
+    set(I.blurSigma, level)
+  } else {
+    spec.hflip = true
+    set(I.hflip, 1)
+  }
+  return { spec, vector }
+}
+
+export function identityVisualAug(H: number, W: number, augSize = 18): SingleAug<VisualAugSpec> {
+  const vector = new Float32Array(visualAugSize(augSize))
+  const I = VISUAL_AUG_INDEX
+  vector[I.cropOn] = 1
+  vector[I.cropHeight] = 1
+  vector[I.cropWidth] = 1
+  encodeColorJitter(vector, I.jitterOn, null)
+  return { vector, spec: { crop: { top: 0, left: 0, height: H, width: W }, colorJitter: null, blurSigma: null, hflip: false, grayscale: false, rotation: null, vflip: false } }
+}
+
+export function singleVisualAug(kind: VisualAugKind, level: number, rng: Rng, o: { H: number; W: number; augSize?: number }): SingleAug<VisualAugSpec> {
+  const { vector, spec } = identityVisualAug(o.H, o.W, o.augSize)
+  const set = writer(vector)
+  const I = VISUAL_AUG_INDEX
+  if (kind === 'rrc') {
+    spec.crop = cropOfArea(rng, o.H, o.W, level)
+    set(I.cropTop, spec.crop.top / o.H)
+    set(I.cropLeft, spec.crop.left / o.W)
+    set(I.cropHeight, spec.crop.height / o.H)
+    set(I.cropWidth, spec.crop.width / o.W)
+  } else if (kind === 'colour-jitter') {
+    spec.colorJitter = jitterOfLevel(rng, level)
+    encodeColorJitter(vector, I.jitterOn, spec.colorJitter)
+  } else if (kind === 'blur') {
+    spec.blurSigma = level
+    set(I.blurOn, 1)
+    set(I.blurSigma, level)
+  } else if (kind === 'hflip') {
+    spec.hflip = true
+    set(I.hflip, 1)
+  } else {
+    spec.grayscale = true
+    set(I.grayscale, 1)
+  }
+  return { spec, vector }
+}
