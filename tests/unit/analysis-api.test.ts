@@ -92,7 +92,7 @@ describe('retrieval API', () => {
     expect(runs.map((r) => r.run)).toEqual(['r1', 'r2', 'r3'])
     expect(runs[0].latest).toMatchObject({ split: 'test', step: 3, a2v: { 'R@1': 75 } })
     expect(runs[1]).toMatchObject({ lineage: { from: 'r1', step: 3 }, latest: null })
-    expect(runs[2].lineage).toEqual({ from: 'r1', step: null })
+    expect(runs[2].lineage).toEqual({ from: 'r1', kind: 'run', step: null })
   })
   it('refuses bad input with messages naming the field', async () => {
     await expect(router('retrieval.query', { ...target, clipId: 'a', direction: 'up' })).rejects.toThrow(/retrieval.query: direction: Invalid option: expected one of "a2v"\|"v2a"/)

@@ -15,8 +15,12 @@ declare module 'vue-router' {
 export const routes: RouteRecordRaw[] = [
   { path: '/', redirect: '/runs' },
   { path: '/datasets', name: 'datasets', component: () => import('./views/DatasetsView.vue'), meta: { title: 'Datasets' } },
+  // a clip opened from elsewhere (the embedding map's selection): the dataset selected, the clip inspected
+  { path: '/datasets/:name', name: 'dataset-clip', component: () => import('./views/DatasetsView.vue') },
   { path: '/train', name: 'train', component: () => import('./views/TrainView.vue'), meta: { title: 'Train' } },
-  { path: '/runs', name: 'runs', component: RunsView, meta: { title: 'Runs' } }
+  { path: '/runs', name: 'runs', component: RunsView, meta: { title: 'Runs' } },
+  { path: '/retrieval', name: 'retrieval', component: () => import('./views/RetrievalView.vue'), meta: { title: 'Retrieval' } },
+  { path: '/embeddings', name: 'embeddings', component: () => import('./views/EmbeddingsView.vue'), meta: { title: 'Embeddings' } }
 ]
 
 export const router = createRouter({ history: createWebHashHistory(), routes })

@@ -72,7 +72,7 @@ export const EmbeddingMapMetaSchema = z.object({
 export type EmbeddingMapMeta = z.infer<typeof EmbeddingMapMetaSchema>
 
 /** config.json's `lineage` of a fine-tuning run: the run it started from, at which step (null: its newest) */
-export const LineageSchema = z.object({ from: z.string(), step: z.number().int().nullable().default(null) })
+export const LineageSchema = z.object({ from: z.string(), kind: z.enum(['run', 'checkpoint']).default('run'), step: z.number().int().nullable().default(null) })
 
 export const RunRetrievalSchema = z.object({
   run: z.string(),

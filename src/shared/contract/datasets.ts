@@ -81,6 +81,8 @@ export const datasetsContract = {
   'datasets.list': { input: z.object({}).strict(), output: z.array(DatasetSummarySchema) },
   /** counts by status, quarantine reason and split; class names; the quarantine report */
   'datasets.info': { input: z.object({ dataset: DatasetName }).strict(), output: DatasetInfoSchema },
+  /** one clip's row (the inspector opened from a link: #/datasets/<name>?clip=<id>) */
+  'datasets.clip': { input: Clip, output: ClipRowSchema },
   /** a page of clips in import order, filtered, with the number of clips the filter matches */
   'datasets.clips': {
     input: z

@@ -53,6 +53,12 @@ export function datasetsServices({ workspace, jobs }: ServiceContext, features =
           quarantined: c.list({ status: 'quarantined', limit: REPORT_LIMIT }).map((q) => ({ id: q.id, reason: q.reason, detail: q.detail }))
         }
       }),
+    'datasets.clip': async ({ dataset, clip }) =>
+      withDataset(workspace, dataset, (c) => {
+        const record = c.get(clip)
+        if (!record) throw new Error(`dataset "${dataset}" has no clip "${clip}"`)
+        return toClipRow(record)
+      }),
     'datasets.clips': async ({ dataset, offset, limit, filter }) =>
       withDataset(workspace, dataset, (c) => ({
         total: c.count(filter),

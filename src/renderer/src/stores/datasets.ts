@@ -3,7 +3,7 @@
  * clip table's rows, fetched a page at a time as the virtual table scrolls to them (never all at once).
  */
 import { defineStore } from 'pinia'
-import { ref, shallowRef, triggerRef, watch } from 'vue'
+import { nextTick, ref, shallowRef, triggerRef, watch } from 'vue'
 import type { ClipFilter, ClipRow, DatasetInfo, DatasetSummary } from '../../../shared/contract'
 import { api } from '../api'
 
@@ -96,6 +96,20 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
+  /** Selects a dataset and inspects one of its clips (a link from another view). */
+  async function openClip(dataset: string, clip: string): Promise<void> {
+    try {
+      const row = await api.call('datasets.clip', { dataset, clip })
+      if (selected.value !== dataset) {
+        selected.value = dataset
+        await nextTick() // let the selection's reset run before the clip is set
+      }
+      inspected.value = row
+    } catch (err) {
+      fail(err)
+    }
+  }
+
   watch(selected, () => {
     inspected.value = null
     filter.value = {}
@@ -116,5 +130,5 @@ export const useDatasetsStore = defineStore('datasets', () => {
   })
   api.on('api.connected', () => void refreshList())
 
-  return { datasets, selected, info, filter, total, pages, inspected, error, refreshList, refreshInfo, resetRows, loadPage, rowAt, edit }
+  return { datasets, selected, info, filter, total, pages, inspected, error, refreshList, refreshInfo, resetRows, loadPage, rowAt, edit, openClip }
 })
