@@ -43,7 +43,8 @@ export async function openWorkbench(workspace: string): Promise<Workbench> {
     browser,
     async close() {
       await browser.close()
-      server.kill()
+      // the server may still be writing (media caches): remove the workspace only once it has exited
+      if (server.exitCode === null && server.signalCode === null) await new Promise((done) => server.once('exit', done).kill())
       rmSync(workspace, { recursive: true, force: true })
     }
   }

@@ -1,0 +1,114 @@
+/// <reference lib="dom" />
+/**
+ * The Retrieval and Embeddings views in Chromium against `equiav serve`, on a tiny demo dataset and a
+ * two-step run made with the CLI: embeddings computed as a job from the page, a query's top-k with its
+ * true pair, a result played, and a lasso on the embedding map listing clips that open in the inspector.
+ */
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Workbench, openWorkbench, root, shots, tempWorkspace } from './harness'
+
+let wb: Workbench
+const TRAIN_CLIPS = 20 // of the 24 demo clips, 4 go to the test split
+
+function equiav(workspace: string, ...args: string[]): void {
+  const r = spawnSync(process.execPath, [join(root, 'bin/equiav.mjs'), ...args, '--workspace', workspace], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`equiav ${args.join(' ')} failed: ${r.stderr}`)
+}
+
+beforeAll(async () => {
+  const workspace = tempWorkspace()
+  equiav(workspace, 'dataset', 'create-demo', '--name', 'demo', '--clips', '24')
+  equiav(workspace, 'dataset', 'prepare', '--name', 'demo', '--preset', 'tiny')
+  equiav(workspace, 'pretrain', '--dataset', 'demo', '--preset', 'tiny', '--steps', '2', '--batch-size', '4', '--run', 'tiny-run')
+  wb = await openWorkbench(workspace)
+}, 120_000)
+
+afterAll(async () => {
+  await wb?.close()
+})
+
+describe('retrieval and embeddings (serve mode, Chromium)', () => {
+  it('computes embeddings, answers a query with its top-k and plays a result, then lassos the map', async () => {
+    const page = await wb.browser.newPage({ viewport: { width: 1280, height: 1000 } })
+    await page.goto(`${wb.url}#/retrieval`)
+    const target = page.getByTestId('analysis-target')
+    await target.locator('select[name=run]').getByText('tiny-run').waitFor({ state: 'attached' })
+    await target.locator('select[name=dataset]').selectOption('demo')
+    await target.locator('select[name=split]').selectOption('train')
+    await target.getByText('no embeddings of this split yet').waitFor()
+    await page.getByTestId('compute-embeddings').click()
+    await target.getByText(`${TRAIN_CLIPS} clips embedded`).waitFor({ timeout: 60_000 })
+
+    // a query clip: its top-k visual clips, the true pair ranked and marked when it is among them
+    await expect(page.getByTestId('query-list').locator('li').count()).resolves.toBe(TRAIN_CLIPS)
+    const query = page.getByTestId('query-list').locator('li').nth(3)
+    const queryId = await query.getAttribute('data-clip')
+    await query.click()
+    const hits = page.getByTestId('top-k').locator('li')
+    await hits.first().waitFor()
+    await expect(hits.count()).resolves.toBe(10)
+    const rank = Number(/ranked (\d+) of 20/.exec((await page.getByTestId('true-rank').textContent()) ?? '')?.[1])
+    expect(rank).toBeGreaterThanOrEqual(1)
+    expect(rank).toBeLessThanOrEqual(TRAIN_CLIPS)
+    if (rank <= 10) await expect(hits.nth(rank - 1).getAttribute('data-clip')).resolves.toBe(queryId)
+    await expect(page.locator('.grid li.truth').count()).resolves.toBe(rank <= 10 ? 1 : 0)
+    await page.getByTestId('recall-table').waitFor()
+
+    // visual → audio: the results are audio clips, and one plays
+    await page.locator('select[name=direction]').selectOption('v2a')
+    const audio = page.getByTestId('top-k').locator('li audio').first()
+    await audio.waitFor()
+    await audio.click() // a user gesture for the autoplay policy
+    const played = await audio.evaluate(async (el: HTMLAudioElement) => {
+      el.muted = true
+      await el.play()
+      await new Promise((r) => setTimeout(r, 700))
+      return { time: el.currentTime, duration: el.duration }
+    })
+    expect(played.time).toBeGreaterThan(0)
+    expect(played.duration).toBeGreaterThan(2) // the demo clips are three seconds
+    if (shots) await page.screenshot({ path: join(shots, 'workbench-retrieval.png'), fullPage: true })
+
+    // the embedding map of the same split: a lasso around all of it selects every clip
+    await page.getByTestId('nav').getByText('Embeddings').click()
+    const layer = page.getByTestId('lasso-layer')
+    await layer.waitFor()
+    await page.locator('input[name=show-lines]').check()
+    const box = (await layer.boundingBox())!
+    const corners: [number, number][] = [
+      [box.x + 2, box.y + 2],
+      [box.x + box.width - 2, box.y + 2],
+      [box.x + box.width - 2, box.y + box.height - 2],
+      [box.x + 2, box.y + box.height - 2]
+    ]
+    await page.mouse.move(...corners[0])
+    await page.mouse.down()
+    for (const c of corners.slice(1)) await page.mouse.move(...c, { steps: 8 })
+    await page.mouse.up()
+    await page.getByTestId('selection-count').getByText(`${TRAIN_CLIPS} clips selected`).waitFor()
+    await expect(page.getByTestId('selection-list').locator('li').count()).resolves.toBe(TRAIN_CLIPS)
+    if (shots) await page.screenshot({ path: join(shots, 'workbench-embeddings.png'), fullPage: true })
+
+    // a lasso inside the map's empty margin selects nothing
+    await page.mouse.move(box.x + 2, box.y + 2)
+    await page.mouse.down()
+    for (const [x, y] of [[12, 2], [12, 12], [2, 12]]) await page.mouse.move(box.x + x, box.y + y, { steps: 3 })
+    await page.mouse.up()
+    await page.getByTestId('selection-count').getByText('0 clips selected').waitFor()
+    await expect(page.getByTestId('selection-list').locator('li').count()).resolves.toBe(0)
+
+    // all again; a listed clip opens in the Datasets inspector
+    await page.mouse.move(...corners[0])
+    await page.mouse.down()
+    for (const c of corners.slice(1)) await page.mouse.move(...c, { steps: 8 })
+    await page.mouse.up()
+    await page.getByTestId('selection-count').getByText(`${TRAIN_CLIPS} clips selected`).waitFor()
+    const first = page.getByTestId('selection-list').locator('a').first()
+    const id = (await first.textContent())!.trim()
+    await first.click()
+    await page.waitForURL(/#\/datasets\/demo\?clip=/)
+    await page.getByTestId('clip-inspector').getByText(id).first().waitFor()
+  }, 150_000)
+})
