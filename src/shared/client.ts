@@ -70,19 +70,25 @@ export interface HttpClientOptions {
 export function httpClient(o: HttpClientOptions): ApiClient & { close(): void } {
   const listeners = new Listeners()
   let socket: SocketLike | null = null
+  /** the event stream is open: a listener to 'api.connected' added now is told at once */
+  let open = false
   let closed = false
   let retry: ReturnType<typeof setTimeout> | undefined
 
   const connect = (): void => {
     const s = o.socket(o.eventsUrl)
     socket = s
-    s.onopen = () => listeners.emit('api.connected', {})
+    s.onopen = () => {
+      open = true
+      listeners.emit('api.connected', {})
+    }
     s.onmessage = (ev: { data: unknown }) => {
       const msg = JSON.parse(String(ev.data)) as { event: EventName; payload: unknown }
       listeners.emit(msg.event, msg.payload)
     }
     s.onclose = () => {
       socket = null
+      open = false
       if (!closed) retry = setTimeout(connect, o.retryMs ?? 1000)
     }
   }
@@ -104,7 +110,10 @@ export function httpClient(o: HttpClientOptions): ApiClient & { close(): void } 
     },
     on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void) {
       if (!socket && !closed && retry === undefined) connect()
-      return listeners.add(event, handler as Handler)
+      const off = listeners.add(event, handler as Handler)
+      // a store created after the stream opened (a view visited later) still loads once
+      if (event === 'api.connected' && open) queueMicrotask(() => open && handler({} as EventPayload<E>))
+      return off
     },
     close() {
       closed = true

@@ -110,5 +110,16 @@ describe('retrieval and embeddings (serve mode, Chromium)', () => {
     await first.click()
     await page.waitForURL(/#\/datasets\/demo\?clip=/)
     await page.getByTestId('clip-inspector').getByText(id).first().waitFor()
+
+    // the runs table shows the run's latest R@1 and sorts by it; runs compared on one chart
+    await page.getByTestId('nav').getByText('Runs').click()
+    const row = page.getByTestId('runs-table').locator('tr', { hasText: 'tiny-run' })
+    await row.waitFor()
+    const summary = (await page.evaluate(() => fetch('/api/retrieval.summary', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ run: 'tiny-run', dataset: 'demo', split: 'train' }) }).then((r) => r.json()))) as { a2v: { 'R@1': number } }
+    await row.getByText(summary.a2v['R@1'].toFixed(1)).first().waitFor()
+    await page.getByTestId('sort-a2v').click()
+    await page.getByTestId('sort-a2v').getByText('▼').waitFor()
+    await page.getByTestId('runs-compare').getByLabel('tiny-run').check()
+    await page.getByTestId('runs-compare').locator('canvas').first().waitFor()
   }, 150_000)
 })
