@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { Rng } from '../../src/main/engine/rng'
+import { OFFICIAL_INPUT_NORM } from '../../src/main/engine/config'
 import {
   applyVisualAug,
-  normalizeImageNet,
+  normalizeFrame,
   sampleVisualAugParams,
   VISUAL_AUG_INDEX as I,
   type VisualAugSpec,
@@ -151,9 +152,9 @@ describe('applyVisualAug', () => {
     for (const value of y) expect(value).toBeCloseTo(0.6, 6)
   })
 
-  it('normalizeImageNet is (x − mean) / std per channel', () => {
+  it('normalizeFrame is (x − mean) / std per channel (the official ImageNet statistics)', () => {
     const x = Float32Array.from([0, 1, 0.5, 0.5, 1, 0]) // [3, 1, 2]
-    const y = normalizeImageNet(x)
+    const y = normalizeFrame(x, OFFICIAL_INPUT_NORM.frame)
     const want = [-0.485 / 0.229, 0.515 / 0.229, 0.044 / 0.224, 0.044 / 0.224, 0.594 / 0.225, -0.406 / 0.225]
     want.forEach((w, k) => expect(y[k]).toBeCloseTo(w, 5))
   })

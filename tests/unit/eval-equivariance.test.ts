@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { applyAudioAug, applyVisualAug, normalizeImageNet, sampleVirtualParams, augOptionsFromConfig } from '../../src/main/engine/augment'
+import { applyAudioAug, applyVisualAug, normalizeFrame, sampleVirtualParams, augOptionsFromConfig } from '../../src/main/engine/augment'
 import { identityAudioAug, identityVisualAug, singleAudioAug, singleVisualAug } from '../../src/main/engine/augment/single'
 import { equivarianceCases, equivarianceCosines, equivarianceMarkdown, equivarianceProbe } from '../../src/main/engine/eval/equivariance'
 import { createParams, forwardPretrain, type Params } from '../../src/main/engine/model'
@@ -70,9 +70,9 @@ describe('equivariance cosines', () => {
 
   it('equals the cosines of the pretraining forward (ẑ, z′ of objective equiav; g(h), z′ of objective invariant)', () => {
     const rng = new Rng(5)
-    const xs = clips.map((cl) => normalizeImageNet(cl.frames[1]))
+    const xs = clips.map((cl) => normalizeFrame(cl.frames[1], c.inputNorm.frame))
     const augs = clips.map(() => singleVisualAug('rrc', 0.5, rng, { H: c.imgSize, W: c.imgSize }))
-    const xAug = augs.map((a, i) => normalizeImageNet(applyVisualAug(a.spec, clips[i].frames[1], c.imgSize, c.imgSize, c.imgSize)))
+    const xAug = augs.map((a, i) => normalizeFrame(applyVisualAug(a.spec, clips[i].frames[1], c.imgSize, c.imgSize, c.imgSize), c.inputNorm.frame))
     const ax = clips.map((cl) => rollAndTile(cl.fbank, c.audioLength, c.numMelBins, 0))
     const virtual = clips.map(() => sampleVirtualParams(rng, c.cenNum, augOptionsFromConfig(c)))
     const inputs = {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { normalizeImageNet } from '../../src/main/engine/augment'
+import { normalizeFrame } from '../../src/main/engine/augment'
+import { OFFICIAL_INPUT_NORM } from '../../src/main/engine/config'
 import { officialFromParams } from '../../src/main/engine/checkpoint/official'
 import { classifierBatch, clipTargets } from '../../src/main/engine/finetune/batch'
 import { classificationMetrics } from '../../src/main/engine/finetune/evaluate'
@@ -195,7 +196,7 @@ describe('mixup and batches', () => {
     const clip = { ...syntheticClip(2, 0, { ...MICRO_MODEL, frames: 5 }), label: 1, labels: [1, 3] }
     const b = classifierBatch([clip], spec('audio-visual'), 'bce', { train: false })
     expect(b.a).toEqual(rollAndTile(clip.fbank, 32, 32, 0))
-    expect(b.v).toEqual(normalizeImageNet(clip.frames[2]))
+    expect(b.v).toEqual(normalizeFrame(clip.frames[2], OFFICIAL_INPUT_NORM.frame))
     expect(Array.from(b.targets)).toEqual([0, 1, 0, 1])
     expect(Array.from(clipTargets(clip, C, 'ce'))).toEqual([0, 1, 0, 0])
     expect(() => clipTargets({ ...clip, label: -1 }, C, 'ce')).toThrow(/clip synthetic-2 has label -1/)

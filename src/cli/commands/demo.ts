@@ -26,17 +26,20 @@ export const demoCommand: Command = {
     const steps = String(int(values, 'steps') ?? 150)
     const clips = int(values, 'clips')
     const say = (line: string): boolean => process.stderr.write(`\n▶ ${line}\n`)
-    say(`1/4 building the demo dataset in ${workspace}/datasets/demo`)
+    say(`1/5 building the demo dataset in ${workspace}/datasets/demo`)
     let code = await main(['dataset', 'create-demo', '--name', 'demo', ...(clips ? ['--clips', String(clips)] : []), ...ws])
     if (code !== 0) return code
-    say('2/4 decoding every clip once into the preprocessing cache (fbank + frames)')
+    say("2/5 the dataset's own input statistics (fbank and frame mean / std)")
+    code = await main(['dataset', 'norm-stats', '--name', 'demo', '--preset', 'tiny', '--clips', '240', '--keep', ...ws])
+    if (code !== 0) return code
+    say('3/5 decoding every clip once into the preprocessing cache (fbank + frames)')
     code = await main(['dataset', 'prepare', '--name', 'demo', '--preset', 'tiny', ...ws])
     if (code !== 0) return code
-    say(`3/4 pretraining EquiAV (tiny preset) for ${steps} steps`)
+    say(`4/5 pretraining EquiAV (tiny preset) for ${steps} steps`)
     const resume = existsSync(join(runDir(workspace, 'demo'), 'config.json')) ? ['--resume'] : []
     code = await main(['pretrain', '--dataset', 'demo', '--preset', 'tiny', '--steps', steps, '--checkpoint-every', '25', '--run', 'demo', ...resume, ...ws])
     if (code !== 0) return code
-    say('4/4 zero-shot retrieval on the test split')
+    say('5/5 zero-shot retrieval on the test split')
     code = await main(['eval', 'retrieval', '--run', 'demo', '--dataset', 'demo', '--split', 'test', ...ws])
     if (code !== 0) return code
     process.stderr.write(

@@ -5,7 +5,7 @@ import { type Command, type OptionValues, UsageError, int, num, str } from '../c
 import { terminalJobContext } from '../job-context'
 import { type ClassificationData, classNames, openClassificationSplit, openEpochEvalSplit } from '../classification-data'
 import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
-import { type ModelConfig, PRESETS, type PresetName } from '../../main/engine/config'
+import { type ModelConfig, PRESETS, type PresetName, withInputNorm } from '../../main/engine/config'
 import { loadLatestCheckpoint } from '../../main/engine/checkpoint/store'
 import { readPth } from '../../main/engine/checkpoint/pth'
 import { readSafetensors } from '../../main/engine/checkpoint/safetensors'
@@ -27,7 +27,7 @@ async function fromRun(workspace: string, name: string): Promise<Source> {
   const config = JSON.parse(await readFile(configPath, 'utf8')) as { model: ModelConfig; preset: string }
   const ckpt = await loadLatestCheckpoint(dir)
   if (!ckpt) throw new Error(`run "${name}" has no checkpoint yet (${dir}/checkpoints)`)
-  return { model: config.model, preset: config.preset, pretrained: { lineage: { from: name, kind: 'run', step: ckpt.step }, weights: ckpt.weights, layout: 'ours' } }
+  return { model: withInputNorm(config.model), preset: config.preset, pretrained: { lineage: { from: name, kind: 'run', step: ckpt.step }, weights: ckpt.weights, layout: 'ours' } }
 }
 
 /** --from-checkpoint FILE: an official EquiAV state dict (.pth read safely, or .safetensors). */

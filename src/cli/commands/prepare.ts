@@ -4,7 +4,8 @@ import { checkName, datasetDir, resolveWorkspace } from '../../main/workspace'
 import { PRESETS, type PresetName } from '../../main/engine/config'
 import { Catalog } from '../../main/data/catalog'
 import { cacheDir, prepareCache } from '../../main/data/cache'
-import { cacheSettingsFor } from '../../main/data/dataset-source'
+import { cacheSettingsFor, datasetModel } from '../../main/data/dataset-source'
+import { inputNormChoice } from './input-norm-option'
 
 export const datasetPrepareCommand: Command = {
   path: ['dataset', 'prepare'],
@@ -12,23 +13,26 @@ export const datasetPrepareCommand: Command = {
   usage: [
     '  --name NAME          dataset name',
     '  --preset tiny|small|base   sets the fbank length and frame size (default tiny)',
+    '  --input-norm dataset|official   fbank normalisation (default: the dataset\'s statistics when `dataset norm-stats` stored them)',
     '  --workers N          worker processes (default 2)',
     '  --workspace DIR',
     '  --json               print a JSON summary on stdout',
     'Incremental and resumable: clips already in the cache are not redone.'
   ].join('\n'),
-  options: { name: { type: 'string' }, preset: { type: 'string' }, workers: { type: 'string' }, workspace: { type: 'string' }, json: { type: 'boolean' } },
+  options: { name: { type: 'string' }, preset: { type: 'string' }, 'input-norm': { type: 'string' }, workers: { type: 'string' }, workspace: { type: 'string' }, json: { type: 'boolean' } },
   async run(values) {
     const name = str(values, 'name')
     if (!name) throw new UsageError('--name NAME is required')
     const preset = (str(values, 'preset') ?? 'tiny') as PresetName
     if (!(preset in PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`)
-    const dir = datasetDir(resolveWorkspace(str(values, 'workspace')), checkName('dataset', name))
+    const workspace = resolveWorkspace(str(values, 'workspace'))
+    const dir = datasetDir(workspace, checkName('dataset', name))
+    const model = datasetModel(workspace, name, PRESETS[preset], inputNormChoice(values))
     const catalog = Catalog.open(dir)
     const clips = catalog.list({ status: 'ok', excluded: false }).map((c) => ({ id: c.id, path: c.path }))
     catalog.close()
     if (clips.length === 0) throw new Error(`dataset "${name}" has no usable clips (see equiav dataset info --name ${name})`)
-    const settings = cacheSettingsFor(PRESETS[preset])
+    const settings = cacheSettingsFor(model)
     const { ctx, dispose } = terminalJobContext('prepare')
     const started = Date.now()
     try {

@@ -6,7 +6,8 @@ import { PRESETS, type PresetName } from '../../main/engine/config'
 import type { Objective } from '../../main/engine/types'
 import { PRETRAIN_DEFAULTS, runPretrain } from '../../main/engine/train/pretrain'
 import { syntheticSource } from '../../main/engine/train/synthetic-source'
-import { openDatasetSource } from '../../main/data/dataset-source'
+import { datasetModel, openDatasetSource } from '../../main/data/dataset-source'
+import { inputNormChoice } from './input-norm-option'
 
 const OBJECTIVES: Objective[] = ['equiav', 'invariant', 'inter-only']
 
@@ -29,9 +30,11 @@ export const pretrainCommand: Command = {
     '  --checkpoint-every N         steps between checkpoints (default 100)',
     '  --resume                     continue the run from its last checkpoint',
     '  --synthetic [--clips N]      a generated task with known correspondence (default 256 clips)',
-    '  --dataset NAME               a prepared dataset of the workspace'
+    '  --dataset NAME               a prepared dataset of the workspace',
+    '  --input-norm dataset|official   input statistics (default: the dataset\'s own when `dataset norm-stats` stored them, else AudioSet / ImageNet)'
   ].join('\n'),
   options: {
+    'input-norm': { type: 'string' },
     preset: { type: 'string' },
     objective: { type: 'string' },
     'cen-num': { type: 'string' },
@@ -62,7 +65,8 @@ export const pretrainCommand: Command = {
     const run = checkName('run', str(values, 'run') ?? new Date().toISOString().replace(/[:.]/g, '-'))
     const seed = int(values, 'seed') ?? PRETRAIN_DEFAULTS.seed
     const cenNum = int(values, 'cen-num')
-    const model = { ...PRESETS[preset], ...(cenNum ? { cenNum } : {}) }
+    const presetModel = { ...PRESETS[preset], ...(cenNum ? { cenNum } : {}) }
+    const model = dataset ? datasetModel(workspace, checkName('dataset', dataset), presetModel, inputNormChoice(values)) : presetModel
     const clips = int(values, 'clips') ?? 256
     const opened = dataset ? await openDatasetSource(workspace, checkName('dataset', dataset), model, 'train', preset) : null
     const source = opened ? opened.source : syntheticSource(clips, seed, model)
@@ -72,7 +76,7 @@ export const pretrainCommand: Command = {
         {
           runDir: resolve(runDir(workspace, run)),
           preset,
-          model: cenNum ? { cenNum } : undefined,
+          model: { ...(cenNum ? { cenNum } : {}), inputNorm: model.inputNorm },
           objective,
           steps: int(values, 'steps'),
           epochs: int(values, 'epochs'),

@@ -7,11 +7,23 @@ import { datasetDir } from '../workspace'
 import { CacheReader, cacheClipSource, cacheDir } from './cache'
 import type { CacheSettings } from './cache-format'
 import { Catalog, type Split } from './catalog'
-import { AUDIOSET_FBANK_NORM } from './fbank'
+import { type InputNormChoice, resolveInputNorm } from './input-norm'
 
 /** What the cache must hold for this model: fbank of its audio length, frames at its size. */
 export function cacheSettingsFor(model: ModelConfig): CacheSettings {
-  return { targetLength: model.audioLength, numMelBins: model.numMelBins, frameSize: model.imgSize, frames: 10, norm: AUDIOSET_FBANK_NORM }
+  return { targetLength: model.audioLength, numMelBins: model.numMelBins, frameSize: model.imgSize, frames: 10, norm: model.inputNorm.fbank }
+}
+
+/** A preset's model with the input normalisation a run on this dataset uses (see resolveInputNorm). */
+export function datasetModel(workspace: string, name: string, model: ModelConfig, choice?: InputNormChoice): ModelConfig {
+  const dir = datasetDir(workspace, name)
+  if (!existsSync(join(dir, 'catalog.sqlite'))) throw new Error(`no dataset "${name}" in ${workspace}; create or import it first`)
+  const catalog = Catalog.open(dir)
+  try {
+    return { ...model, inputNorm: resolveInputNorm(catalog, name, choice) }
+  } finally {
+    catalog.close()
+  }
 }
 
 export interface DatasetSource {

@@ -41,6 +41,33 @@ export interface ModelConfig {
   cenMean: boolean
   /** LayerNorm epsilon (nn.LayerNorm default) */
   lnEps: number
+  /** input normalisation of both modalities (see InputNorm) */
+  inputNorm: InputNorm
+}
+
+/**
+ * How inputs are standardised before the encoders. The official code uses a dataset's own fbank statistics
+ * (audio_conf norm_mean / norm_std: AudioSet −4.346 / 4.332, VGGSound −4.956 / 4.486) and ImageNet's
+ * per-channel statistics for frames.
+ */
+export interface InputNorm {
+  /** log-mel fbank: (x − mean) / std */
+  fbank: { mean: number; std: number }
+  /** frames in [0, 1], per RGB channel: (x − mean[c]) / std[c] */
+  frame: { mean: [number, number, number]; std: [number, number, number] }
+  /** where the numbers come from, e.g. "AudioSet / ImageNet (official)" or "dataset demo, 240 clips" */
+  source: string
+}
+
+export const OFFICIAL_INPUT_NORM: InputNorm = {
+  fbank: { mean: -4.346, std: 4.332 },
+  frame: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+  source: 'AudioSet fbank / ImageNet frames (official)'
+}
+
+/** A model config read from an older config.json may predate `inputNorm`: those runs used the official one. */
+export function withInputNorm(c: Omit<ModelConfig, 'inputNorm'> & { inputNorm?: InputNorm }): ModelConfig {
+  return { ...c, inputNorm: c.inputNorm ?? OFFICIAL_INPUT_NORM }
 }
 
 export const BASE_MODEL: ModelConfig = {
@@ -62,7 +89,8 @@ export const BASE_MODEL: ModelConfig = {
   predictorHeadDim: 64,
   cenNum: 16,
   cenMean: true,
-  lnEps: 1e-5
+  lnEps: 1e-5,
+  inputNorm: OFFICIAL_INPUT_NORM
 }
 
 export type PresetName = 'tiny' | 'small' | 'base'

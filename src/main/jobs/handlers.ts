@@ -2,7 +2,7 @@
 import { PRESETS } from '../engine/config'
 import { PRETRAIN_DEFAULTS, runPretrain } from '../engine/train/pretrain'
 import { syntheticSource } from '../engine/train/synthetic-source'
-import { openDatasetSource } from '../data/dataset-source'
+import { datasetModel, openDatasetSource } from '../data/dataset-source'
 import { Catalog } from '../data/catalog'
 import { importFolder } from '../data/importers/folder'
 import { checkName, datasetDir, runDir } from '../workspace'
@@ -14,7 +14,8 @@ export async function runJob(req: JobRequest, ctx: JobContext): Promise<unknown>
   switch (req.kind) {
     case 'pretrain': {
       const a = req.args
-      const model = { ...PRESETS[a.preset], ...(a.cenNum ? { cenNum: a.cenNum } : {}) }
+      const presetModel = { ...PRESETS[a.preset], ...(a.cenNum ? { cenNum: a.cenNum } : {}) }
+      const model = a.dataset ? datasetModel(a.workspace, a.dataset, presetModel) : presetModel
       const opened = a.dataset ? await openDatasetSource(a.workspace, a.dataset, model, 'train', a.preset) : null
       try {
         const source = opened ? opened.source : syntheticSource(a.syntheticClips ?? 256, a.seed, model)
@@ -23,7 +24,7 @@ export async function runJob(req: JobRequest, ctx: JobContext): Promise<unknown>
             ...PRETRAIN_DEFAULTS,
             runDir: runDir(a.workspace, a.run),
             preset: a.preset,
-            model: a.cenNum ? { cenNum: a.cenNum } : undefined,
+            model: { ...(a.cenNum ? { cenNum: a.cenNum } : {}), inputNorm: model.inputNorm },
             objective: a.objective,
             steps: a.steps,
             batchSize: a.batchSize,

@@ -6,7 +6,7 @@
 import type { ModelConfig } from '../config'
 import { type AudioAugOptions, applyAudioAug, audioAugSize, sampleAudioAugParams } from './audio'
 import type { Rng } from '../rng'
-import { applyVisualAug, normalizeImageNet, sampleVisualAugParams, type VisualAugOptions, visualAugSize } from './visual'
+import { applyVisualAug, normalizeFrame, sampleVisualAugParams, type VisualAugOptions, visualAugSize } from './visual'
 
 export * from './audio'
 export * from './visual'
@@ -67,7 +67,7 @@ export function makeViews(rng: Rng, audio: Float32Array, frame: Float32Array, cf
   const { tAList, tVList } = sampleVirtualParams(rng, cfg.cenNum, opts)
   return {
     aAug: applyAudioAug(a.spec, audio, T, F),
-    vAug: normalizeImageNet(applyVisualAug(v.spec, frame, H, W, cfg.imgSize)),
+    vAug: normalizeFrame(applyVisualAug(v.spec, frame, H, W, cfg.imgSize), cfg.inputNorm.frame),
     tA: a.vector,
     tV: v.vector,
     tAList,

@@ -15,6 +15,7 @@ import { applyColorJitter, type ColorJitterParams, encodeColorJitter, grayscale,
 import { type CropBox, randomResizedCropParams, resizedCrop } from './crop'
 import { flipHorizontal, flipVertical, rotateQuarterTurns } from './geometry'
 import type { Rng } from '../rng'
+import type { InputNorm } from '../config'
 
 /** officially defined vector lengths: 16 RRC+CJ+GB, 18 +HF+GS, 21 +FR+VF */
 export const VISUAL_AUG_SIZES = [16, 18, 21] as const
@@ -50,8 +51,6 @@ const P_FLIP = 0.5
 const P_GRAY = 0.2
 const P_ROTATE = 0.5
 const P_VFLIP = 0.5
-const IMAGENET_MEAN = [0.485, 0.456, 0.406]
-const IMAGENET_STD = [0.229, 0.224, 0.225]
 
 export interface VisualAugOptions {
   /** height of the frame the crop is drawn from (the virtual vectors use imgSize, as the official 224) */
@@ -146,13 +145,13 @@ export function applyVisualAug(spec: VisualAugSpec, frame: Float32Array, H: numb
   return out
 }
 
-/** [3, H, W] in [0, 1] → (x − mean) / std per channel with the ImageNet statistics (a new array) */
-export function normalizeImageNet(frame: Float32Array): Float32Array {
+/** [3, H, W] in [0, 1] → (x − mean[c]) / std[c] per channel (a new array); the official statistics are ImageNet's */
+export function normalizeFrame(frame: Float32Array, norm: InputNorm['frame']): Float32Array {
   if (frame.length % 3 !== 0) throw new Error('frame must have 3 channels')
   const plane = frame.length / 3
   const out = new Float32Array(frame.length) // [3, H, W]
   for (let c = 0; c < 3; c++) {
-    for (let k = 0; k < plane; k++) out[c * plane + k] = (frame[c * plane + k] - IMAGENET_MEAN[c]) / IMAGENET_STD[c]
+    for (let k = 0; k < plane; k++) out[c * plane + k] = (frame[c * plane + k] - norm.mean[c]) / norm.std[c]
   }
   return out
 }

@@ -5,7 +5,7 @@
  * ablation without the predictor: the inter head on mean-pooled tokens.
  */
 import * as tf from '@tensorflow/tfjs'
-import { augOptionsFromConfig, normalizeImageNet, sampleVirtualParams } from '../augment'
+import { augOptionsFromConfig, normalizeFrame, sampleVirtualParams } from '../augment'
 import type { ModelConfig } from '../config'
 import { forwardFeat, forwardOriginal, type Params } from '../model'
 import { Rng } from '../rng'
@@ -40,7 +40,7 @@ export function evalViews(clips: RawClip[], c: ModelConfig): { a: Float32Array; 
   const v = new Float32Array(clips.length * vLen)
   clips.forEach((clip, i) => {
     a.set(rollAndTile(clip.fbank, c.audioLength, c.numMelBins, 0), i * aLen)
-    v.set(normalizeImageNet(middleFrame(clip)), i * vLen)
+    v.set(normalizeFrame(middleFrame(clip), c.inputNorm.frame), i * vLen)
   })
   return { a, v }
 }

@@ -6,7 +6,7 @@
  * and the middle frame; augmentation draws (positions, jitter signs) come from a seeded generator.
  */
 import * as tf from '@tensorflow/tfjs'
-import { applyAudioAug, applyVisualAug, normalizeImageNet } from '../augment'
+import { applyAudioAug, applyVisualAug, normalizeFrame } from '../augment'
 import {
   AUDIO_STRENGTHS,
   type AudioAugKind,
@@ -84,7 +84,7 @@ function caseViews(clip: RawClip, k: EquivarianceCase, c: ModelConfig, rng: Rng)
   const raw = middleFrame(clip)
   const side = Math.round(Math.sqrt(raw.length / 3))
   const aug = singleVisualAug(k.augmentation as VisualAugKind, k.strength, rng, { H: side, W: side, augSize: c.augSizeV })
-  return { x: normalizeImageNet(raw), xAug: normalizeImageNet(applyVisualAug(aug.spec, raw, side, side, c.imgSize)), t: aug.vector }
+  return { x: normalizeFrame(raw, c.inputNorm.frame), xAug: normalizeFrame(applyVisualAug(aug.spec, raw, side, side, c.imgSize), c.inputNorm.frame), t: aug.vector }
 }
 
 export async function equivarianceProbe(

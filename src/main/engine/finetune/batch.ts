@@ -5,7 +5,7 @@
  * for BCE, the first label (one-hot) for CE.
  */
 import * as tf from '@tensorflow/tfjs'
-import { normalizeImageNet } from '../augment'
+import { normalizeFrame } from '../augment'
 import type { ModelConfig } from '../config'
 import { middleFrame } from '../eval/embed'
 import type { Rng } from '../rng'
@@ -53,7 +53,7 @@ export function classifierBatch(clips: RawClip[], spec: ClassifierSpec, loss: Fi
     const shift = mode.train ? mode.rng.randint(-c.audioLength, c.audioLength) : 0
     const frame = mode.train ? clip.frames[mode.rng.randint(0, clip.frames.length)] : middleFrame(clip)
     a?.set(rollAndTile(clip.fbank, c.audioLength, c.numMelBins, shift), i * aLen)
-    v?.set(normalizeImageNet(frame), i * vLen)
+    v?.set(normalizeFrame(frame, c.inputNorm.frame), i * vLen)
     targets.set(clipTargets(clip, spec.classes, loss), i * spec.classes)
   })
   if (mode.train && mode.mixup > 0) {

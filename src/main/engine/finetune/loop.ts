@@ -9,7 +9,7 @@
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { describeBackend, initBackend, type BackendInfo } from '../backend'
-import type { ModelConfig } from '../config'
+import { type ModelConfig, withInputNorm } from '../config'
 import { saveCheckpoint } from '../checkpoint/store'
 import type { TensorDict } from '../checkpoint/tensors'
 import { AdamW } from '../optim'
@@ -130,7 +130,7 @@ async function openFinetuneRun(opts: FinetuneOptions, sources: FinetuneSources, 
   return openRunConfig<FinetuneRunConfig>(opts.runDir, opts.resume, ctx, {
     resumed: (previous) => {
       if (previous.kind !== 'finetune') throw new Error(`${opts.runDir} is not a fine-tuning run (kind ${String(previous.kind)})`)
-      return { ...previous, totalSteps: opts.steps ?? previous.totalSteps, backend }
+      return { ...previous, model: withInputNorm(previous.model), totalSteps: opts.steps ?? previous.totalSteps, backend }
     },
     fresh: () => ({
       kind: 'finetune',

@@ -1,4 +1,5 @@
 /** Reopening a finished (or stopped) fine-tuning run: its config and the classifier of its newest checkpoint. */
+import { withInputNorm } from '../config'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -11,7 +12,8 @@ import { createClassifierParams } from './model'
 export async function loadFinetuneRun(runDir: string): Promise<{ config: FinetuneRunConfig; params: Params; step: number }> {
   const configPath = join(runDir, 'config.json')
   if (!existsSync(configPath)) throw new Error(`${runDir}: not a run folder (no config.json)`)
-  const config = JSON.parse(await readFile(configPath, 'utf8')) as FinetuneRunConfig
+  const saved = JSON.parse(await readFile(configPath, 'utf8')) as FinetuneRunConfig
+  const config: FinetuneRunConfig = { ...saved, model: withInputNorm(saved.model) }
   if (config.kind !== 'finetune') throw new Error(`${configPath}: not a fine-tuning run (run equiav finetune first; pretraining runs are evaluated with eval retrieval / eval probe)`)
   const ckpt = await loadLatestCheckpoint(runDir)
   if (!ckpt) throw new Error(`${runDir}: the run has no checkpoint yet`)

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path'
 import { describeBackend, initBackend, type BackendInfo } from '../backend'
-import { type ModelConfig, PRESETS, type PresetName } from '../config'
+import { type ModelConfig, PRESETS, type PresetName, withInputNorm } from '../config'
 import type { LossWeights, Objective } from '../types'
 import type { EquiAVBatch } from '../batch'
 import { createParams } from '../model'
@@ -98,7 +98,7 @@ async function openRun(opts: PretrainOptions, source: ClipSource, backend: Backe
   const totalSteps = opts.steps ?? (opts.epochs ?? 1) * spe
   return openRunConfig<RunConfig>(opts.runDir, opts.resume, ctx, {
     // a resumed run keeps its model and data; only the step budget may grow
-    resumed: (previous) => ({ ...previous, totalSteps: opts.steps ?? previous.totalSteps, backend }),
+    resumed: (previous) => ({ ...previous, model: withInputNorm(previous.model), totalSteps: opts.steps ?? previous.totalSteps, backend }),
     fresh: () => ({
       run: opts.runDir.split(/[\\/]/).pop() ?? opts.runDir,
       created: new Date().toISOString(),

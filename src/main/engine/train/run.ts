@@ -1,4 +1,5 @@
 /** Moving parameters between the engine and checkpoints, and reopening a finished run. */
+import { withInputNorm } from '../config'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -29,7 +30,8 @@ export function assignFrom(params: Params, dict: TensorDict, source: string): vo
 export async function loadRun(runDir: string): Promise<{ config: RunConfig; params: Params; step: number }> {
   const configPath = join(runDir, 'config.json')
   if (!existsSync(configPath)) throw new Error(`${runDir}: not a run folder (no config.json)`)
-  const config = JSON.parse(await readFile(configPath, 'utf8')) as RunConfig
+  const saved = JSON.parse(await readFile(configPath, 'utf8')) as RunConfig
+  const config: RunConfig = { ...saved, model: withInputNorm(saved.model) }
   const ckpt = await loadLatestCheckpoint(runDir)
   if (!ckpt) throw new Error(`${runDir}: the run has no checkpoint yet`)
   const params = createParams(config.model, config.seed)

@@ -9,7 +9,7 @@
  */
 import type { EquiAVBatch } from '../batch'
 import type { ModelConfig } from '../config'
-import { makeViews, normalizeImageNet } from '../augment'
+import { makeViews, normalizeFrame } from '../augment'
 import type { Rng } from '../rng'
 import type { RawClip } from './synthetic'
 
@@ -51,7 +51,7 @@ export function collateBatch(clips: RawClip[], rng: Rng, config: ModelConfig): E
     const augFrame = clip.frames[rng.randint(0, clip.frames.length)]
     const views = makeViews(rng, a, augFrame, config)
     batch.a.set(a, i * aLen)
-    batch.v.set(normalizeImageNet(frame), i * vLen)
+    batch.v.set(normalizeFrame(frame, config.inputNorm.frame), i * vLen)
     batch.aAug.set(views.aAug, i * aLen)
     batch.vAug.set(views.vAug, i * vLen)
     batch.tA.set(views.tA, i * config.augSizeA)

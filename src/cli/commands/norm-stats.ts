@@ -1,0 +1,52 @@
+import { type Command, UsageError, int, str } from '../command'
+import { terminalJobContext } from '../job-context'
+import { resolveWorkspace } from '../../main/workspace'
+import { PRESETS, type PresetName } from '../../main/engine/config'
+import { openDataset } from '../../main/data/datasets'
+import { computeDatasetInputNorm, storedInputNorm } from '../../main/data/input-norm'
+
+export const datasetNormStatsCommand: Command = {
+  path: ['dataset', 'norm-stats'],
+  summary: "compute a dataset's own fbank and frame statistics (CAV-MAE's get_norm_stats); later prepare and pretrain use them",
+  usage: [
+    '  --name NAME',
+    '  --preset tiny|small|base   fbank length the statistics are taken at (padding counts, as in CAV-MAE; default tiny)',
+    '  --clips N            training clips to decode, spread over the split (default 400)',
+    '  --workspace DIR',
+    '  --keep               keep statistics already stored instead of recomputing them',
+    '  --json               print the statistics as JSON',
+    'Runs then default to these statistics; `prepare` and `pretrain` take --input-norm official for AudioSet / ImageNet.'
+  ].join('\n'),
+  options: { name: { type: 'string' }, preset: { type: 'string' }, clips: { type: 'string' }, workspace: { type: 'string' }, keep: { type: 'boolean' }, json: { type: 'boolean' } },
+  async run(values) {
+    const name = str(values, 'name')
+    if (!name) throw new UsageError('--name NAME is required')
+    const preset = (str(values, 'preset') ?? 'tiny') as PresetName
+    if (!(preset in PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`)
+    const maxClips = int(values, 'clips') ?? 400
+    if (maxClips < 1) throw new UsageError('--clips must be at least 1')
+    const catalog = openDataset(resolveWorkspace(str(values, 'workspace')), name)
+    const { ctx, dispose } = terminalJobContext('statistics')
+    try {
+      const stored = values.keep ? storedInputNorm(catalog) : null
+      const norm = stored ?? await computeDatasetInputNorm(catalog, name, {
+        targetLength: PRESETS[preset].audioLength,
+        maxClips,
+        signal: ctx.signal,
+        onProgress: (done, total) => ctx.progress({ done, total, unit: 'clips' })
+      })
+      if (values.json) process.stdout.write(JSON.stringify(norm) + '\n')
+      else {
+        const f = norm.frame
+        process.stderr.write(
+          `${norm.source}\n  fbank mean ${norm.fbank.mean} std ${norm.fbank.std} (AudioSet: −4.346 / 4.332)\n` +
+            `  frame mean [${f.mean.join(', ')}] std [${f.std.join(', ')}] (ImageNet: [0.485, 0.456, 0.406] / [0.229, 0.224, 0.225])\n`
+        )
+      }
+      return 0
+    } finally {
+      dispose()
+      catalog.close()
+    }
+  }
+}
