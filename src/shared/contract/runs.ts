@@ -14,6 +14,9 @@ export const MetricsRowSchema = z.object({
   loss_intra_v: z.number(),
   lr: z.number(),
   grad_norm: z.number(),
+  /** mean cosine between different clips' inter-modal embeddings (1 = collapsed); absent in older runs */
+  spread_a: z.number().optional(),
+  spread_v: z.number().optional(),
   clips_per_s: z.number(),
   time: z.string()
 })
