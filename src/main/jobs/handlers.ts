@@ -5,6 +5,7 @@ import { syntheticSource } from '../engine/train/synthetic-source'
 import { datasetModel, openDatasetSource } from '../data/dataset-source'
 import { Catalog } from '../data/catalog'
 import { importFolder } from '../data/importers/folder'
+import { evalHeadline, runFinetuneRequest } from '../data/finetune-request'
 import { checkName, datasetDir, runDir } from '../workspace'
 import type { JobContext } from './context'
 import { runEmbed } from './embed-job'
@@ -40,6 +41,12 @@ export async function runJob(req: JobRequest, ctx: JobContext): Promise<unknown>
       } finally {
         await opened?.close()
       }
+    }
+    case 'finetune': {
+      const { summary, evalSplit } = await runFinetuneRequest(req.args, ctx)
+      const e = summary.lastEval
+      if (e) ctx.log(`${req.args.run} at step ${summary.finalStep}: ${evalSplit} ${evalHeadline(e)}`)
+      return { finalStep: summary.finalStep, evalSplit, lastEval: e ?? null }
     }
     case 'import':
       return runImport(req.args, ctx)

@@ -1,7 +1,15 @@
+import type { FinetuneRequest } from '../data/finetune-request'
 import type { JobProgress } from './context'
 
 /** What the runner asks an engine process to do. */
-export type JobRequest = { kind: 'pretrain'; args: PretrainJobArgs } | { kind: 'import'; args: ImportJobArgs } | { kind: 'embed'; args: EmbedJobArgs }
+export type JobRequest =
+  | { kind: 'pretrain'; args: PretrainJobArgs }
+  | { kind: 'finetune'; args: FinetuneJobArgs }
+  | { kind: 'import'; args: ImportJobArgs }
+  | { kind: 'embed'; args: EmbedJobArgs }
+
+/** A fine-tuning run, resolved and run as `equiav finetune` does (src/main/data/finetune-request.ts). */
+export type FinetuneJobArgs = FinetuneRequest
 
 /** A dataset split embedded with a run's newest weights (src/main/jobs/embed-job.ts). */
 export interface EmbedJobArgs {
