@@ -6,6 +6,7 @@ import { JobRunner } from '../../src/main/jobs/runner'
 import type { PretrainJobArgs } from '../../src/main/jobs/protocol'
 import { contract } from '../../src/shared/contract'
 import { workspaceServices } from '../../src/main/api/services'
+import { readStepTimes } from '../../src/main/data/step-times'
 
 const workspace = mkdtempSync(join(tmpdir(), 'equiav-jobs-'))
 afterAll(() => rmSync(workspace, { recursive: true, force: true }))
@@ -115,5 +116,22 @@ describe('JobRunner', () => {
     const job = runner.start({ kind: 'finetune', args: { workspace, run: 'ft-bad', from: 'nowhere', steps: 1, batchSize: 2 } })
     await runner.idle()
     expect(runner.get(job.id).error).toMatch(/no run "nowhere"/)
+  })
+
+  it('measures seconds per step in an engine process and caches them for the Train forms', async () => {
+    const runner = new JobRunner(workspace)
+    const pre = runner.start({ kind: 'estimate', args: { workspace, task: 'pretrain', preset: 'tiny', batchSize: 2 } })
+    const probe = runner.start({ kind: 'estimate', args: { workspace, task: 'linear-probe', preset: 'tiny', batchSize: 2 } })
+    await runner.idle()
+    expect(runner.get(pre.id)).toMatchObject({ state: 'done', progress: { done: 2, total: 2 } })
+    expect(runner.get(probe.id).error ?? 'done').toBe('done')
+    const times = readStepTimes(workspace)
+    const backend = times.backend ?? ''
+    expect(backend).toMatch(/^(wasm|cpu|tensorflow|tensorflow-gpu)$/)
+    const spp = (task: string): number => times.entries[`${backend}/${task}/tiny/2`]?.secondsPerStep ?? NaN
+    expect(spp('pretrain')).toBeGreaterThan(0)
+    expect(spp('linear-probe')).toBeGreaterThan(0)
+    const est = await workspaceServices(workspace, 'test', runner)['train.estimate']({ task: 'pretrain', preset: 'tiny', batchSize: 2, syntheticClips: 8 })
+    expect(est).toMatchObject({ backend, secondsPerStep: spp('pretrain'), stepsPerEpoch: 4, secondsPerEpoch: 4 * spp('pretrain') })
   })
 })

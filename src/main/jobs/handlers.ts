@@ -9,6 +9,7 @@ import { evalHeadline, runFinetuneRequest } from '../data/finetune-request'
 import { checkName, datasetDir, runDir } from '../workspace'
 import type { JobContext } from './context'
 import { runEmbed } from './embed-job'
+import { runEstimate } from './estimate-job'
 import type { JobRequest } from './protocol'
 
 export async function runJob(req: JobRequest, ctx: JobContext): Promise<unknown> {
@@ -52,6 +53,8 @@ export async function runJob(req: JobRequest, ctx: JobContext): Promise<unknown>
       return runImport(req.args, ctx)
     case 'embed':
       return runEmbed(req.args, ctx)
+    case 'estimate':
+      return runEstimate(req.args, ctx)
   }
 }
 

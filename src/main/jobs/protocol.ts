@@ -1,3 +1,4 @@
+import type { EstimateTask } from '../../shared/estimate'
 import type { FinetuneRequest } from '../data/finetune-request'
 import type { JobProgress } from './context'
 
@@ -7,6 +8,15 @@ export type JobRequest =
   | { kind: 'finetune'; args: FinetuneJobArgs }
   | { kind: 'import'; args: ImportJobArgs }
   | { kind: 'embed'; args: EmbedJobArgs }
+  | { kind: 'estimate'; args: EstimateJobArgs }
+
+/** Seconds per step measured for a task, preset and batch size, cached in the workspace (src/main/jobs/estimate-job.ts). */
+export interface EstimateJobArgs {
+  workspace: string
+  task: EstimateTask
+  preset: 'tiny' | 'small' | 'base'
+  batchSize: number
+}
 
 /** A fine-tuning run, resolved and run as `equiav finetune` does (src/main/data/finetune-request.ts). */
 export type FinetuneJobArgs = FinetuneRequest

@@ -14,8 +14,8 @@ export function toJob(r: JobRecord): Job {
   return {
     id: r.id,
     kind: r.request.kind,
-    run: r.request.kind === 'import' ? null : r.request.args.run,
-    dataset: r.request.kind === 'import' ? r.request.args.dataset : (r.request.args.dataset ?? null),
+    run: 'run' in r.request.args ? r.request.args.run : null,
+    dataset: 'dataset' in r.request.args ? (r.request.args.dataset ?? null) : null,
     state: r.state,
     created: r.created,
     progress: p ?? null,
