@@ -1,4 +1,5 @@
 import type { EstimateTask } from '../../shared/estimate'
+import type { ImportSpec } from '../data/dataset-import'
 import type { FinetuneRequest } from '../data/finetune-request'
 import type { JobProgress } from './context'
 
@@ -29,14 +30,10 @@ export interface EmbedJobArgs {
   split: 'train' | 'val' | 'test'
 }
 
-/** A folder imported into a dataset of the workspace (src/main/data/importers/folder.ts). */
-export interface ImportJobArgs {
+/** A folder or a manifest imported into a dataset of the workspace (src/main/data/dataset-import.ts). */
+export interface ImportJobArgs extends ImportSpec {
   workspace: string
   dataset: string
-  /** absolute path of the folder */
-  from: string
-  testFraction?: number
-  seed?: number
 }
 
 export interface PretrainJobArgs {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { FinetuneArgsSchema, contract, describeIssues } from '../../src/shared/contract'
+import { FinetuneArgsSchema, ImportArgsSchema, contract, describeIssues } from '../../src/shared/contract'
 
 /** The message a schema gives for bad input (or null when it is accepted). */
 function problem(schema: { safeParse(x: unknown): { success: true } | { success: false; error: Parameters<typeof describeIssues>[0] } }, input: unknown): string | null {
@@ -36,5 +36,27 @@ describe('fine-tuning job arguments', () => {
     expect(problem(start, { kind: 'finetune', args: ok })).toBeNull()
     expect(problem(start, { kind: 'finetune', args: { ...ok, mixup: -0.1 } })).toMatch(/^args\.mixup: a probability/)
     expect(problem(start, { kind: 'estimate', args: ok })).toMatch(/^kind: /)
+  })
+})
+
+describe('import arguments', () => {
+  it('a folder by default, probing found media', () => {
+    expect(ImportArgsSchema.parse({ dataset: 'd', from: '/x' })).toEqual({ dataset: 'd', from: '/x', format: 'folder', probe: true })
+  })
+
+  it.each([
+    [{ dataset: 'd', format: 'audioset-csv', from: '/m.csv' }, /^labels: an AudioSet CSV or CAV-MAE datafile needs its class_labels_indices\.csv$/],
+    [{ dataset: 'd', format: 'cavmae-json', from: '/m.json' }, /^labels: /],
+    [{ dataset: 'd', format: 'folder', from: '/x', mediaRoot: '/media' }, /^format: labels, split and mediaRoot belong to a manifest import/],
+    [{ dataset: 'd', format: 'youtube', from: '/x' }, /^format: /],
+    [{ dataset: 'd', format: 'vggsound-csv', from: '' }, /^from: the folder or manifest file to import$/],
+    [{ dataset: 'd', format: 'vggsound-csv', from: '/v.csv', split: 'dev' }, /^split: /],
+    [{ dataset: 'd', format: 'vggsound-csv', from: '/v.csv', probe: 'no' }, /^probe: /]
+  ])('rejects %j naming the field', (input, message) => {
+    expect(problem(ImportArgsSchema, input)).toMatch(message)
+  })
+
+  it('takes a VGGSound CSV without a class list (its label strings are the classes)', () => {
+    expect(problem(ImportArgsSchema, { dataset: 'd', format: 'vggsound-csv', from: '/v.csv', mediaRoot: '/media', probe: false })).toBeNull()
   })
 })
