@@ -7,7 +7,9 @@ export default defineConfig({
     build: {
       rollupOptions: {
         input: {
-          index: resolve(__dirname, 'src/main/index.ts')
+          index: resolve(__dirname, 'src/main/index.ts'),
+          // the engine process of the app (a utilityProcess): jobs never run on the main thread
+          'engine-host': resolve(__dirname, 'src/main/jobs/engine-host.ts')
         }
       }
     }

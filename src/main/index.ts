@@ -1,6 +1,6 @@
 /** Electron main process: one locked-down window; the API served over IPC from the same router as `serve`. */
 import { join } from 'node:path'
-import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron'
+import { app, BrowserWindow, ipcMain, protocol, session, shell, utilityProcess } from 'electron'
 import { MEDIA_SCHEME } from '../shared/media'
 import { createMediaHandler } from './api/media'
 import { mediaProtocolHandler } from './api/media-protocol'
@@ -10,6 +10,7 @@ import { forwardEvents, registerIpc } from './api/ipc'
 import { createRouter } from './api/router'
 import { toJob, workspaceServices } from './api/services'
 import { JobRunner } from './jobs/runner'
+import { type UtilityFork, utilityLauncher } from './jobs/utility-launcher'
 import { progressBarValue } from './progress-bar'
 import { resolveWorkspace } from './workspace'
 
@@ -50,7 +51,8 @@ app.whenReady().then(() => {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
   const workspace = resolveWorkspace()
   protocol.handle(MEDIA_SCHEME, mediaProtocolHandler(createMediaHandler(workspace)))
-  const jobs = new JobRunner(workspace)
+  // jobs run in utility processes on the bundled engine host (out/main/engine-host.js)
+  const jobs = new JobRunner(workspace, 10_000, utilityLauncher(utilityProcess.fork as UtilityFork, __dirname))
   const hub = new EventHub()
   publishJobEvents(jobs, hub)
   registerIpc(ipcMain, createRouter(workspaceServices(workspace, app.getVersion(), jobs)), (url) => isTrustedUrl(url, devServer))

@@ -31,6 +31,7 @@ export const experimentAblationCommand: Command = {
     '  --preset tiny        (default tiny)',
     '  --steps N            pretraining steps per variant (default 150)',
     '  --seed N             (default 0)',
+    '  --lr LR              peak learning rate of every variant (default: pretrain\'s)',
     '  --prefix P           run names are P-<variant> (default ablation)',
     '  --out FILE.md        also write the table here (a .json is written beside it)',
     '  --workspace DIR',
@@ -41,6 +42,7 @@ export const experimentAblationCommand: Command = {
     preset: { type: 'string' },
     steps: { type: 'string' },
     seed: { type: 'string' },
+    lr: { type: 'string' },
     prefix: { type: 'string' },
     out: { type: 'string' },
     workspace: { type: 'string' }
@@ -60,23 +62,26 @@ export const experimentAblationCommand: Command = {
       process.stderr.write(`\n▶ ${run}: objective ${v.objective}${v.cenNum ? `, S = ${v.cenNum}` : ''}, ${steps} steps\n`)
       const args = ['pretrain', '--dataset', dataset, '--preset', preset, '--objective', v.objective, '--steps', String(steps), '--seed', String(seed), '--run', run, '--resume', '--workspace', workspace]
       if (v.cenNum) args.push('--cen-num', String(v.cenNum))
+      const lr = str(values, 'lr')
+      if (lr) args.push('--lr', lr)
       const code = await main(args)
       if (code !== 0) return code
       const r = await runRetrievalEval({ workspace, run, dataset, split: 'test', kind: v.embedding, seed }, true)
       const metrics = (await readFile(join(runDir(workspace, run), 'metrics.jsonl'), 'utf8')).trim().split('\n')
       const last = JSON.parse(metrics[metrics.length - 1]) as MetricsRow
-      rows.push({ variant: v.name, objective: v.objective, S: v.cenNum ?? null, embedding: v.embedding, steps, final_loss_inter: last.loss_inter, n: r.n, a2v: r.a2v, v2a: r.v2a })
+      rows.push({ variant: v.name, objective: v.objective, S: v.cenNum ?? null, embedding: v.embedding, steps, final_loss_inter: last.loss_inter, final_spread_a: last.spread_a ?? null, final_spread_v: last.spread_v ?? null, n: r.n, a2v: r.a2v, v2a: r.v2a })
     }
     const pct = (x: number): string => x.toFixed(1)
+    const spread = (x: unknown): string => (typeof x === 'number' ? x.toFixed(3) : '–')
     const md = [
       `# Ablation on dataset "${dataset}" (${preset} preset, ${steps} steps, seed ${seed}, ${rows[0].n} test clips; chance R@1 ${pct(100 / Number(rows[0].n))}%)`,
       '',
-      '| variant | objective | S | retrieval embedding | V→A R@1 | V→A R@5 | A→V R@1 | A→V R@5 | A→V median rank |',
-      '|---|---|---|---|---|---|---|---|---|',
+      '| variant | objective | S | retrieval embedding | V→A R@1 | V→A R@5 | V→A R@10 | A→V R@1 | A→V R@5 | A→V R@10 | A→V median rank | final loss_inter | final spread A / V |',
+      '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows.map((r) => {
         const a2v = r.a2v as Record<string, number>
         const v2a = r.v2a as Record<string, number>
-        return `| ${r.variant} | ${r.objective} | ${r.S ?? '–'} | ${r.embedding} | ${pct(v2a['R@1'])} | ${pct(v2a['R@5'])} | ${pct(a2v['R@1'])} | ${pct(a2v['R@5'])} | ${a2v.median_rank} |`
+        return `| ${r.variant} | ${r.objective} | ${r.S ?? '–'} | ${r.embedding} | ${pct(v2a['R@1'])} | ${pct(v2a['R@5'])} | ${pct(v2a['R@10'])} | ${pct(a2v['R@1'])} | ${pct(a2v['R@5'])} | ${pct(a2v['R@10'])} | ${a2v.median_rank} | ${Number(r.final_loss_inter).toFixed(3)} | ${spread(r.final_spread_a)} / ${spread(r.final_spread_v)} |`
       })
     ].join('\n')
     process.stdout.write(md + '\n')

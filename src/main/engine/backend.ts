@@ -24,11 +24,11 @@ export interface BackendInfo {
   threads?: number
 }
 
-const require = createRequire(import.meta.url)
+const requireHere = createRequire(import.meta.url)
 
 function tryRequire(pkg: string): string | null {
   try {
-    require(pkg)
+    requireHere(pkg)
     return null
   } catch (err) {
     const msg = err instanceof Error ? err.message.split('\n')[0] : String(err)
@@ -47,7 +47,7 @@ async function activate(name: BackendName): Promise<BackendInfo | string> {
       return { name, tfBackend: 'tensorflow', reason: `${pkg} loaded` }
     }
     case 'wasm': {
-      const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/'
+      const wasmDir = join(dirname(requireHere.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/'
       setWasmPaths(wasmDir)
       if (!(await tf.setBackend('wasm'))) return 'wasm backend did not initialise'
       const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))

@@ -59,3 +59,6 @@ export type HostMessage =
   | { type: 'metrics'; row: Record<string, number | string> }
   | { type: 'log'; line: string }
   | { type: 'result'; result: unknown; cancelled: boolean }
+
+/** What the parent sends an engine process: the job once, then possibly a cancel. */
+export type ParentMessage = JobRequest | { type: 'cancel' }

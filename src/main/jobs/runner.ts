@@ -4,13 +4,12 @@
  * reported with the job's last log lines; any job can be resumed. Records live in <workspace>/jobs/ so
  * they outlive the window and the server.
  */
-import { type ChildProcess, fork } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { writeJsonAtomic } from '../util/atomic'
 import type { JobProgress } from './context'
+import { type EngineLauncher, type EngineProcess, forkLauncher } from './launcher'
 import type { HostMessage, JobRequest } from './protocol'
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled'
@@ -34,14 +33,15 @@ const LOG_LINES = 40
 export class JobRunner extends EventEmitter {
   private readonly jobs = new Map<string, JobRecord>()
   private readonly dir: string
-  private current: { id: string; child: ChildProcess; cancelRequested: boolean } | null = null
+  private current: { id: string; child: EngineProcess; cancelRequested: boolean } | null = null
   private counter = 0
   /** record writes in order, so an older state never lands after a newer one */
   private saving: Promise<void> = Promise.resolve()
 
   constructor(
     workspace: string,
-    private readonly graceMs = 10_000
+    private readonly graceMs = 10_000,
+    private readonly launch: EngineLauncher = forkLauncher
   ) {
     super()
     this.dir = join(workspace, 'jobs')
@@ -91,7 +91,7 @@ export class JobRunner extends EventEmitter {
       this.current.cancelRequested = true
       const child = this.current.child
       child.send({ type: 'cancel' })
-      setTimeout(() => child.exitCode === null && child.kill('SIGKILL'), this.graceMs).unref()
+      setTimeout(() => child.running() && child.kill(), this.graceMs).unref()
     }
     return rec
   }
@@ -114,18 +114,15 @@ export class JobRunner extends EventEmitter {
     if (this.current) return
     const next = this.list().find((j) => j.state === 'queued')
     if (!next) return
-    const child = fork(fileURLToPath(new URL('./engine-host.ts', import.meta.url)), [], {
-      execArgv: ['--import', import.meta.resolve('tsx')],
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc']
-    })
+    const child = this.launch()
     const running = { id: next.id, child, cancelRequested: false }
     this.current = running
     next.state = 'running'
     next.started = new Date().toISOString()
     this.save(next)
-    child.stderr?.on('data', (d: Buffer) => this.addLog(next, d.toString()))
+    child.onStderr((text) => this.addLog(next, text))
     let cancelled = false
-    child.on('message', (m: HostMessage) => {
+    child.onMessage((m: HostMessage) => {
       if (m.type === 'progress') {
         next.progress = m.progress
         this.emit('progress', next)
@@ -138,7 +135,7 @@ export class JobRunner extends EventEmitter {
       }
     })
     child.send(next.request)
-    child.on('exit', (code, signal) => {
+    child.onExit((code, signal) => {
       this.current = null
       if (code === 0) this.finish(next, cancelled ? 'cancelled' : 'done')
       else if (running.cancelRequested) this.finish(next, 'cancelled')

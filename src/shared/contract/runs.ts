@@ -15,6 +15,9 @@ export const MetricsRowSchema = z.object({
   loss_intra_v: z.number().optional(),
   lr: z.number(),
   grad_norm: z.number().optional(),
+  /** mean cosine between different clips' inter-modal embeddings (1 = collapsed); absent in older runs */
+  spread_a: z.number().optional(),
+  spread_v: z.number().optional(),
   clips_per_s: z.number(),
   time: z.string(),
   /** fine-tuning: the split evaluated at the end of an epoch, and its mAP (BCE) or top-1/top-5 (CE) */

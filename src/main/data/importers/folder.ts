@@ -8,7 +8,7 @@ import { readdir, stat } from 'node:fs/promises'
 import { extname, join, relative, sep } from 'node:path'
 import { type Catalog, type ClipRecord, type Split } from '../catalog'
 import { inspectClip } from '../inspect'
-import { MediaError } from '../media-types'
+import { probedRecord } from './probe-record'
 import { stratifiedSplit } from '../splits'
 
 /** Names that look like media; a directory with such a name is reported, not walked. */
@@ -79,39 +79,8 @@ export async function importFolder(o: FolderImportOptions): Promise<{ inspected:
     while (next < todo.length && !o.signal?.aborted) {
       const path = todo[next++]
       const label = labelOf(path)
-      const base = { id: relative(o.root, path).split(sep).join('/'), path, labels: label === null ? [] : [classIndex.get(label)!], split: null, excluded: false }
-      let record: ClipRecord
-      try {
-        const c = await inspect(path)
-        const { audio, video } = c.probe
-        record = {
-          ...base,
-          size: c.size,
-          mtimeMs: c.mtimeMs,
-          duration: c.probe.duration,
-          audio: `${audio!.codec} ${audio!.sampleRate} Hz ${audio!.channels} ch`,
-          video: `${video!.codec} ${video!.width}×${video!.height} ${video!.fps.toFixed(2)} fps`,
-          status: 'ok',
-          reason: null,
-          detail: null,
-          hash: c.hash
-        }
-      } catch (err) {
-        if (!(err instanceof MediaError)) throw err
-        const st = await stat(path).catch(() => null)
-        record = {
-          ...base,
-          size: st?.size ?? 0,
-          mtimeMs: st?.mtimeMs ?? 0,
-          duration: null,
-          audio: null,
-          video: null,
-          status: 'quarantined',
-          reason: err.reason,
-          detail: err.message.slice(path.length + 2),
-          hash: null
-        }
-      }
+      const base = { id: relative(o.root, path).split(sep).join('/'), labels: label === null ? [] : [classIndex.get(label)!], split: null, excluded: false }
+      const record = await probedRecord(path, base, inspect)
       pending.push(record)
       if (pending.length >= (o.batchSize ?? 32)) flush()
       o.onProgress?.({ done: ++done, total: files.length, skipped })

@@ -17,7 +17,7 @@ import { stat } from 'node:fs/promises'
 import { basename, extname, join } from 'node:path'
 import type { Catalog, ClipRecord, Split } from '../catalog'
 import { inspectClip } from '../inspect'
-import { MediaError } from '../media-types'
+import { type ClipBase, probedRecord } from './probe-record'
 import { MEDIA_EXTENSIONS, walk } from './folder'
 import { type ClassList, ManifestError } from './manifest-reader'
 
@@ -153,33 +153,13 @@ function missingRecord(row: ManifestRow, labels: number[], mediaRoot: string | u
   }
 }
 
-async function foundRecord(path: string, base: Omit<ClipRecord, 'path' | 'size' | 'mtimeMs' | 'duration' | 'audio' | 'video' | 'status' | 'reason' | 'detail' | 'hash'>, probe: boolean, inspect: typeof inspectClip): Promise<ClipRecord> {
+async function foundRecord(path: string, base: ClipBase, probe: boolean, inspect: typeof inspectClip): Promise<ClipRecord> {
   const empty = { duration: null, audio: null, video: null, hash: null }
   if (!probe) {
     const st = await stat(path)
     return { ...base, ...empty, path, size: st.size, mtimeMs: st.mtimeMs, status: 'ok', reason: null, detail: 'not probed (--no-probe)' }
   }
-  try {
-    const c = await inspect(path)
-    const { audio, video } = c.probe
-    return {
-      ...base,
-      path,
-      size: c.size,
-      mtimeMs: c.mtimeMs,
-      duration: c.probe.duration,
-      audio: `${audio!.codec} ${audio!.sampleRate} Hz ${audio!.channels} ch`,
-      video: `${video!.codec} ${video!.width}×${video!.height} ${video!.fps.toFixed(2)} fps`,
-      status: 'ok',
-      reason: null,
-      detail: null,
-      hash: c.hash
-    }
-  } catch (err) {
-    if (!(err instanceof MediaError)) throw err
-    const st = await stat(path).catch(() => null)
-    return { ...base, ...empty, path, size: st?.size ?? 0, mtimeMs: st?.mtimeMs ?? 0, status: 'quarantined', reason: err.reason, detail: err.message.slice(path.length + 2) }
-  }
+  return probedRecord(path, base, inspect)
 }
 
 /** A bound on concurrent async tasks. */

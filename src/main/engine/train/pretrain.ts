@@ -68,6 +68,9 @@ export interface MetricsRow {
   loss_intra_v: number
   lr: number
   grad_norm: number
+  /** mean cosine between different clips' inter-modal embeddings in the batch: 1 = collapsed */
+  spread_a?: number
+  spread_v?: number
   clips_per_s: number
   time: string
 }
@@ -182,6 +185,8 @@ export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx
       loss_intra_v: r.intraV,
       lr,
       grad_norm: r.gradNorm,
+      spread_a: r.spreadA,
+      spread_v: r.spreadV,
       clips_per_s: cfg.batchSize / seconds,
       time: new Date().toISOString()
     }

@@ -4,6 +4,7 @@ import type { EquiAVBatch } from '../batch'
 import type { ModelConfig } from '../config'
 import { forwardPretrain, type Params, type PretrainInputs } from '../model'
 import { equiavLoss } from '../losses'
+import { embeddingSpread } from './spread'
 import { type AdamW, clipByGlobalNorm } from '../optim'
 import type { LossWeights, Objective } from '../types'
 
@@ -22,6 +23,9 @@ export interface StepResult {
   intraV: number
   /** global gradient norm before clipping */
   gradNorm: number
+  /** mean cosine between different clips' inter-modal embeddings (1 = collapsed), audio and visual */
+  spreadA: number
+  spreadV: number
 }
 
 export function batchTensors(batch: EquiAVBatch, c: ModelConfig): PretrainInputs {
@@ -49,8 +53,11 @@ export function trainableOf(params: Params): tf.Variable[] {
  */
 export function trainStep(params: Params, optimizer: AdamW, config: ModelConfig, inputs: PretrainInputs, s: StepSettings): StepResult {
   let parts: [number, number, number] = [0, 0, 0]
+  let spread: [number, number] = [NaN, NaN]
   const { grads, value } = tf.variableGrads(() => {
-    const loss = equiavLoss(forwardPretrain(params, config, inputs, s.objective), s.lossWeights, s.tau)
+    const out = forwardPretrain(params, config, inputs, s.objective)
+    spread = [embeddingSpread(out.zAInv), embeddingSpread(out.zVInv)]
+    const loss = equiavLoss(out, s.lossWeights, s.tau)
     parts = [loss.inter.dataSync()[0], loss.intraA.dataSync()[0], loss.intraV.dataSync()[0]]
     return loss.total
   }, trainableOf(params))
@@ -59,7 +66,7 @@ export function trainStep(params: Params, optimizer: AdamW, config: ModelConfig,
   const gradMap = new Map(Object.entries(grads))
   if (!Number.isFinite(total)) {
     gradMap.forEach((g) => g.dispose())
-    return { total, inter: parts[0], intraA: parts[1], intraV: parts[2], gradNorm: NaN }
+    return { total, inter: parts[0], intraA: parts[1], intraV: parts[2], gradNorm: NaN, spreadA: spread[0], spreadV: spread[1] }
   }
   const clipped = clipByGlobalNorm(gradMap, s.clipNorm)
   optimizer.step(clipped.grads, s.lr)
@@ -67,5 +74,5 @@ export function trainStep(params: Params, optimizer: AdamW, config: ModelConfig,
   clipped.grads.forEach((g) => {
     if (!g.isDisposed) g.dispose()
   })
-  return { total, inter: parts[0], intraA: parts[1], intraV: parts[2], gradNorm: clipped.norm }
+  return { total, inter: parts[0], intraA: parts[1], intraV: parts[2], gradNorm: clipped.norm, spreadA: spread[0], spreadV: spread[1] }
 }
