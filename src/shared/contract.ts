@@ -11,6 +11,7 @@ import { datasetsContract } from './contract/datasets'
 import { jobsContract } from './contract/jobs'
 import { runsContract } from './contract/runs'
 import { analysisContract } from './contract/analysis'
+import { trainContract } from './contract/train'
 import type { MethodSpec } from './contract/spec'
 import { eventsContract } from './contract/events'
 
@@ -20,12 +21,14 @@ export * from './contract/runs'
 export * from './contract/jobs'
 export * from './contract/datasets'
 export * from './contract/analysis'
+export * from './contract/train'
 
 export const contract = {
   ...runsContract,
   ...jobsContract,
   ...datasetsContract,
-  ...analysisContract
+  ...analysisContract,
+  ...trainContract
 } as const satisfies Record<Method, MethodSpec>
 
 export type Contract = typeof contract

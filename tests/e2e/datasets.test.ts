@@ -3,10 +3,10 @@
 /**
  * The Datasets view in Chromium against `equiav serve`: a folder with a broken file imported as a job and
  * its quarantine report; the clip inspector (frames, spectrogram with its patch grid, augmentation
- * preview, relabel); and a 100,000-row catalog scrolled in the virtual table while a pretraining job runs
+ * preview, relabel); an AudioSet CSV manifest imported with one row's media missing; and a 100,000-row catalog scrolled in the virtual table while a pretraining job runs
  * (frame times and API latency printed, not asserted).
  */
-import { mkdirSync, renameSync } from 'node:fs'
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Catalog, type ClipRecord } from '../../src/main/data/catalog'
@@ -114,6 +114,25 @@ describe('Datasets view (serve mode, Chromium)', () => {
     await page.getByTestId('clip-table').locator('.row.active').getByText('bird, bell').waitFor()
     if (shots) await page.screenshot({ path: join(shots, 'workbench-datasets.png'), fullPage: true })
   }, 150_000)
+
+  it('imports an AudioSet CSV manifest: a row with media probed, a row without it missing, in the end report', async () => {
+    writeFileSync(join(media.dir, 'labels.csv'), 'index,mid,display_name\n0,/m/bell,"Bell"\n1,/m/bird,"Bird"\n')
+    writeFileSync(join(media.dir, 'eval_segments.csv'), '# YTID, start_seconds, end_seconds, positive_labels\nb1, 0.000, 10.000, "/m/bell"\nzz, 30.000, 40.000, "/m/bird,/m/bell"\n')
+    const page = await wb.browser.newPage({ viewport: { width: 1400, height: 1000 } })
+    await page.goto(wb.url)
+    await page.getByTestId('nav').getByText('Datasets', { exact: true }).click()
+    const form = page.getByTestId('import-form')
+    await form.locator('select[name=import-format]').selectOption('audioset-csv')
+    await form.locator('input[name=import-dataset]').fill('as-eval')
+    await form.locator('input[name=import-from]').fill(join(media.dir, 'eval_segments.csv'))
+    await form.locator('button[type=submit]').click()
+    await expect(form.getByRole('alert').textContent()).resolves.toMatch(/labels: an AudioSet CSV or CAV-MAE datafile needs its class_labels_indices\.csv/)
+    await form.locator('input[name=import-labels]').fill(join(media.dir, 'labels.csv'))
+    await form.locator('input[name=import-media-root]').fill(join(folder, 'bell'))
+    await form.locator('button[type=submit]').click()
+    await page.getByTestId('import-report').getByText('as-eval: 2 clips: 1 ok (test 1), 0 quarantined, 1 missing (not downloaded)').waitFor({ timeout: 60_000 })
+    await page.getByTestId('import-status').getByText('2/2 rows').waitFor()
+  }, 90_000)
 
   it('scrolls a 100,000-clip table while a pretraining job runs (frame times and API latency printed)', async () => {
     const page = await wb.browser.newPage({ viewport: { width: 1400, height: 1000 } })

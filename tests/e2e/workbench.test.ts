@@ -2,8 +2,9 @@
 /// <reference lib="dom.iterable" />
 /**
  * The workbench in Debian's Chromium against `equiav serve`: the runs table and loss chart; a pretraining
- * job launched from the Train form and watched to completion; a longer one whose chart grows live, then
- * cancelled and resumed from its checkpoint.
+ * job launched from the Train form and watched to completion; that run fine-tuned from the Fine-tune form
+ * (validation messages, a measured time per epoch, the lineage in the runs table); a longer one whose chart
+ * grows live, then cancelled and resumed from its checkpoint.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -72,6 +73,46 @@ describe('workbench (serve mode, Chromium)', () => {
     await nav.getByText('Runs', { exact: true }).click()
     await page.getByTestId('runs-table').getByText('from-ui', { exact: true }).click()
     await page.getByRole('heading', { name: /from-ui: loss per term \(3 steps\)/ }).waitFor({ timeout: 10_000 })
+  }, 150_000)
+
+  it('fine-tunes the run from the Fine-tune form, with validation, a measured time per epoch and the lineage in the runs table', async () => {
+    const page = await wb.browser.newPage({ viewport: { width: 1280, height: 900 } })
+    await page.goto(wb.url)
+    await page.getByTestId('nav').getByText('Train', { exact: true }).click()
+    await page.fill('input[name=batchSize]', '2')
+    // no step time cached yet: measure one (two real steps in an engine process)
+    const estimate = page.getByTestId('epoch-estimate').first()
+    await estimate.locator('[data-action=measure]').click()
+    await estimate.getByText(/≈ .* per epoch on \w+ \(128 steps × [\d.]+ s\)/).waitFor({ timeout: 60_000 })
+
+    const ft = page.getByTestId('finetune-form')
+    await ft.locator('select[name=ft-from] option', { hasText: 'from-ui' }).waitFor({ state: 'attached' })
+    await ft.locator('select[name=ft-from]').selectOption('from-ui')
+    await ft.locator('input[name=ft-run]').fill('from-ui')
+    await ft.locator('button[type=submit]').click()
+    await expect(page.getByTestId('finetune-message').textContent()).resolves.toMatch(/run: the fine-tuning run needs a name of its own/)
+    await ft.locator('input[name=ft-run]').fill('ft-ui')
+    await ft.locator('input[name=ft-mixup]').fill('2')
+    await ft.locator('button[type=submit]').click()
+    await expect(page.getByTestId('finetune-message').textContent()).resolves.toMatch(/mixup: a probability in \[0, 1\]/)
+    await ft.locator('input[name=ft-mixup]').fill('0')
+    await ft.locator('input[name=ft-linear-probe]').check()
+    await ft.locator('select[name=ft-length]').selectOption('steps')
+    await ft.locator('input[name=ft-amount]').fill('2')
+    await ft.locator('input[name=ft-batchSize]').fill('2')
+    await ft.locator('button[type=submit]').click()
+    const jobs = page.getByTestId('jobs-table')
+    await jobs.locator('tr', { hasText: 'ft-ui' }).getByText('done').waitFor({ timeout: 90_000 })
+    // a linear probe's step is measured on its own (frozen encoders cost less)
+    const probeEstimate = page.getByTestId('epoch-estimate').nth(1)
+    await probeEstimate.locator('[data-action=measure]').click()
+    await probeEstimate.getByText(/≈ .* per epoch on \w+ \(128 steps × [\d.]+ s\)/).waitFor({ timeout: 60_000 })
+    if (shots) await page.screenshot({ path: join(shots, 'workbench-train.png'), fullPage: true })
+
+    await page.getByTestId('nav').getByText('Runs', { exact: true }).click()
+    const row = page.getByTestId('runs-table').locator('tr', { hasText: 'ft-ui' })
+    await row.getByText('from from-ui @ 3').waitFor({ timeout: 10_000 })
+    await expect(row.textContent()).resolves.toMatch(/linear probe audio-visual, bce/)
   }, 150_000)
 
   it('draws a running job\'s curve live, cancels it, and resumes it from its checkpoint', async () => {

@@ -128,6 +128,25 @@ describe('datasets API', () => {
   }, 60_000)
 })
 
+describe('manifest import', () => {
+  it('imports an AudioSet CSV as a job: found media probed, the rest missing, the end report logged; bad fields named', async () => {
+    writeFileSync(join(media.dir, 'labels.csv'), 'index,mid,display_name\n0,/m/09x0r,"Speech"\n1,/m/05tny_,"Bark, dog"\n')
+    writeFileSync(join(media.dir, 'eval_segments.csv'), '# YTID, start_seconds, end_seconds, positive_labels\nb, 0.000, 10.000, "/m/05tny_"\nzz, 30.000, 40.000, "/m/09x0r,/m/05tny_"\n')
+    const args = { dataset: 'as', format: 'audioset-csv', from: join(media.dir, 'eval_segments.csv'), labels: join(media.dir, 'labels.csv'), mediaRoot: join(media.dir, 'src') }
+    await expect(router('datasets.import', { ...args, labels: undefined })).rejects.toThrow(/labels: an AudioSet CSV or CAV-MAE datafile needs its class_labels_indices\.csv/)
+    await expect(router('datasets.import', { ...args, labels: join(media.dir, 'nope.csv') })).rejects.toThrow(/labels: .*nope\.csv: no such file/)
+    await expect(router('datasets.import', { ...args, mediaRoot: 'rel' })).rejects.toThrow(/mediaRoot: rel: give the folder as an absolute path/)
+    await expect(router('datasets.import', { ...args, from: join(media.dir, 'src') })).rejects.toThrow(/from: .*: no such file/)
+    const job = (await router('datasets.import', args)) as { id: string }
+    await runner.idle()
+    const rec = runner.get(job.id)
+    expect(rec).toMatchObject({ state: 'done', progress: { done: 2, total: 2, unit: 'rows' } })
+    expect(rec.log.join('\n')).toMatch(/eval_segments\.csv: 2 rows, 2 added, 0 already present, media found for 1/)
+    expect(rec.log.join('\n')).toMatch(/as: 2 clips: 1 ok \(test 1\), 0 quarantined, 1 missing \(not downloaded\)/)
+    expect(await router('datasets.info', { dataset: 'as' })).toMatchObject({ classes: ['Speech', 'Bark, dog'], counts: { total: 2, ok: 1, missing: 1 } })
+  }, 60_000)
+})
+
 describe('media endpoint', () => {
   const get = (path: string, headers: Record<string, string> = auth): Promise<Response> => fetch(`${base}${path}`, { headers })
 

@@ -4,6 +4,9 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { JobRunner } from '../../src/main/jobs/runner'
 import type { PretrainJobArgs } from '../../src/main/jobs/protocol'
+import { contract } from '../../src/shared/contract'
+import { workspaceServices } from '../../src/main/api/services'
+import { readStepTimes } from '../../src/main/data/step-times'
 
 const workspace = mkdtempSync(join(tmpdir(), 'equiav-jobs-'))
 afterAll(() => rmSync(workspace, { recursive: true, force: true }))
@@ -76,5 +79,59 @@ describe('JobRunner', () => {
 
     // a fresh runner (the app reopened) lists the same jobs
     expect(new JobRunner(workspace).list().map((j) => j.id)).toEqual(runner.list().map((j) => j.id))
+  })
+
+  it('fine-tunes a pretraining run in its own process; the run is listed with its lineage and resumes from its checkpoint', async () => {
+    const runner = new JobRunner(workspace)
+    const pre = runner.start({ kind: 'pretrain', args: args('pre', { steps: 1 }) })
+    const metrics: unknown[] = []
+    runner.on('metrics', (id, row) => id !== pre.id && metrics.push(row))
+    const ftArgs = { workspace, run: 'ft', from: 'pre', syntheticClips: 8, modality: 'audio' as const, linearProbe: true, steps: 2, batchSize: 2, checkpointEvery: 1 }
+    const ft = runner.start({ kind: 'finetune', args: ftArgs })
+    await runner.idle()
+    expect(runner.get(pre.id).state).toBe('done')
+    expect(runner.get(ft.id)).toMatchObject({ state: 'done', progress: { done: 2, total: 2, unit: 'step' } })
+    expect(metrics).toHaveLength(2)
+    const config = JSON.parse(readFileSync(join(workspace, 'runs', 'ft', 'config.json'), 'utf8'))
+    expect(config).toMatchObject({ kind: 'finetune', modality: 'audio', linearProbe: true, loss: 'bce', lr: 1e-3, lineage: { from: 'pre', kind: 'run', step: 1 } })
+
+    // the Runs table lists it (its rows have no pretraining terms) with its lineage
+    const services = workspaceServices(workspace, 'test', runner)
+    const runs = contract['runs.list'].output.parse(await services['runs.list']({}))
+    expect(runs.find((r) => r.name === 'ft')).toMatchObject({ kind: 'finetune', objective: 'linear probe audio, bce', totalSteps: 2, last: { step: 2 } })
+    expect(runs.find((r) => r.name === 'pre')).toMatchObject({ kind: 'pretrain', objective: 'equiav' })
+    const lineage = contract['runs.retrieval'].output.parse(await services['runs.retrieval']({}))
+    expect(lineage.find((r) => r.run === 'ft')?.lineage).toEqual({ from: 'pre', kind: 'run', step: 1 })
+
+    // resume continues the same run from its checkpoint (here: already at its last step)
+    const again = runner.resume(ft.id)
+    expect(again.request).toMatchObject({ kind: 'finetune', args: { ...ftArgs, resume: true } })
+    await runner.idle()
+    expect(runner.get(again.id).state).toBe('done')
+    expect(runner.get(again.id).log.join('\n')).toMatch(/from its checkpoint at step 2/)
+  })
+
+  it('reports a fine-tuning job whose source run does not exist', async () => {
+    const runner = new JobRunner(workspace)
+    const job = runner.start({ kind: 'finetune', args: { workspace, run: 'ft-bad', from: 'nowhere', steps: 1, batchSize: 2 } })
+    await runner.idle()
+    expect(runner.get(job.id).error).toMatch(/no run "nowhere"/)
+  })
+
+  it('measures seconds per step in an engine process and caches them for the Train forms', async () => {
+    const runner = new JobRunner(workspace)
+    const pre = runner.start({ kind: 'estimate', args: { workspace, task: 'pretrain', preset: 'tiny', batchSize: 2 } })
+    const probe = runner.start({ kind: 'estimate', args: { workspace, task: 'linear-probe', preset: 'tiny', batchSize: 2 } })
+    await runner.idle()
+    expect(runner.get(pre.id)).toMatchObject({ state: 'done', progress: { done: 2, total: 2 } })
+    expect(runner.get(probe.id).error ?? 'done').toBe('done')
+    const times = readStepTimes(workspace)
+    const backend = times.backend ?? ''
+    expect(backend).toMatch(/^(wasm|cpu|tensorflow|tensorflow-gpu)$/)
+    const spp = (task: string): number => times.entries[`${backend}/${task}/tiny/2`]?.secondsPerStep ?? NaN
+    expect(spp('pretrain')).toBeGreaterThan(0)
+    expect(spp('linear-probe')).toBeGreaterThan(0)
+    const est = await workspaceServices(workspace, 'test', runner)['train.estimate']({ task: 'pretrain', preset: 'tiny', batchSize: 2, syntheticClips: 8 })
+    expect(est).toMatchObject({ backend, secondsPerStep: spp('pretrain'), stepsPerEpoch: 4, secondsPerEpoch: 4 * spp('pretrain') })
   })
 })

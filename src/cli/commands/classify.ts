@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { type Command, UsageError, str } from '../command'
 import { ProgressBar } from '../progress'
-import { type ClassificationData, openClassificationSplit } from '../classification-data'
+import { type ClassificationData, openClassificationSplit } from '../../main/data/classification-data'
 import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
 import { initBackend } from '../../main/engine/backend'
 import { evaluateClassifier } from '../../main/engine/finetune/loop'

@@ -1,39 +1,16 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { type Command, type OptionValues, UsageError, num, int, str } from '../command'
+import { type Command, UsageError, num, int, str } from '../command'
 import { terminalJobContext } from '../job-context'
 import { checkName, datasetDir, resolveWorkspace } from '../../main/workspace'
 import { Catalog, type Split } from '../../main/data/catalog'
 import { exportCavMae, exportCsv } from '../../main/data/export'
-import { audioSetSource } from '../../main/data/importers/audioset'
-import { cavMaeSource } from '../../main/data/importers/cavmae-json'
-import { importFolder } from '../../main/data/importers/folder'
+import { describeCounts, describeManifest, IMPORT_FORMATS, importIntoCatalog } from '../../main/data/dataset-import'
 import { openDataset } from '../../main/data/datasets'
-import { type ManifestImportResult, type ManifestSource, importManifest, splitFromFileName } from '../../main/data/importers/manifest-import'
-import { readClassLabels } from '../../main/data/importers/manifest-reader'
-import { vggSoundSource } from '../../main/data/importers/vggsound'
 
 const openExisting = openDataset
 
-function reportLines(c: Catalog): string {
-  const n = c.counts()
-  const reasons = Object.entries(n.byReason).map(([r, k]) => `${r} ${k}`)
-  const splits = Object.entries(n.bySplit).map(([s, k]) => `${s} ${k}`)
-  return `${n.total} clips: ${n.ok} ok (${splits.join(', ') || 'no split'}), ${n.quarantined} quarantined${reasons.length ? ` (${reasons.join(', ')})` : ''}${n.missing ? `, ${n.missing} missing (not downloaded)` : ''}`
-}
-
-const MANIFEST_FLAGS = ['from', 'audioset-csv', 'vggsound-csv', 'cavmae-json'] as const
-
-/** The manifest source a dataset import names, with its class list and split. */
-async function manifestSource(values: OptionValues, flag: Exclude<(typeof MANIFEST_FLAGS)[number], 'from'>, file: string): Promise<ManifestSource> {
-  if (flag === 'vggsound-csv') return vggSoundSource(file)
-  const labels = str(values, 'labels')
-  if (!labels) throw new UsageError(`--${flag} needs --labels class_labels_indices.csv (index,mid,display_name)`)
-  const split = str(values, 'split') ?? splitFromFileName(file)
-  if (!['train', 'val', 'test'].includes(split)) throw new UsageError('--split must be train, val or test')
-  const classes = await readClassLabels(resolve(labels))
-  return flag === 'audioset-csv' ? audioSetSource(file, classes, split as Split) : cavMaeSource(file, classes, split as Split)
-}
+const MANIFEST_FLAGS = IMPORT_FORMATS.map((f) => (f === 'folder' ? 'from' : f))
 
 export const datasetImportCommand: Command = {
   path: ['dataset', 'import'],
@@ -84,43 +61,33 @@ export const datasetImportCommand: Command = {
     if (!existsSync(input)) throw new Error(`${input}: no such ${flag === 'from' ? 'folder' : 'file'}`)
     const mediaRoot = str(values, 'media-root')
     if (mediaRoot !== undefined && !existsSync(mediaRoot)) throw new Error(`${mediaRoot}: no such folder (--media-root)`)
-    const source = flag === 'from' ? undefined : await manifestSource(values, flag, input)
+    const split = str(values, 'split')
+    if (split !== undefined && !['train', 'val', 'test'].includes(split)) throw new UsageError('--split must be train, val or test')
     const workspace = resolveWorkspace(str(values, 'workspace'))
     const catalog = Catalog.open(datasetDir(workspace, checkName('dataset', name)))
     const { ctx, dispose } = terminalJobContext('import')
     try {
-      let result: ManifestImportResult | undefined
-      if (source) {
-        ctx.log(`checking ${input}…`)
-        result = await importManifest({
-          source,
-          catalog,
-          mediaRoot: mediaRoot && resolve(mediaRoot),
+      const { manifest, stopped } = await importIntoCatalog(
+        {
+          format: flag === 'from' ? 'folder' : flag,
+          from: input,
+          labels: str(values, 'labels'),
+          split: split as Split | undefined,
+          mediaRoot,
           probe: !values['no-probe'],
-          signal: ctx.signal,
-          onProgress: (p) => {
-            if (p.phase === 'import') ctx.progress({ done: p.done, total: p.total, unit: 'rows' })
-          }
-        })
-      } else {
-        catalog.setMeta('source', `folder ${input}`)
-        await importFolder({
-          root: input,
-          catalog,
           testFraction: num(values, 'test-fraction'),
-          seed: int(values, 'seed'),
-          signal: ctx.signal,
-          onProgress: (p) => ctx.progress({ done: p.done, total: p.total, unit: 'files' })
-        })
-      }
-      if (ctx.signal.aborted) {
+          seed: int(values, 'seed')
+        },
+        catalog,
+        ctx
+      )
+      if (stopped) {
         process.stderr.write('stopped; run the same command again to resume\n')
         return 130
       }
-      const manifest = result && { rows: result.rows, added: result.added, skipped: result.skipped, found: result.found }
       if (values.json) process.stdout.write(JSON.stringify({ name, ...(manifest ? { manifest } : {}), counts: catalog.counts() }) + '\n')
-      if (manifest) process.stderr.write(`${input}: ${manifest.rows} rows, ${manifest.added} added, ${manifest.skipped} already present, media found for ${manifest.found}\n`)
-      process.stderr.write(`dataset "${name}": ${reportLines(catalog)}\n`)
+      if (manifest) process.stderr.write(`${describeManifest(input, manifest)}\n`)
+      process.stderr.write(`dataset "${name}": ${describeCounts(catalog)}\n`)
       return 0
     } finally {
       dispose()
@@ -198,7 +165,7 @@ export const datasetInfoCommand: Command = {
         }))
         process.stdout.write(JSON.stringify({ name, classes: catalog.classes(), clips, counts: catalog.counts() }) + '\n')
       } else {
-        process.stdout.write(`dataset "${name}": ${reportLines(catalog)}\nclasses: ${catalog.classes().join(', ') || '(none)'}\n`)
+        process.stdout.write(`dataset "${name}": ${describeCounts(catalog)}\nclasses: ${catalog.classes().join(', ') || '(none)'}\n`)
         for (const c of catalog.list({ status: 'quarantined' })) process.stdout.write(`  quarantined ${c.id}: ${c.reason} — ${c.detail}\n`)
       }
       return 0

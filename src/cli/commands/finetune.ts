@@ -1,61 +1,11 @@
-import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
-import { extname, join, resolve } from 'node:path'
 import { type Command, type OptionValues, UsageError, int, num, str } from '../command'
 import { terminalJobContext } from '../job-context'
-import { type ClassificationData, classNames, openClassificationSplit, openEpochEvalSplit } from '../classification-data'
-import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
-import { type ModelConfig, PRESETS, type PresetName, withInputNorm } from '../../main/engine/config'
-import { loadLatestCheckpoint } from '../../main/engine/checkpoint/store'
-import { readPth } from '../../main/engine/checkpoint/pth'
-import { readSafetensors } from '../../main/engine/checkpoint/safetensors'
+import { resolveWorkspace } from '../../main/workspace'
+import type { PresetName } from '../../main/engine/config'
 import { FINETUNE_MODALITIES, type FinetuneModality } from '../../main/engine/finetune/model'
 import { FINETUNE_LOSSES, type FinetuneLoss } from '../../main/engine/finetune/objective'
-import { FINETUNE_DEFAULTS, type FinetuneRunConfig, type LrSchedule, type PretrainedEncoders, runFinetune } from '../../main/engine/finetune/loop'
-
-interface Source {
-  pretrained: PretrainedEncoders
-  model: ModelConfig
-  preset: string
-}
-
-/** --from RUN: the newest checkpoint of a run of the workspace (pretraining, or another fine-tuning run). */
-async function fromRun(workspace: string, name: string): Promise<Source> {
-  const dir = runDir(workspace, checkName('run', name))
-  const configPath = join(dir, 'config.json')
-  if (!existsSync(configPath)) throw new Error(`no run "${name}" in ${workspace} (no ${configPath})`)
-  const config = JSON.parse(await readFile(configPath, 'utf8')) as { model: ModelConfig; preset: string }
-  const ckpt = await loadLatestCheckpoint(dir)
-  if (!ckpt) throw new Error(`run "${name}" has no checkpoint yet (${dir}/checkpoints)`)
-  return { model: withInputNorm(config.model), preset: config.preset, pretrained: { lineage: { from: name, kind: 'run', step: ckpt.step }, weights: ckpt.weights, layout: 'ours' } }
-}
-
-/** --from-checkpoint FILE: an official EquiAV state dict (.pth read safely, or .safetensors). */
-async function fromCheckpoint(file: string, preset: PresetName): Promise<Source> {
-  const path = resolve(file)
-  if (!existsSync(path)) throw new Error(`${path}: no such checkpoint file`)
-  const ext = extname(path).toLowerCase()
-  if (ext !== '.pth' && ext !== '.pt' && ext !== '.safetensors') throw new Error(`${path}: expected a .pth or .safetensors checkpoint`)
-  const weights = ext === '.safetensors' ? await readSafetensors(path) : await readPth(path)
-  return { model: PRESETS[preset], preset, pretrained: { lineage: { from: path, kind: 'checkpoint', step: null }, weights, layout: 'official' } }
-}
-
-/** The pretrained encoders, from the flags or, for --resume without them, from the run's recorded lineage. */
-async function pretrainedSource(values: OptionValues, workspace: string, ftRunDir: string): Promise<Source> {
-  const from = str(values, 'from')
-  const file = str(values, 'from-checkpoint')
-  if (from && file) throw new UsageError('give one of --from RUN or --from-checkpoint FILE, not both')
-  const preset = (str(values, 'preset') ?? 'base') as PresetName
-  if (!(preset in PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`)
-  if (from) return fromRun(workspace, from)
-  if (file) return fromCheckpoint(file, preset)
-  const configPath = join(ftRunDir, 'config.json')
-  if (values.resume && existsSync(configPath)) {
-    const previous = JSON.parse(await readFile(configPath, 'utf8')) as FinetuneRunConfig
-    return previous.lineage.kind === 'run' ? fromRun(workspace, previous.lineage.from) : fromCheckpoint(previous.lineage.from, previous.preset as PresetName)
-  }
-  throw new UsageError('give --from RUN (a pretraining run of the workspace) or --from-checkpoint FILE (.pth or .safetensors)')
-}
+import { FINETUNE_DEFAULTS, type LrSchedule } from '../../main/engine/finetune/loop'
+import { evalHeadline, runFinetuneRequest } from '../../main/data/finetune-request'
 
 function choice<T extends string>(values: OptionValues, name: string, allowed: readonly T[], fallback: T): T {
   const v = str(values, name) ?? fallback
@@ -112,61 +62,43 @@ export const finetuneCommand: Command = {
   async run(values) {
     const dataset = str(values, 'dataset')
     if (Boolean(values.synthetic) === Boolean(dataset)) throw new UsageError('give exactly one of --synthetic or --dataset NAME')
-    const modality = choice<FinetuneModality>(values, 'modality', FINETUNE_MODALITIES, 'audio-visual')
-    const loss = choice<FinetuneLoss>(values, 'loss', FINETUNE_LOSSES, FINETUNE_DEFAULTS.loss)
-    const schedule = choice<LrSchedule>(values, 'schedule', ['warmup-cosine', 'constant'], FINETUNE_DEFAULTS.schedule)
-    const mixup = num(values, 'mixup') ?? 0
-    if (mixup < 0 || mixup > 1) throw new UsageError(`--mixup is a probability in [0, 1], got ${mixup}`)
-    const linearProbe = Boolean(values['linear-probe'])
-    const workspace = resolveWorkspace(str(values, 'workspace'))
-    const run = checkName('run', str(values, 'run') ?? new Date().toISOString().replace(/[:.]/g, '-'))
-    const dir = resolve(runDir(workspace, run))
-    const seed = int(values, 'seed') ?? FINETUNE_DEFAULTS.seed
-    const data: ClassificationData = dataset ? { kind: 'dataset', name: checkName('dataset', dataset) } : { kind: 'synthetic', clips: int(values, 'clips') ?? 256 }
-    const { model, preset, pretrained } = await pretrainedSource(values, workspace, dir)
-    const classes = classNames(workspace, data)
-    const train = await openClassificationSplit(workspace, data, model, preset, seed, 'train')
-    const evalSplit = await openEpochEvalSplit(workspace, data, model, preset, seed).catch(async (err: unknown) => {
-      await train.close()
-      throw err
-    })
+    const from = str(values, 'from')
+    const fromCheckpoint = str(values, 'from-checkpoint')
+    if (!from && !fromCheckpoint && !values.resume) throw new UsageError('give --from RUN (a pretraining run of the workspace) or --from-checkpoint FILE (.pth or .safetensors)')
     const { ctx, dispose } = terminalJobContext('finetune')
     try {
-      const summary = await runFinetune(
+      const { summary, evalSplit } = await runFinetuneRequest(
         {
-          runDir: dir,
-          model,
-          preset,
-          modality,
-          linearProbe,
-          loss,
-          mixup,
-          classes,
+          workspace: resolveWorkspace(str(values, 'workspace')),
+          run: str(values, 'run') ?? new Date().toISOString().replace(/[:.]/g, '-'),
+          dataset,
+          syntheticClips: int(values, 'clips'),
+          from,
+          fromCheckpoint,
+          preset: str(values, 'preset') as PresetName | undefined,
+          modality: choice<FinetuneModality>(values, 'modality', FINETUNE_MODALITIES, 'audio-visual'),
+          linearProbe: Boolean(values['linear-probe']),
+          loss: choice<FinetuneLoss>(values, 'loss', FINETUNE_LOSSES, FINETUNE_DEFAULTS.loss),
+          mixup: num(values, 'mixup'),
           steps: int(values, 'steps'),
           epochs: int(values, 'epochs'),
-          batchSize: int(values, 'batch') ?? int(values, 'batch-size') ?? FINETUNE_DEFAULTS.batchSize,
-          lr: num(values, 'lr') ?? (linearProbe ? FINETUNE_DEFAULTS.linearProbeLr : FINETUNE_DEFAULTS.lr),
-          schedule,
+          batchSize: int(values, 'batch') ?? int(values, 'batch-size'),
+          lr: num(values, 'lr'),
+          schedule: choice<LrSchedule>(values, 'schedule', ['warmup-cosine', 'constant'], FINETUNE_DEFAULTS.schedule),
           warmupSteps: int(values, 'warmup-steps'),
-          weightDecay: FINETUNE_DEFAULTS.weightDecay,
-          seed,
-          checkpointEvery: int(values, 'checkpoint-every') ?? FINETUNE_DEFAULTS.checkpointEvery,
-          resume: Boolean(values.resume),
-          data
+          seed: int(values, 'seed'),
+          checkpointEvery: int(values, 'checkpoint-every'),
+          resume: Boolean(values.resume)
         },
-        pretrained,
-        { train: train.source, eval: { split: evalSplit.split, source: evalSplit.source } },
         ctx
       )
       const l = summary.last
       const e = summary.lastEval
-      const evalText = e ? (e.mAP !== undefined ? ` — ${evalSplit.split} mAP ${e.mAP.toFixed(4)}` : ` — ${evalSplit.split} top-1 ${e.top1?.toFixed(1)}% top-5 ${e.top5?.toFixed(1)}%`) : ''
+      const evalText = e ? ` — ${evalSplit} ${evalHeadline(e)}` : ''
       process.stderr.write(`${summary.cancelled ? 'stopped' : 'finished'} at step ${summary.finalStep} in ${summary.runDir}${l ? ` — loss ${l.loss.toFixed(4)}` : ''}${evalText}\n`)
       return summary.cancelled ? 130 : 0
     } finally {
       dispose()
-      await train.close()
-      await evalSplit.close()
     }
   }
 }

@@ -59,7 +59,7 @@ export function publishJobEvents(runner: JobEventSource, hub: EventHub): () => v
   const onMetrics = (id: string, row: unknown): void => {
     const rec = runner.get(id)
     const parsed = MetricsRowSchema.safeParse(row)
-    if (rec.request.kind === 'pretrain' && parsed.success) hub.publish('run.metrics', { run: rec.request.args.run, rows: [parsed.data] })
+    if ((rec.request.kind === 'pretrain' || rec.request.kind === 'finetune') && parsed.success) hub.publish('run.metrics', { run: rec.request.args.run, rows: [parsed.data] })
   }
   const onLog = (id: string, text: string): void => {
     const lines = text.split('\n').filter((l) => l.trim())

@@ -4,11 +4,13 @@ import { PRETRAIN_DEFAULTS, runPretrain } from '../engine/train/pretrain'
 import { syntheticSource } from '../engine/train/synthetic-source'
 import { datasetModel, openDatasetSource } from '../data/dataset-source'
 import { Catalog } from '../data/catalog'
-import { importFolder } from '../data/importers/folder'
+import { describeCounts, describeManifest, importIntoCatalog } from '../data/dataset-import'
+import { evalHeadline, runFinetuneRequest } from '../data/finetune-request'
 import { checkName, datasetDir, runDir } from '../workspace'
 import type { JobContext } from './context'
 import { runEmbed } from './embed-job'
-import type { JobRequest } from './protocol'
+import { runEstimate } from './estimate-job'
+import type { ImportJobArgs, JobRequest } from './protocol'
 
 export async function runJob(req: JobRequest, ctx: JobContext): Promise<unknown> {
   switch (req.kind) {
@@ -41,29 +43,30 @@ export async function runJob(req: JobRequest, ctx: JobContext): Promise<unknown>
         await opened?.close()
       }
     }
+    case 'finetune': {
+      const { summary, evalSplit } = await runFinetuneRequest(req.args, ctx)
+      const e = summary.lastEval
+      if (e) ctx.log(`${req.args.run} at step ${summary.finalStep}: ${evalSplit} ${evalHeadline(e)}`)
+      return { finalStep: summary.finalStep, evalSplit, lastEval: e ?? null }
+    }
     case 'import':
       return runImport(req.args, ctx)
     case 'embed':
       return runEmbed(req.args, ctx)
+    case 'estimate':
+      return runEstimate(req.args, ctx)
   }
 }
 
-/** A folder imported into a dataset, reporting files as progress; the catalog keeps every quarantine reason. */
-async function runImport(a: Extract<JobRequest, { kind: 'import' }>['args'], ctx: JobContext): Promise<unknown> {
+/** A folder or manifest imported into a dataset, reporting progress; the end report counts clips by status. */
+async function runImport(a: ImportJobArgs, ctx: JobContext): Promise<unknown> {
   const catalog = Catalog.open(datasetDir(a.workspace, checkName('dataset', a.dataset)))
   try {
-    catalog.setMeta('source', `folder ${a.from}`)
-    const r = await importFolder({
-      root: a.from,
-      catalog,
-      testFraction: a.testFraction,
-      seed: a.seed,
-      signal: ctx.signal,
-      onProgress: (p) => ctx.progress({ done: p.done, total: p.total, unit: 'files' })
-    })
-    const counts = catalog.counts()
-    ctx.log(`${a.dataset}: ${counts.total} files, ${counts.ok} ok, ${counts.quarantined} quarantined`)
-    return { ...r, counts }
+    const { workspace: _workspace, dataset: _dataset, ...spec } = a
+    const outcome = await importIntoCatalog(spec, catalog, ctx)
+    if (outcome.manifest) ctx.log(describeManifest(a.from, outcome.manifest))
+    ctx.log(`${a.dataset}: ${describeCounts(catalog)}`)
+    return { ...outcome, counts: catalog.counts() }
   } finally {
     catalog.close()
   }

@@ -1,7 +1,26 @@
+import type { EstimateTask } from '../../shared/estimate'
+import type { ImportSpec } from '../data/dataset-import'
+import type { FinetuneRequest } from '../data/finetune-request'
 import type { JobProgress } from './context'
 
 /** What the runner asks an engine process to do. */
-export type JobRequest = { kind: 'pretrain'; args: PretrainJobArgs } | { kind: 'import'; args: ImportJobArgs } | { kind: 'embed'; args: EmbedJobArgs }
+export type JobRequest =
+  | { kind: 'pretrain'; args: PretrainJobArgs }
+  | { kind: 'finetune'; args: FinetuneJobArgs }
+  | { kind: 'import'; args: ImportJobArgs }
+  | { kind: 'embed'; args: EmbedJobArgs }
+  | { kind: 'estimate'; args: EstimateJobArgs }
+
+/** Seconds per step measured for a task, preset and batch size, cached in the workspace (src/main/jobs/estimate-job.ts). */
+export interface EstimateJobArgs {
+  workspace: string
+  task: EstimateTask
+  preset: 'tiny' | 'small' | 'base'
+  batchSize: number
+}
+
+/** A fine-tuning run, resolved and run as `equiav finetune` does (src/main/data/finetune-request.ts). */
+export type FinetuneJobArgs = FinetuneRequest
 
 /** A dataset split embedded with a run's newest weights (src/main/jobs/embed-job.ts). */
 export interface EmbedJobArgs {
@@ -11,14 +30,10 @@ export interface EmbedJobArgs {
   split: 'train' | 'val' | 'test'
 }
 
-/** A folder imported into a dataset of the workspace (src/main/data/importers/folder.ts). */
-export interface ImportJobArgs {
+/** A folder or a manifest imported into a dataset of the workspace (src/main/data/dataset-import.ts). */
+export interface ImportJobArgs extends ImportSpec {
   workspace: string
   dataset: string
-  /** absolute path of the folder */
-  from: string
-  testFraction?: number
-  seed?: number
 }
 
 export interface PretrainJobArgs {

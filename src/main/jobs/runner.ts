@@ -79,8 +79,9 @@ export class JobRunner extends EventEmitter {
   resume(id: string): JobRecord {
     const old = this.get(id)
     if (old.state === 'running' || old.state === 'queued') throw new Error(`job ${id} is still ${old.state}`)
-    // an import resumes by itself (files already in the catalog are skipped); a pretraining run from its checkpoint
-    return this.start(old.request.kind === 'pretrain' ? { ...old.request, args: { ...old.request.args, resume: true } } : old.request)
+    // an import resumes by itself (files already in the catalog are skipped); a training run from its checkpoint
+    const r = old.request
+    return this.start(r.kind === 'pretrain' ? { ...r, args: { ...r.args, resume: true } } : r.kind === 'finetune' ? { ...r, args: { ...r.args, resume: true } } : r)
   }
 
   cancel(id: string): JobRecord {

@@ -76,6 +76,38 @@ export const AugmentationSchema = z.object({
 export type Augmentation = z.infer<typeof AugmentationSchema>
 
 const Clip = z.object({ dataset: DatasetName, clip: ClipId }).strict()
+/** a path on the machine running the workbench (checked there: absolute, existing) */
+const PathField = (what: string) => z.string().min(1, what).max(4096)
+
+/** What an import reads: a folder of media, or an AudioSet CSV / VGGSound CSV / CAV-MAE JSON manifest. */
+export const IMPORT_FORMATS = ['folder', 'audioset-csv', 'vggsound-csv', 'cavmae-json'] as const
+
+export const ImportArgsSchema = z
+  .object({
+    dataset: DatasetName,
+    format: z.enum(IMPORT_FORMATS).default('folder'),
+    /** the folder, or the manifest file */
+    from: PathField('the folder or manifest file to import'),
+    /** class_labels_indices.csv (index,mid,display_name), for AudioSet CSVs and CAV-MAE datafiles */
+    labels: PathField('class_labels_indices.csv').optional(),
+    /** the split of an AudioSet CSV or datafile (default: from its file name) */
+    split: SplitSchema.optional(),
+    /** the folder holding downloaded media of a manifest, found by file name */
+    mediaRoot: PathField('the media folder').optional(),
+    /** false: catalogue found media without opening it (fast; prepare reports bad files) */
+    probe: z.boolean().default(true),
+    testFraction: z.number().min(0).max(0.9).optional(),
+    seed: z.number().int().min(0).optional()
+  })
+  .strict()
+  .refine((a) => a.labels !== undefined || (a.format !== 'audioset-csv' && a.format !== 'cavmae-json'), {
+    path: ['labels'],
+    message: 'an AudioSet CSV or CAV-MAE datafile needs its class_labels_indices.csv'
+  })
+  .refine((a) => a.format !== 'folder' || (a.labels === undefined && a.mediaRoot === undefined && a.split === undefined), {
+    path: ['format'],
+    message: 'labels, split and mediaRoot belong to a manifest import, not a folder'
+  })
 
 export const datasetsContract = {
   'datasets.list': { input: z.object({}).strict(), output: z.array(DatasetSummarySchema) },
@@ -108,18 +140,8 @@ export const datasetsContract = {
       .strict(),
     output: ClipRowSchema
   },
-  /** import a folder (sub-folder names become labels) as a job: live progress, then the quarantine report */
-  'datasets.import': {
-    input: z
-      .object({
-        dataset: DatasetName,
-        from: z.string().min(1, 'the folder to import').max(4096),
-        testFraction: z.number().min(0).max(0.9).optional(),
-        seed: z.number().int().min(0).optional()
-      })
-      .strict(),
-    output: JobSchema
-  },
+  /** import a folder (sub-folder names become labels) or a manifest as a job: live progress, then the report */
+  'datasets.import': { input: ImportArgsSchema, output: JobSchema },
   /** one audio and one visual augmentation of a clip, sampled with a seed: vectors and augmented images */
   'datasets.augmentPreview': {
     input: Clip.extend({ seed: z.number().int().min(0).max(2 ** 31).default(0) }).strict(),

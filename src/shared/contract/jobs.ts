@@ -4,6 +4,8 @@ import type { JOBS_METHODS } from '../methods'
 import { RunName } from './runs'
 import { type MethodSpec, NAME_PATTERN } from './spec'
 
+const DatasetRef = z.string().regex(NAME_PATTERN, 'a dataset name')
+
 export const PretrainArgsSchema = z
   .object({
     run: RunName,
@@ -16,17 +18,44 @@ export const PretrainArgsSchema = z
     cenNum: z.number().int().min(1).max(256).optional(),
     checkpointEvery: z.number().int().min(1).default(100),
     resume: z.boolean().default(false),
-    dataset: z.string().regex(NAME_PATTERN, 'a dataset name').optional(),
+    dataset: DatasetRef.optional(),
     syntheticClips: z.number().int().min(2).max(100_000).optional()
   })
   .strict()
+
+/**
+ * A fine-tuning job: a pretraining run's encoders under a new classification head, trained on a dataset's
+ * train split (or the synthetic task) and evaluated every epoch, as `equiav finetune` does.
+ */
+export const FinetuneArgsSchema = z
+  .object({
+    run: RunName,
+    /** the pretraining (or fine-tuning) run whose newest checkpoint gives the encoders */
+    from: RunName,
+    dataset: DatasetRef.optional(),
+    syntheticClips: z.number().int().min(8).max(100_000).optional(),
+    modality: z.enum(['audio', 'visual', 'audio-visual']).default('audio-visual'),
+    linearProbe: z.boolean().default(false),
+    loss: z.enum(['bce', 'ce']).default('bce'),
+    mixup: z.number().min(0, 'a probability in [0, 1]').max(1, 'a probability in [0, 1]').default(0),
+    epochs: z.number().int().min(1).max(10_000).optional(),
+    steps: z.number().int().min(1).max(1_000_000).optional(),
+    lr: z.number().positive().max(1).optional(),
+    batchSize: z.number().int().min(2).max(4096).default(16),
+    seed: z.number().int().min(0).default(0),
+    checkpointEvery: z.number().int().min(1).default(100),
+    resume: z.boolean().default(false)
+  })
+  .strict()
+  .refine((a) => a.run !== a.from, { path: ['run'], message: 'the fine-tuning run needs a name of its own, not the name of the run it starts from' })
+  .refine((a) => a.epochs === undefined || a.steps === undefined, { path: ['steps'], message: 'give epochs or steps, not both' })
 
 export const JobProgressSchema = z.object({ done: z.number(), total: z.number(), unit: z.string(), fields: z.record(z.string(), z.string()).optional() })
 
 export const JobSchema = z.object({
   id: z.string(),
-  kind: z.enum(['pretrain', 'import', 'embed']),
-  /** the run a pretraining job writes, or whose embeddings an embed job computes */
+  kind: z.enum(['pretrain', 'finetune', 'import', 'embed', 'estimate']),
+  /** the run a training job writes, or whose embeddings an embed job computes */
   run: z.string().nullable(),
   /** the dataset an import fills */
   dataset: z.string().nullable(),
@@ -43,8 +72,14 @@ const JobId = z.object({ id: z.string().min(1).max(200) }).strict()
 
 export const jobsContract = {
   'jobs.list': { input: z.object({}).strict(), output: z.array(JobSchema) },
-  /** queue a pretraining job; it runs in its own engine process */
-  'jobs.start': { input: z.object({ kind: z.literal('pretrain'), args: PretrainArgsSchema }).strict(), output: JobSchema },
+  /** queue a pretraining or fine-tuning job; it runs in its own engine process */
+  'jobs.start': {
+    input: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('pretrain'), args: PretrainArgsSchema }).strict(),
+      z.object({ kind: z.literal('finetune'), args: FinetuneArgsSchema }).strict()
+    ]),
+    output: JobSchema
+  },
   'jobs.cancel': { input: JobId, output: JobSchema },
   /** a new job continuing a stopped one from its last checkpoint */
   'jobs.resume': { input: JobId, output: JobSchema }

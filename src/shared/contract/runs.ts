@@ -1,30 +1,38 @@
-/** Runs: the workspace's pretraining runs and their metrics logs. */
+/** Runs: the workspace's pretraining and fine-tuning runs and their metrics logs. */
 import { z } from 'zod'
 import type { RUNS_METHODS } from '../methods'
 import { type MethodSpec, NAME_PATTERN } from './spec'
 
 export const RunName = z.string().regex(NAME_PATTERN, 'a run name: letters, digits, ".", "_" or "-"')
 
+/** One row of a run's metrics.jsonl: the loss terms of a pretraining run, or a fine-tuning run's loss and evaluations. */
 export const MetricsRowSchema = z.object({
   step: z.number(),
   epoch: z.number(),
   loss: z.number(),
-  loss_inter: z.number(),
-  loss_intra_a: z.number(),
-  loss_intra_v: z.number(),
+  loss_inter: z.number().optional(),
+  loss_intra_a: z.number().optional(),
+  loss_intra_v: z.number().optional(),
   lr: z.number(),
-  grad_norm: z.number(),
+  grad_norm: z.number().optional(),
   /** mean cosine between different clips' inter-modal embeddings (1 = collapsed); absent in older runs */
   spread_a: z.number().optional(),
   spread_v: z.number().optional(),
   clips_per_s: z.number(),
-  time: z.string()
+  time: z.string(),
+  /** fine-tuning: the split evaluated at the end of an epoch, and its mAP (BCE) or top-1/top-5 (CE) */
+  eval_split: z.string().optional(),
+  eval_mAP: z.number().optional(),
+  eval_top1: z.number().optional(),
+  eval_top5: z.number().optional()
 })
 export type MetricsRow = z.infer<typeof MetricsRowSchema>
 
 export const RunSummarySchema = z.object({
   name: z.string(),
+  kind: z.enum(['pretrain', 'finetune']),
   preset: z.string(),
+  /** the pretraining objective, or what a fine-tuning run trains ("fine-tune audio-visual, bce") */
   objective: z.string(),
   totalSteps: z.number(),
   created: z.string(),

@@ -28,6 +28,13 @@ export function toClipRow(c: ClipRecord): ClipRow {
   }
 }
 
+/** A path the import reads: absolute, and an existing file or folder (the field named in the message). */
+function checkPath(field: string, path: string, kind: 'file' | 'folder'): void {
+  if (!isAbsolute(path)) throw new Error(`${field}: ${path}: give the ${kind} as an absolute path`)
+  const st = existsSync(path) ? statSync(path) : null
+  if (!st || (kind === 'folder' ? !st.isDirectory() : !st.isFile())) throw new Error(`${field}: ${path}: no such ${kind}`)
+}
+
 export function datasetsServices({ workspace, jobs }: ServiceContext, features = new ClipFeatureStore()): AreaServices<typeof DATASETS_METHODS> {
   return {
     'datasets.list': async () => {
@@ -69,11 +76,14 @@ export function datasetsServices({ workspace, jobs }: ServiceContext, features =
       withDataset(workspace, dataset, (c) =>
         toClipRow(c.edit(clip, { ...(labels ? { labels } : {}), ...(split ? { split } : {}), ...(excluded !== undefined ? { excluded } : {}) }))
       ),
-    'datasets.import': async ({ dataset, from, testFraction, seed }) => {
+    'datasets.import': async ({ dataset, ...spec }) => {
       checkName('dataset', dataset)
-      if (!isAbsolute(from)) throw new Error(`${from}: give the folder as an absolute path`)
-      if (!existsSync(from) || !statSync(from).isDirectory()) throw new Error(`${from}: no such folder`)
-      return toJob(jobs.start({ kind: 'import', args: { workspace, dataset, from: resolve(from), testFraction, seed } }))
+      const manifest = spec.format !== 'folder'
+      checkPath('from', spec.from, manifest ? 'file' : 'folder')
+      if (spec.labels !== undefined) checkPath('labels', spec.labels, 'file')
+      if (spec.mediaRoot !== undefined) checkPath('mediaRoot', spec.mediaRoot, 'folder')
+      const abs = (p: string | undefined): string | undefined => p && resolve(p)
+      return toJob(jobs.start({ kind: 'import', args: { ...spec, workspace, dataset, from: resolve(spec.from), labels: abs(spec.labels), mediaRoot: abs(spec.mediaRoot) } }))
     },
     'datasets.augmentPreview': async ({ dataset, clip, seed }) => {
       const record = await withDataset(workspace, dataset, (c) => c.get(clip))

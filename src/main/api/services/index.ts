@@ -4,6 +4,7 @@ import { analysisServices } from './analysis'
 import { datasetsServices } from './datasets'
 import { jobsServices } from './jobs'
 import { runsServices } from './runs'
+import { trainServices } from './train'
 import type { ServiceContext, Services } from './types'
 
 export type { Services, ServiceContext } from './types'
@@ -15,6 +16,7 @@ export function workspaceServices(workspace: string, version: string, jobs: JobR
     ...runsServices(ctx),
     ...jobsServices(ctx),
     ...datasetsServices(ctx),
-    ...analysisServices(ctx)
+    ...analysisServices(ctx),
+    ...trainServices(ctx)
   }
 }

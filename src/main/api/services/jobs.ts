@@ -1,7 +1,10 @@
 /** Jobs: the job runner's records as the contract's Job. */
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Job } from '../../../shared/contract'
 import type { JOBS_METHODS } from '../../../shared/methods'
 import type { JobRecord } from '../../jobs/runner'
+import { runDir } from '../../workspace'
 import type { AreaServices, ServiceContext } from './types'
 
 export function toJob(r: JobRecord): Job {
@@ -11,8 +14,8 @@ export function toJob(r: JobRecord): Job {
   return {
     id: r.id,
     kind: r.request.kind,
-    run: r.request.kind === 'import' ? null : r.request.args.run,
-    dataset: r.request.kind === 'import' ? r.request.args.dataset : (r.request.args.dataset ?? null),
+    run: 'run' in r.request.args ? r.request.args.run : null,
+    dataset: 'dataset' in r.request.args ? (r.request.args.dataset ?? null) : null,
     state: r.state,
     created: r.created,
     progress: p ?? null,
@@ -25,7 +28,13 @@ export function toJob(r: JobRecord): Job {
 export function jobsServices({ workspace, jobs }: ServiceContext): AreaServices<typeof JOBS_METHODS> {
   return {
     'jobs.list': async () => jobs.list().map(toJob),
-    'jobs.start': async ({ kind, args }) => toJob(jobs.start({ kind, args: { ...args, workspace } })),
+    'jobs.start': async (req) => {
+      if (req.kind === 'finetune') {
+        if (!existsSync(join(runDir(workspace, req.args.from), 'config.json'))) throw new Error(`from: no run "${req.args.from}" in ${workspace}`)
+        return toJob(jobs.start({ kind: 'finetune', args: { ...req.args, workspace } }))
+      }
+      return toJob(jobs.start({ kind: 'pretrain', args: { ...req.args, workspace } }))
+    },
     'jobs.cancel': async ({ id }) => toJob(jobs.cancel(id)),
     'jobs.resume': async ({ id }) => toJob(jobs.resume(id))
   }

@@ -17,6 +17,25 @@ export async function metricsLines(workspace: string, run: string): Promise<stri
   return lines.filter((l) => l.trim())
 }
 
+/** What the runs table reads of a run's config.json (a pretraining run's has no kind; a fine-tuning run's says so). */
+interface StoredRunConfig {
+  kind?: 'finetune'
+  preset: string
+  objective?: string
+  modality?: string
+  linearProbe?: boolean
+  loss?: string
+  totalSteps: number
+  created: string
+  data: { describe: string }
+  backend: { name: string }
+}
+
+function objectiveOf(c: Pick<StoredRunConfig, 'kind' | 'objective' | 'modality' | 'linearProbe' | 'loss'>): string {
+  if (c.kind === 'finetune') return `${c.linearProbe ? 'linear probe' : 'fine-tune'} ${c.modality ?? ''}, ${c.loss ?? ''}`
+  return c.objective ?? ''
+}
+
 export function runsServices({ workspace, version }: ServiceContext): AreaServices<typeof RUNS_METHODS> {
   return {
     'app.info': async () => ({ version, workspace }),
@@ -27,19 +46,13 @@ export function runsServices({ workspace, version }: ServiceContext): AreaServic
       for (const name of names.sort()) {
         const configPath = join(runDir(workspace, name), 'config.json')
         if (!existsSync(configPath)) continue
-        const c = JSON.parse(await readFile(configPath, 'utf8')) as {
-          preset: string
-          objective: string
-          totalSteps: number
-          created: string
-          data: { describe: string }
-          backend: { name: string }
-        }
+        const c = JSON.parse(await readFile(configPath, 'utf8')) as StoredRunConfig
         const lines = await metricsLines(workspace, name)
         out.push({
           name,
+          kind: c.kind === 'finetune' ? 'finetune' : 'pretrain',
           preset: c.preset,
-          objective: c.objective,
+          objective: objectiveOf(c),
           totalSteps: c.totalSteps,
           created: c.created,
           data: c.data.describe,

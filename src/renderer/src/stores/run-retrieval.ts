@@ -1,4 +1,4 @@
-/** Each run's lineage and newest retrieval R@K (for the runs table), reloaded when an embed job ends. */
+/** Each run's lineage and newest retrieval R@K (for the runs table), reloaded when a job ends or a new run logs. */
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import type { RunRetrieval } from '../../../shared/contract'
@@ -19,7 +19,11 @@ export const useRunRetrievalStore = defineStore('run-retrieval', () => {
 
   api.on('api.connected', () => void refresh())
   api.on('job.state', (j) => {
-    if (j.state === 'done' && (j.kind === 'embed' || j.kind === 'pretrain')) void refresh()
+    if (j.state === 'done' && (j.kind === 'embed' || j.kind === 'pretrain' || j.kind === 'finetune')) void refresh()
+  })
+  // a run that is new to the table (a fine-tuning job just started) shows its lineage while it trains
+  api.on('run.metrics', ({ run }) => {
+    if (!byRun.value.has(run)) void refresh()
   })
   return { list, byRun, refresh }
 })

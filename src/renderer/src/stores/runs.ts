@@ -61,9 +61,9 @@ export const useRunsStore = defineStore('runs', () => {
   })
 
   api.on('api.connected', () => void refresh())
-  // a pretraining job that starts writes a new run folder; one that ends has its final row
+  // a training job that starts writes a new run folder; one that ends has its final row
   api.on('job.state', (j) => {
-    if (j.kind === 'pretrain') void api.call('runs.list', {}).then((r) => (runs.value = r), fail)
+    if (j.kind === 'pretrain' || j.kind === 'finetune') void api.call('runs.list', {}).then((r) => (runs.value = r), fail)
   })
   api.on('run.metrics', ({ run, rows: incoming }) => {
     const summary = runs.value.find((r) => r.name === run)

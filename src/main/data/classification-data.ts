@@ -1,10 +1,10 @@
 /** The data a fine-tuning run trains and is evaluated on: a prepared workspace dataset, or the synthetic task. */
-import type { ModelConfig } from '../main/engine/config'
-import type { ClipSource } from '../main/engine/train/data-source'
-import { SYNTHETIC_CLASS_NAMES, syntheticHeldOut, syntheticSource } from '../main/engine/train/synthetic-source'
-import { Catalog, type Split } from '../main/data/catalog'
-import { openDatasetSource } from '../main/data/dataset-source'
-import { datasetDir } from '../main/workspace'
+import type { ModelConfig } from '../engine/config'
+import type { ClipSource } from '../engine/train/data-source'
+import { SYNTHETIC_CLASS_NAMES, syntheticHeldOut, syntheticSource } from '../engine/train/synthetic-source'
+import { Catalog, type Split } from './catalog'
+import { openDatasetSource } from './dataset-source'
+import { datasetDir } from '../workspace'
 
 export type ClassificationData = { kind: 'synthetic'; clips: number } | { kind: 'dataset'; name: string }
 

@@ -1,0 +1,96 @@
+/**
+ * Importing into a dataset's catalog, as `equiav dataset import` and the workbench's `import` job both do
+ * it: a folder of media, or an AudioSet CSV / VGGSound CSV / CAV-MAE JSON manifest (with its
+ * class_labels_indices.csv, media found under a media root, probed or not). One code path for both.
+ */
+import { resolve } from 'node:path'
+import { IMPORT_FORMATS } from '../../shared/contract/datasets'
+import type { JobContext } from '../jobs/context'
+import type { Catalog, Split } from './catalog'
+import { audioSetSource } from './importers/audioset'
+import { cavMaeSource } from './importers/cavmae-json'
+import { importFolder } from './importers/folder'
+import { type ManifestSource, importManifest, splitFromFileName } from './importers/manifest-import'
+import { readClassLabels } from './importers/manifest-reader'
+import { vggSoundSource } from './importers/vggsound'
+
+export { IMPORT_FORMATS }
+export type ImportFormat = (typeof IMPORT_FORMATS)[number]
+
+export interface ImportSpec {
+  /** default folder */
+  format?: ImportFormat
+  /** the folder, or the manifest file */
+  from: string
+  /** class_labels_indices.csv (index,mid,display_name): needed by AudioSet CSVs and CAV-MAE datafiles */
+  labels?: string
+  /** the split of an AudioSet CSV or datafile (default: test when its name holds "eval" or "test", else train) */
+  split?: Split
+  /** downloaded media of a manifest, found by file name */
+  mediaRoot?: string
+  /** open found media to check it (default true) */
+  probe?: boolean
+  /** folder: share of each class put in the test split, and the split's seed */
+  testFraction?: number
+  seed?: number
+}
+
+export interface ImportOutcome {
+  /** a manifest's rows: in the file, newly added, already present, with media found */
+  manifest?: { rows: number; added: number; skipped: number; found: number }
+  stopped: boolean
+}
+
+/** The manifest source a spec names, with its class list and split. */
+async function manifestSource(spec: ImportSpec & { format: Exclude<ImportFormat, 'folder'> }): Promise<ManifestSource> {
+  const file = resolve(spec.from)
+  if (spec.format === 'vggsound-csv') return vggSoundSource(file)
+  if (!spec.labels) throw new Error(`${file}: a ${spec.format === 'audioset-csv' ? 'AudioSet CSV' : 'CAV-MAE datafile'} needs its class_labels_indices.csv (index,mid,display_name)`)
+  const split = spec.split ?? splitFromFileName(file)
+  const classes = await readClassLabels(resolve(spec.labels))
+  return spec.format === 'audioset-csv' ? audioSetSource(file, classes, split) : cavMaeSource(file, classes, split)
+}
+
+/** Imports what the spec names into the catalog, reporting files or manifest rows as progress. */
+export async function importIntoCatalog(spec: ImportSpec, catalog: Catalog, ctx: JobContext): Promise<ImportOutcome> {
+  const format = spec.format ?? 'folder'
+  if (format === 'folder') {
+    const root = resolve(spec.from)
+    catalog.setMeta('source', `folder ${root}`)
+    await importFolder({
+      root,
+      catalog,
+      testFraction: spec.testFraction,
+      seed: spec.seed,
+      signal: ctx.signal,
+      onProgress: (p) => ctx.progress({ done: p.done, total: p.total, unit: 'files' })
+    })
+    return { stopped: ctx.signal.aborted }
+  }
+  const source = await manifestSource({ ...spec, format })
+  ctx.log(`checking ${source.file}…`)
+  const r = await importManifest({
+    source,
+    catalog,
+    mediaRoot: spec.mediaRoot && resolve(spec.mediaRoot),
+    probe: spec.probe ?? true,
+    signal: ctx.signal,
+    onProgress: (p) => {
+      if (p.phase === 'import') ctx.progress({ done: p.done, total: p.total, unit: 'rows' })
+    }
+  })
+  return { manifest: { rows: r.rows, added: r.added, skipped: r.skipped, found: r.found }, stopped: r.stopped || ctx.signal.aborted }
+}
+
+/** "eval.csv: 3 rows, 3 added, 0 already present, media found for 2". */
+export function describeManifest(file: string, m: NonNullable<ImportOutcome['manifest']>): string {
+  return `${file}: ${m.rows} rows, ${m.added} added, ${m.skipped} already present, media found for ${m.found}`
+}
+
+/** "3 clips: 2 ok (test 2), 0 quarantined, 1 missing (not downloaded)": the import's end report. */
+export function describeCounts(c: Catalog): string {
+  const n = c.counts()
+  const reasons = Object.entries(n.byReason).map(([r, k]) => `${r} ${k}`)
+  const splits = Object.entries(n.bySplit).map(([s, k]) => `${s} ${k}`)
+  return `${n.total} clips: ${n.ok} ok (${splits.join(', ') || 'no split'}), ${n.quarantined} quarantined${reasons.length ? ` (${reasons.join(', ')})` : ''}${n.missing ? `, ${n.missing} missing (not downloaded)` : ''}`
+}
