@@ -7,9 +7,19 @@ import type { Objective } from '../../main/engine/types'
 import { PRETRAIN_DEFAULTS, runPretrain } from '../../main/engine/train/pretrain'
 import { syntheticSource } from '../../main/engine/train/synthetic-source'
 import { datasetModel, openDatasetSource } from '../../main/data/dataset-source'
+import { readEncoderSource } from '../../main/data/encoder-source'
+import type { Modality } from '../../main/engine/model'
 import { inputNormChoice } from './input-norm-option'
 
 const OBJECTIVES: Objective[] = ['equiav', 'invariant', 'inter-only']
+
+/** --init-modalities audio,visual → ['a', 'v'] */
+function initModalities(text = 'audio,visual'): Modality[] {
+  const names = text.split(',').map((w) => w.trim())
+  const bad = names.filter((w) => w !== 'audio' && w !== 'visual')
+  if (bad.length || names.length === 0) throw new UsageError(`--init-modalities takes audio, visual or audio,visual (got ${text})`)
+  return [...new Set(names)].map((w) => (w === 'audio' ? 'a' : 'v'))
+}
 
 export const pretrainCommand: Command = {
   path: ['pretrain'],
@@ -29,12 +39,17 @@ export const pretrainCommand: Command = {
     '  --run NAME                   run folder name (default: a timestamp)',
     '  --checkpoint-every N         steps between checkpoints (default 100)',
     '  --resume                     continue the run from its last checkpoint',
+    '  --init-from RUN|FILE         start the encoders from a run of the workspace or a checkpoint (.pth / .safetensors:',
+    '                               an EquiAV state dict, or a single ViT such as MAE\'s mae_pretrain_vit_base.pth, as the paper)',
+    '  --init-modalities audio,visual   which encoders --init-from sets (default both)',
     '  --synthetic [--clips N]      a generated task with known correspondence (default 256 clips)',
     '  --dataset NAME               a prepared dataset of the workspace',
     '  --input-norm dataset|official   input statistics (default: the dataset\'s own when `dataset norm-stats` stored them, else AudioSet / ImageNet)'
   ].join('\n'),
   options: {
     'input-norm': { type: 'string' },
+    'init-from': { type: 'string' },
+    'init-modalities': { type: 'string' },
     preset: { type: 'string' },
     objective: { type: 'string' },
     'cen-num': { type: 'string' },
@@ -70,6 +85,8 @@ export const pretrainCommand: Command = {
     const clips = int(values, 'clips') ?? 256
     const opened = dataset ? await openDatasetSource(workspace, checkName('dataset', dataset), model, 'train', preset) : null
     const source = opened ? opened.source : syntheticSource(clips, seed, model)
+    const initFrom = str(values, 'init-from')
+    const init = initFrom ? { ...(await readEncoderSource(workspace, initFrom)), modalities: initModalities(str(values, 'init-modalities')) } : undefined
     const { ctx, dispose } = terminalJobContext('pretrain')
     try {
       const summary = await runPretrain(
@@ -90,7 +107,8 @@ export const pretrainCommand: Command = {
           seed,
           checkpointEvery: int(values, 'checkpoint-every') ?? PRETRAIN_DEFAULTS.checkpointEvery,
           resume: Boolean(values.resume),
-          data: dataset ? { kind: 'dataset', name: dataset } : { kind: 'synthetic', clips }
+          data: dataset ? { kind: 'dataset', name: dataset } : { kind: 'synthetic', clips },
+          init
         },
         source,
         ctx

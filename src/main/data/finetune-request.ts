@@ -5,11 +5,10 @@
  */
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { extname, join, resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import { type ModelConfig, PRESETS, type PresetName, withInputNorm } from '../engine/config'
 import { loadLatestCheckpoint } from '../engine/checkpoint/store'
-import { readPth } from '../engine/checkpoint/pth'
-import { readSafetensors } from '../engine/checkpoint/safetensors'
+import { readCheckpointFile } from './encoder-source'
 import type { ClassificationResult } from '../engine/finetune/evaluate'
 import type { FinetuneModality } from '../engine/finetune/model'
 import type { FinetuneLoss } from '../engine/finetune/objective'
@@ -78,10 +77,7 @@ async function fromRun(workspace: string, name: string): Promise<Source> {
 /** An official EquiAV state dict (.pth read safely, or .safetensors). */
 async function fromCheckpoint(file: string, preset: PresetName): Promise<Source> {
   const path = resolve(file)
-  if (!existsSync(path)) throw new Error(`${path}: no such checkpoint file`)
-  const ext = extname(path).toLowerCase()
-  if (ext !== '.pth' && ext !== '.pt' && ext !== '.safetensors') throw new Error(`${path}: expected a .pth or .safetensors checkpoint`)
-  const weights = ext === '.safetensors' ? await readSafetensors(path) : await readPth(path)
+  const weights = await readCheckpointFile(path)
   return { model: PRESETS[preset], preset, pretrained: { lineage: { from: path, kind: 'checkpoint', step: null }, weights, layout: 'official' } }
 }
 

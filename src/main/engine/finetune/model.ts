@@ -10,10 +10,10 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type { ModelConfig } from '../config'
-import { fromOfficialLayout } from '../checkpoint/official'
+import { encoderParamSpecs, loadEncoders } from '../checkpoint/encoders'
 import type { TensorDict } from '../checkpoint/tensors'
 import { applyLinear, encodeAudio, encodeVisual } from '../model/encoder'
-import { type Modality, type ParamSpec, type Params, createParamsFromSpecs, linearSpecs, param, paramSpec } from '../model/params'
+import { type Modality, type ParamSpec, type Params, createParamsFromSpecs, linearSpecs, param } from '../model/params'
 
 export type FinetuneModality = 'audio' | 'visual' | 'audio-visual'
 export const FINETUNE_MODALITIES: readonly FinetuneModality[] = ['audio', 'visual', 'audio-visual']
@@ -28,15 +28,9 @@ export function encoderModalities(modality: FinetuneModality): Modality[] {
   return modality === 'audio' ? ['a'] : modality === 'visual' ? ['v'] : ['a', 'v']
 }
 
-/** patch_embed, pos_embed, modality vector, blocks and the original-view final norm of modality m */
-export function isEncoderParam(name: string, m: Modality): boolean {
-  return new RegExp(`^(modality_${m}|pos_embed_${m}|patch_embed_${m}\\.|blocks_${m}\\.|norm_${m}\\.)`).test(name)
-}
-
 /** The pretrained parameters a classifier of this modality takes over, in the pretraining model's order. */
 export function encoderSpecs(spec: ClassifierSpec): ParamSpec[] {
-  const mods = encoderModalities(spec.modality)
-  return paramSpec(spec.model).filter((s) => mods.some((m) => isEncoderParam(s.name, m)))
+  return encoderParamSpecs(spec.model, encoderModalities(spec.modality))
 }
 
 export function headSpecs(spec: ClassifierSpec): ParamSpec[] {
@@ -61,27 +55,12 @@ export function createClassifierParams(spec: ClassifierSpec, seed: number, froze
 /** 'ours': a run checkpoint (our names and layout); 'official': a PyTorch state dict, `__M__.` prefix optional. */
 export type WeightLayout = 'ours' | 'official'
 
-const OFFICIAL_PREFIX = '__M__.'
-
 /**
  * Copies exactly the encoder weights of the classifier's modalities from a checkpoint into `params` and
  * returns their names. Errors name the source and the first missing or mis-shaped tensor.
  */
 export function loadEncoderWeights(params: Params, spec: ClassifierSpec, dict: TensorDict, layout: WeightLayout, source: string): string[] {
-  const loaded: string[] = []
-  for (const s of encoderSpecs(spec)) {
-    const t = layout === 'official' ? (dict.get(OFFICIAL_PREFIX + s.name) ?? dict.get(s.name)) : dict.get(s.name)
-    if (!t) throw new Error(`${source}: no tensor ${s.name}, which the ${spec.modality} classifier needs (is this an EquiAV checkpoint?)`)
-    const expected = layout === 'official' ? s.officialShape : s.shape
-    if (t.shape.join(',') !== expected.join(',')) {
-      throw new Error(`${source}: ${s.name} has shape [${t.shape}] but the model (embedDim ${spec.model.embedDim}) expects [${expected}]`)
-    }
-    const values = tf.tensor(layout === 'official' ? fromOfficialLayout(s, t.data) : t.data, s.shape)
-    param(params, s.name).assign(values)
-    values.dispose()
-    loaded.push(s.name)
-  }
-  return loaded
+  return loadEncoders(params, spec.model, encoderModalities(spec.modality), dict, layout, source)
 }
 
 /** One batch of classifier input; only the modalities the classifier uses need to be present. */

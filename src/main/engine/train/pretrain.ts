@@ -7,13 +7,15 @@ import { describeBackend, initBackend, type BackendInfo } from '../backend'
 import { type ModelConfig, PRESETS, type PresetName, withInputNorm } from '../config'
 import type { LossWeights, Objective } from '../types'
 import type { EquiAVBatch } from '../batch'
-import { createParams } from '../model'
+import { createParams, type Modality, type Params } from '../model'
 import { DEFAULT_LOSS_WEIGHTS, DEFAULT_TAU } from '../losses'
 import { AdamW } from '../optim'
 import { warmupCosineLr } from '../schedule'
 import { saveCheckpoint } from '../checkpoint/store'
+import { type EncoderLayout, loadEncoders } from '../checkpoint/encoders'
+import type { TensorDict } from '../checkpoint/tensors'
 import { toTensorDict } from './run'
-import { appendLine } from '../../util/atomic'
+import { appendLine, writeJsonAtomic } from '../../util/atomic'
 import type { JobContext } from '../../jobs/context'
 import { type ClipSource, derivedRng, stepsPerEpoch } from './data-source'
 import { type FetchedClips, fetchClips, openRunConfig, resumeFromLatest } from './run-folder'
@@ -44,6 +46,20 @@ export interface PretrainOptions {
   resume: boolean
   /** describes the data for config.json; the clips themselves come from `source` */
   data: { kind: 'synthetic'; clips: number } | { kind: 'dataset'; name: string }
+  /**
+   * Pretrained encoders to start from (the official --audio_pretrained_encoder / --visual_pretrained_encoder;
+   * ImageNet MAE in the paper). Applied when the run starts at step 0, never over a checkpoint.
+   */
+  init?: { weights: TensorDict; layout: EncoderLayout; from: string; modalities: Modality[] }
+}
+
+/** What config.json records of the pretrained encoders a run started from. */
+export interface EncoderInit {
+  from: string
+  layout: EncoderLayout
+  modalities: Modality[]
+  /** parameters copied */
+  tensors: number
 }
 
 /** config.json of a run: the options as resolved at its start, plus what they imply. */
@@ -57,6 +73,7 @@ export interface RunConfig
   warmupSteps: number
   data: PretrainOptions['data'] & { describe: string; size: number }
   backend: BackendInfo
+  init?: EncoderInit
 }
 
 export interface MetricsRow {
@@ -125,6 +142,13 @@ async function openRun(opts: PretrainOptions, source: ClipSource, backend: Backe
   })
 }
 
+async function startFromPretrained(init: NonNullable<PretrainOptions['init']>, params: Params, cfg: RunConfig, dir: string, ctx: JobContext): Promise<void> {
+  const loaded = loadEncoders(params, cfg.model, init.modalities, init.weights, init.layout, init.from)
+  cfg.init = { from: init.from, layout: init.layout, modalities: init.modalities, tensors: loaded.length }
+  await writeJsonAtomic(join(dir, 'config.json'), cfg)
+  ctx.log(`encoders ${init.modalities.join(', ')} start from ${init.from} (${init.layout} layout, ${loaded.length} tensors)`)
+}
+
 export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx: JobContext): Promise<PretrainSummary> {
   const backend = await initBackend()
   ctx.log(describeBackend(backend))
@@ -135,6 +159,7 @@ export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx
   const metricsPath = join(opts.runDir, 'metrics.jsonl')
 
   const step0 = opts.resume ? await resumeFromLatest(opts.runDir, params, optimizer, metricsPath, ctx) : 0
+  if (step0 === 0 && opts.init) await startFromPretrained(opts.init, params, cfg, opts.runDir, ctx)
   let step = step0
   const startStep = step0
 
