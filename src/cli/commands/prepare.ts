@@ -5,7 +5,7 @@ import { PRESETS, type PresetName } from '../../main/engine/config'
 import { Catalog } from '../../main/data/catalog'
 import { cacheDir, prepareCache } from '../../main/data/cache'
 import { cacheSettingsFor, datasetModel } from '../../main/data/dataset-source'
-import { inputNormChoice } from './input-norm-option'
+import { imgSizeOption, inputNormChoice } from './model-options'
 
 export const datasetPrepareCommand: Command = {
   path: ['dataset', 'prepare'],
@@ -13,13 +13,14 @@ export const datasetPrepareCommand: Command = {
   usage: [
     '  --name NAME          dataset name',
     '  --preset tiny|small|base   sets the fbank length and frame size (default tiny)',
+    '  --img-size N         frame side, as given to pretrain --img-size (default: the preset\'s)',
     '  --input-norm dataset|official   fbank normalisation (default: the dataset\'s statistics when `dataset norm-stats` stored them)',
     '  --workers N          worker processes (default 2)',
     '  --workspace DIR',
     '  --json               print a JSON summary on stdout',
     'Incremental and resumable: clips already in the cache are not redone.'
   ].join('\n'),
-  options: { name: { type: 'string' }, preset: { type: 'string' }, 'input-norm': { type: 'string' }, workers: { type: 'string' }, workspace: { type: 'string' }, json: { type: 'boolean' } },
+  options: { name: { type: 'string' }, preset: { type: 'string' }, 'input-norm': { type: 'string' }, 'img-size': { type: 'string' }, workers: { type: 'string' }, workspace: { type: 'string' }, json: { type: 'boolean' } },
   async run(values) {
     const name = str(values, 'name')
     if (!name) throw new UsageError('--name NAME is required')
@@ -27,7 +28,7 @@ export const datasetPrepareCommand: Command = {
     if (!(preset in PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`)
     const workspace = resolveWorkspace(str(values, 'workspace'))
     const dir = datasetDir(workspace, checkName('dataset', name))
-    const model = datasetModel(workspace, name, PRESETS[preset], inputNormChoice(values))
+    const model = datasetModel(workspace, name, { ...PRESETS[preset], ...imgSizeOption(values) }, inputNormChoice(values))
     const catalog = Catalog.open(dir)
     const clips = catalog.list({ status: 'ok', excluded: false }).map((c) => ({ id: c.id, path: c.path }))
     catalog.close()

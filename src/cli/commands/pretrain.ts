@@ -9,7 +9,7 @@ import { syntheticSource } from '../../main/engine/train/synthetic-source'
 import { datasetModel, openDatasetSource } from '../../main/data/dataset-source'
 import { readEncoderSource } from '../../main/data/encoder-source'
 import type { Modality } from '../../main/engine/model'
-import { inputNormChoice } from './input-norm-option'
+import { imgSizeOption, inputNormChoice } from './model-options'
 
 const OBJECTIVES: Objective[] = ['equiav', 'invariant', 'inter-only']
 
@@ -28,6 +28,7 @@ export const pretrainCommand: Command = {
     '  --preset tiny|small|base     model size (default tiny)',
     '  --objective equiav|invariant|inter-only   (default equiav)',
     '  --cen-num S                  centroid samples S (default 16)',
+    '  --img-size N                 frame side in pixels, a multiple of 16 (default: the preset\'s; prepare the dataset with the same)',
     '  --steps N | --epochs N       training length (default 1 epoch)',
     '  --batch-size B               (default 16)',
     '  --lr LR                      peak learning rate (default 1e-4; tiny: 5e-4)',
@@ -53,6 +54,7 @@ export const pretrainCommand: Command = {
     preset: { type: 'string' },
     objective: { type: 'string' },
     'cen-num': { type: 'string' },
+    'img-size': { type: 'string' },
     steps: { type: 'string' },
     epochs: { type: 'string' },
     'batch-size': { type: 'string' },
@@ -80,20 +82,22 @@ export const pretrainCommand: Command = {
     const run = checkName('run', str(values, 'run') ?? new Date().toISOString().replace(/[:.]/g, '-'))
     const seed = int(values, 'seed') ?? PRETRAIN_DEFAULTS.seed
     const cenNum = int(values, 'cen-num')
-    const presetModel = { ...PRESETS[preset], ...(cenNum ? { cenNum } : {}) }
+    const overrides = { ...(cenNum ? { cenNum } : {}), ...imgSizeOption(values) }
+    const presetModel = { ...PRESETS[preset], ...overrides }
     const model = dataset ? datasetModel(workspace, checkName('dataset', dataset), presetModel, inputNormChoice(values)) : presetModel
     const clips = int(values, 'clips') ?? 256
     const opened = dataset ? await openDatasetSource(workspace, checkName('dataset', dataset), model, 'train', preset) : null
     const source = opened ? opened.source : syntheticSource(clips, seed, model)
     const initFrom = str(values, 'init-from')
-    const init = initFrom ? { ...(await readEncoderSource(workspace, initFrom)), modalities: initModalities(str(values, 'init-modalities')) } : undefined
+    const modalities = initModalities(str(values, 'init-modalities'))
+    const init = initFrom ? { ...(await readEncoderSource(workspace, initFrom)), modalities } : undefined
     const { ctx, dispose } = terminalJobContext('pretrain')
     try {
       const summary = await runPretrain(
         {
           runDir: resolve(runDir(workspace, run)),
           preset,
-          model: { ...(cenNum ? { cenNum } : {}), inputNorm: model.inputNorm },
+          model: { ...overrides, inputNorm: model.inputNorm },
           objective,
           steps: int(values, 'steps'),
           epochs: int(values, 'epochs'),
