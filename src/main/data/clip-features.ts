@@ -1,15 +1,16 @@
 /**
  * A clip's model inputs for the inspector — the normalised fbank [T, F] and its 10 frames [3, S, S] —
- * from any preprocessing cache of its dataset that holds it, else computed on demand for the tiny preset
- * (decode + Kaldi fbank + frames, about a second). The last few clips are kept in memory.
+ * from a preprocessing cache of its dataset that holds it (the tiny preset's with the dataset's input
+ * statistics first), else computed on demand for that preset (decode + Kaldi fbank + frames, about a second). The last few clips are kept in memory.
  */
 import { existsSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { PRESETS } from '../engine/config'
+import { OFFICIAL_INPUT_NORM, PRESETS } from '../engine/config'
 import { CacheReader, decodeRecord } from './cache'
-import type { CacheSettings } from './cache-format'
-import type { ClipRecord } from './catalog'
+import { type CacheSettings, cacheKey } from './cache-format'
+import { Catalog, type ClipRecord } from './catalog'
+import { storedInputNorm } from './input-norm'
 import { cacheSettingsFor } from './dataset-source'
 import { prepareClip } from './prepare-clip'
 
@@ -23,10 +24,13 @@ export interface ClipFeatures {
   from: 'cache' | 'decoded'
 }
 
-async function fromCache(datasetDir: string, id: string): Promise<ClipFeatures | null> {
+/** The clip from a cache of the dataset: the one of `preferred` settings first, else any that holds it. */
+async function fromCache(datasetDir: string, id: string, preferred: CacheSettings): Promise<ClipFeatures | null> {
   const root = join(datasetDir, 'cache')
   if (!existsSync(root)) return null
-  for (const d of (await readdir(root)).sort()) {
+  const first = cacheKey(preferred)
+  const dirs = (await readdir(root)).sort((a, b) => Number(b === first) - Number(a === first) || a.localeCompare(b))
+  for (const d of dirs) {
     if (!existsSync(join(root, d, 'index.json'))) continue
     const reader = await CacheReader.open(join(root, d)).catch(() => null)
     if (!reader) continue
@@ -57,9 +61,13 @@ export class ClipFeatureStore {
   }
 
   private async load(datasetDir: string, clip: ClipRecord): Promise<ClipFeatures> {
-    const cached = await fromCache(datasetDir, clip.id)
+    // the spectrogram as the model sees it: normalised with the dataset's statistics when it has them
+    const catalog = Catalog.open(datasetDir)
+    const inputNorm = storedInputNorm(catalog) ?? OFFICIAL_INPUT_NORM
+    catalog.close()
+    const settings = cacheSettingsFor({ ...PRESETS.tiny, inputNorm })
+    const cached = await fromCache(datasetDir, clip.id, settings)
     if (cached) return cached
-    const settings = cacheSettingsFor(PRESETS.tiny)
     return { settings, ...decodeRecord(await prepareClip(clip.path, settings), settings), from: 'decoded' }
   }
 }
