@@ -80,6 +80,11 @@ describe('Datasets view (serve mode, Chromium)', () => {
     await expect(report.textContent()).resolves.toMatch(/not-media/)
     await page.getByTestId('datasets-table').getByText('birds', { exact: true }).waitFor()
 
+    // ready for training: its own statistics, then the 3 usable clips into the tiny cache, as a job
+    await page.getByTestId('prepare-form').getByText('Prepare for training').click()
+    await page.getByTestId('prepare-status').getByText(/done/).waitFor({ timeout: 60_000 })
+    await page.getByTestId('prepare-status').getByText('3/3 clips').waitFor()
+
     // filters: the quarantined file alone, then every clip again
     await page.selectOption('select[name=filter-status]', 'quarantined')
     await page.getByTestId('clip-table').getByText('bird/broken.mp4').waitFor()

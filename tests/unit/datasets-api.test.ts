@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -125,6 +125,24 @@ describe('datasets API', () => {
     await runner.idle()
     expect(runner.get(job.id)).toMatchObject({ state: 'done', progress: { done: 3, total: 3, unit: 'files' } })
     expect(await router('datasets.info', { dataset: 'd2' })).toMatchObject({ counts: { ok: 2, quarantined: 1 }, quarantined: [{ id: 'cat/notes.mp4', reason: 'not-media' }] })
+  }, 60_000)
+
+  it('prepares a dataset for training as a job: its own statistics first, then every usable clip into the cache', async () => {
+    await expect(router('datasets.prepare', { dataset: 'nope' })).rejects.toThrow(/no dataset "nope"/)
+    await expect(router('datasets.prepare', { dataset: 'd2', preset: 'huge' })).rejects.toThrow(/preset/)
+    const job = (await router('datasets.prepare', { dataset: 'd2' })) as { id: string; kind: string; dataset: string }
+    expect(job).toMatchObject({ kind: 'prepare', dataset: 'd2' })
+    await runner.idle()
+    const rec = runner.get(job.id)
+    expect(rec, rec.log.join('\n')).toMatchObject({ state: 'done', progress: { done: 2, total: 2, unit: 'clips' } })
+    const result = rec.result as { prepared: number; cache: string }
+    expect(result.prepared).toBe(2)
+    const catalog = Catalog.open(join(workspace, 'datasets', 'd2'))
+    const norm = JSON.parse(catalog.meta('input_norm') ?? 'null') as { fbank: { mean: number; std: number } }
+    catalog.close()
+    // the cache is the one of the dataset's own statistics
+    expect(result.cache).toContain(`-n${norm.fbank.mean}_${norm.fbank.std}`)
+    expect(existsSync(join(result.cache, 'index.json'))).toBe(true)
   }, 60_000)
 })
 

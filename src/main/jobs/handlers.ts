@@ -9,6 +9,7 @@ import { evalHeadline, runFinetuneRequest } from '../data/finetune-request'
 import { checkName, datasetDir, runDir } from '../workspace'
 import type { JobContext } from './context'
 import { runEmbed } from './embed-job'
+import { prepareDataset } from '../data/prepare-dataset'
 import { runEstimate } from './estimate-job'
 import type { ImportJobArgs, JobRequest } from './protocol'
 
@@ -51,6 +52,8 @@ export async function runJob(req: JobRequest, ctx: JobContext): Promise<unknown>
     }
     case 'import':
       return runImport(req.args, ctx)
+    case 'prepare':
+      return prepareDataset(req.args, ctx)
     case 'embed':
       return runEmbed(req.args, ctx)
     case 'estimate':

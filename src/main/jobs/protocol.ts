@@ -1,10 +1,11 @@
+import type { PrepareRequest } from '../data/prepare-dataset'
 import type { EstimateTask } from '../../shared/estimate'
 import type { ImportSpec } from '../data/dataset-import'
 import type { FinetuneRequest } from '../data/finetune-request'
 import type { JobProgress } from './context'
 
 /** What the runner asks an engine process to do. */
-export type JobRequest =
+export type JobRequest = | { kind: 'prepare'; args: PrepareRequest }
   | { kind: 'pretrain'; args: PretrainJobArgs }
   | { kind: 'finetune'; args: FinetuneJobArgs }
   | { kind: 'import'; args: ImportJobArgs }

@@ -142,6 +142,8 @@ export const datasetsContract = {
   },
   /** import a folder (sub-folder names become labels) or a manifest as a job: live progress, then the report */
   'datasets.import': { input: ImportArgsSchema, output: JobSchema },
+  /** a job: the dataset's own input statistics (when none are stored), then every usable clip into the preset's cache */
+  'datasets.prepare': { input: z.object({ dataset: DatasetName, preset: z.enum(['tiny', 'small', 'base']).default('tiny') }).strict(), output: JobSchema },
   /** one audio and one visual augmentation of a clip, sampled with a seed: vectors and augmented images */
   'datasets.augmentPreview': {
     input: Clip.extend({ seed: z.number().int().min(0).max(2 ** 31).default(0) }).strict(),

@@ -85,6 +85,10 @@ export function datasetsServices({ workspace, jobs }: ServiceContext, features =
       const abs = (p: string | undefined): string | undefined => p && resolve(p)
       return toJob(jobs.start({ kind: 'import', args: { ...spec, workspace, dataset, from: resolve(spec.from), labels: abs(spec.labels), mediaRoot: abs(spec.mediaRoot) } }))
     },
+    'datasets.prepare': async ({ dataset, preset }) => {
+      await withDataset(workspace, dataset, (c) => c.counts())
+      return toJob(jobs.start({ kind: 'prepare', args: { workspace, dataset, preset, statsClips: 400 } }))
+    },
     'datasets.augmentPreview': async ({ dataset, clip, seed }) => {
       const record = await withDataset(workspace, dataset, (c) => c.get(clip))
       if (!record) throw new Error(`dataset "${dataset}" has no clip "${clip}"`)
