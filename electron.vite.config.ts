@@ -9,7 +9,9 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           // the engine process of the app (a utilityProcess): jobs never run on the main thread
-          'engine-host': resolve(__dirname, 'src/main/jobs/engine-host.ts')
+          'engine-host': resolve(__dirname, 'src/main/jobs/engine-host.ts'),
+          // the workers a prepare job forks (decode + fbank + frames, one shard each)
+          'prepare-worker': resolve(__dirname, 'src/main/data/prepare-worker.ts')
         }
       }
     }

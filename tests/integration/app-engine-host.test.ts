@@ -12,6 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { JobRunner } from '../../src/main/jobs/runner'
 import { type UtilityFork, type UtilityProcessLike, utilityLauncher } from '../../src/main/jobs/utility-launcher'
 import type { HostMessage } from '../../src/main/jobs/protocol'
+import { Catalog } from '../../src/main/data/catalog'
+import { importFolder } from '../../src/main/data/importers/folder'
+import { createMediaDir } from '../helpers/media'
 
 const root = resolve(__dirname, '../..')
 // inside node_modules so the bundle resolves its dependencies as it would in the project
@@ -57,6 +60,26 @@ describe('the app’s engine process', () => {
     expect(runner.get(job.id)).toMatchObject({ state: 'done', progress: { done: 2, total: 2 } })
     expect(rows).toHaveLength(2)
     expect(existsSync(join(workspace, 'runs', 'app', 'checkpoints', 'step-2'))).toBe(true)
+  })
+
+  it('prepares a dataset with the bundled prepare workers (no TypeScript at run time)', async () => {
+    const media = createMediaDir('equiav-app-prepare-')
+    try {
+      await media.make({ name: 'a.mp4', duration: 1 })
+      const catalog = Catalog.open(join(workspace, 'datasets', 'clips'))
+      await importFolder({ root: media.dir, catalog })
+      catalog.close()
+      const runner = new JobRunner(workspace, 10_000, utilityLauncher(forkLikeUtility, join(outDir, 'main')))
+      const job = runner.start({ kind: 'prepare', args: { workspace, dataset: 'clips', preset: 'tiny', statsClips: 1 } })
+      await runner.idle()
+      const rec = runner.get(job.id)
+      expect(rec.state, rec.error ?? rec.log.join('\n')).toBe('done')
+      const result = rec.result as { prepared: number; cache: string }
+      expect(result.prepared).toBe(1)
+      expect(existsSync(join(result.cache, 'index.json'))).toBe(true)
+    } finally {
+      media.cleanup()
+    }
   })
 
   it('reports a job that fails in it with its last log line', async () => {

@@ -35,19 +35,30 @@ export function cacheDir(datasetDir: string, s: CacheSettings): string {
   return join(datasetDir, 'cache', cacheKey(s))
 }
 
+/** Set by the bundled engine host to the bundled prepare worker beside it. */
+export const PREPARE_WORKER_ENV = 'EQUIAV_PREPARE_WORKER'
+
 async function readIndex(dir: string, settings: CacheSettings): Promise<CacheIndex> {
   const path = join(dir, 'index.json')
   if (!existsSync(path)) return { format: CACHE_FORMAT, settings, shards: [], failures: [] }
   return JSON.parse(await readFile(path, 'utf8')) as CacheIndex
 }
 
+/**
+ * The prepare worker's entry: the bundled one when the bundled engine host named it (the app, whose engine
+ * processes run on Electron's binary, hence ELECTRON_RUN_AS_NODE), else the TypeScript source through tsx
+ * (CLI and serve), resolved here rather than from the caller's working directory.
+ */
+function workerEntry(): { path: string; execArgv: string[]; env?: NodeJS.ProcessEnv } {
+  const bundled = process.env[PREPARE_WORKER_ENV]
+  if (bundled) return { path: bundled, execArgv: [], env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } }
+  return { path: fileURLToPath(new URL('./prepare-worker.ts', import.meta.url)), execArgv: ['--import', import.meta.resolve('tsx')] }
+}
+
 function runShard(task: ShardTask, signal?: AbortSignal): Promise<ShardResult> {
   return new Promise((resolve, reject) => {
-    const worker = fork(fileURLToPath(new URL('./prepare-worker.ts', import.meta.url)), [], {
-      // resolved here, not from the caller's working directory
-      execArgv: ['--import', import.meta.resolve('tsx')],
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc']
-    })
+    const entry = workerEntry()
+    const worker = fork(entry.path, [], { execArgv: entry.execArgv, env: entry.env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
     let stderr = ''
     worker.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)))
     const onAbort = (): void => {

@@ -5,6 +5,8 @@
  * It runs as a Node child process (CLI, serve: messages over the IPC channel) or as an Electron
  * utilityProcess (the app: messages over process.parentPort).
  */
+import { fileURLToPath } from 'node:url'
+import { PREPARE_WORKER_ENV } from '../data/cache'
 import type { JobContext } from './context'
 import { runJob } from './handlers'
 import type { HostMessage, JobRequest, ParentMessage } from './protocol'
@@ -27,6 +29,9 @@ function parentChannel(): Channel | null {
   process.on('disconnect', () => process.exit(1)) // the parent is gone: nobody is listening
   return { send: (m) => void process.send?.(m), onMessage: (cb) => void process.on('message', cb) }
 }
+
+// the bundled host (out/main/engine-host.js) has its prepare worker beside it; from source, tsx runs the .ts one
+if (import.meta.url.endsWith('.js')) process.env[PREPARE_WORKER_ENV] ??= fileURLToPath(new URL('./prepare-worker.js', import.meta.url))
 
 const channel = parentChannel()
 if (channel) {
