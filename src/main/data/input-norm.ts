@@ -9,6 +9,7 @@ import { type InputNorm, OFFICIAL_INPUT_NORM } from '../engine/config'
 import type { Catalog } from './catalog'
 import { decodeAudio, extractFrames } from './ffmpeg'
 import { equiavFbank, fbankFrameCount, padOrCut } from './fbank'
+import { limiter } from '../util/limiter'
 
 export const INPUT_NORM_META = 'input_norm'
 
@@ -19,13 +20,14 @@ class Moments {
   n = 0
   sum = 0
   sumSq = 0
-  add(values: ArrayLike<number>, start = 0, end = values.length): void {
-    for (let i = start; i < end; i++) {
-      const x = values[i]
+  /** values[first], values[first + stride], …, each times `scale` */
+  add(values: ArrayLike<number>, first = 0, stride = 1, scale = 1): void {
+    for (let i = first; i < values.length; i += stride) {
+      const x = values[i] * scale
       this.sum += x
       this.sumSq += x * x
+      this.n++
     }
-    this.n += end - start
   }
   mean(): number {
     return this.sum / this.n
@@ -52,17 +54,8 @@ export function inputNormOf(samples: Iterable<InputNormSample>, source: string):
   const channels = [new Moments(), new Moments(), new Moments()]
   for (const s of samples) {
     fbank.add(s.fbank)
-    for (const f of s.frames) {
-      for (let c = 0; c < 3; c++) {
-        const m = channels[c]
-        for (let i = c; i < f.length; i += 3) {
-          const x = f[i] / 255
-          m.sum += x
-          m.sumSq += x * x
-        }
-        m.n += f.length / 3
-      }
-    }
+    // [H, W, 3] bytes: channel c is every third value from c, scaled to [0, 1]
+    for (const f of s.frames) channels.forEach((m, c) => m.add(f, c, 3, 1 / 255))
   }
   if (fbank.n === 0 || channels[0].n === 0) throw new Error(`${source}: no samples to compute statistics from`)
   const stds = [fbank.std(), ...channels.map((m) => m.std())]
@@ -118,15 +111,16 @@ export async function computeDatasetInputNorm(
   const clips = evenSample(train.length ? train : catalog.list({ status: 'ok', excluded: false }), o.maxClips)
   if (clips.length === 0) throw new Error(`dataset "${name}" has no usable clips to compute statistics from`)
   const samples: InputNormSample[] = []
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < clips.length && !o.signal?.aborted) {
-      const clip = clips[next++]
-      samples.push(await decodeNormSample(clip.path, o.targetLength, o.signal))
-      o.onProgress?.(samples.length, clips.length)
-    }
-  }
-  await Promise.all([worker(), worker()])
+  const run = limiter(2)
+  await Promise.all(
+    clips.map((clip) =>
+      run(async () => {
+        if (o.signal?.aborted) return
+        samples.push(await decodeNormSample(clip.path, o.targetLength, o.signal))
+        o.onProgress?.(samples.length, clips.length)
+      })
+    )
+  )
   if (o.signal?.aborted) throw new Error('cancelled')
   const norm = inputNormOf(samples, `dataset ${name}: ${samples.length} ${train.length ? 'training ' : ''}clips, fbank padded to ${o.targetLength} frames`)
   catalog.setMeta(INPUT_NORM_META, JSON.stringify(norm))

@@ -7,9 +7,10 @@ import { PRESETS, type PresetName } from '../engine/config'
 import type { JobContext } from '../jobs/context'
 import { checkName, datasetDir } from '../workspace'
 import { cacheDir, prepareCache } from './cache'
+import type { CacheSettings } from './cache-format'
 import { Catalog } from './catalog'
-import { cacheSettingsFor, datasetModel } from './dataset-source'
-import { computeDatasetInputNorm, type InputNormChoice, storedInputNorm } from './input-norm'
+import { cacheSettingsFor } from './dataset-source'
+import { computeDatasetInputNorm, type InputNormChoice, resolveInputNorm, storedInputNorm } from './input-norm'
 
 export interface PrepareRequest {
   workspace: string
@@ -37,6 +38,7 @@ export async function prepareDataset(r: PrepareRequest, ctx: JobContext): Promis
   const base = { ...PRESETS[r.preset], ...(r.imgSize ? { imgSize: r.imgSize } : {}) }
   const catalog = Catalog.open(dir)
   let clips: { id: string; path: string }[]
+  let settings: CacheSettings
   try {
     if (r.statsClips && r.inputNorm !== 'official' && !storedInputNorm(catalog)) {
       ctx.log(`${r.dataset}: computing its own input statistics from ${r.statsClips} training clips`)
@@ -49,11 +51,11 @@ export async function prepareDataset(r: PrepareRequest, ctx: JobContext): Promis
       ctx.log(`${norm.source}: fbank ${norm.fbank.mean} / ${norm.fbank.std}, frame mean [${norm.frame.mean.join(', ')}]`)
     }
     clips = catalog.list({ status: 'ok', excluded: false }).map((c) => ({ id: c.id, path: c.path }))
+    settings = cacheSettingsFor({ ...base, inputNorm: resolveInputNorm(catalog, r.dataset, r.inputNorm) })
   } finally {
     catalog.close()
   }
   if (clips.length === 0) throw new Error(`dataset "${r.dataset}" has no usable clips (see equiav dataset info --name ${r.dataset})`)
-  const settings = cacheSettingsFor(datasetModel(r.workspace, r.dataset, base, r.inputNorm))
   const started = Date.now()
   let skipped = 0
   const index = await prepareCache({

@@ -18,6 +18,7 @@ import { basename, extname, join } from 'node:path'
 import type { Catalog, ClipRecord, Split } from '../catalog'
 import { inspectClip } from '../inspect'
 import { type ClipBase, probedRecord } from './probe-record'
+import { limiter } from '../../util/limiter'
 import { MEDIA_EXTENSIONS, walk } from './folder'
 import { type ClassList, ManifestError } from './manifest-reader'
 
@@ -160,22 +161,6 @@ async function foundRecord(path: string, base: ClipBase, probe: boolean, inspect
     return { ...base, ...empty, path, size: st.size, mtimeMs: st.mtimeMs, status: 'ok', reason: null, detail: 'not probed (--no-probe)' }
   }
   return probedRecord(path, base, inspect)
-}
-
-/** A bound on concurrent async tasks. */
-function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0
-  const waiting: (() => void)[] = []
-  return async (task) => {
-    while (active >= n) await new Promise<void>((resolve) => waiting.push(resolve))
-    active++
-    try {
-      return await task()
-    } finally {
-      active--
-      waiting.shift()?.()
-    }
-  }
 }
 
 export async function importManifest(o: ManifestImportOptions): Promise<ManifestImportResult> {
