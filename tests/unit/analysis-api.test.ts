@@ -8,7 +8,7 @@ import { createRouter } from '../../src/main/api/router'
 import { workspaceServices } from '../../src/main/api/services'
 import { Catalog, type ClipRecord } from '../../src/main/data/catalog'
 import { exportEmbeddings } from '../../src/main/data/embeddings-export'
-import { embeddingsDir, writeRetrievalReport } from '../../src/main/data/split-embeddings'
+import { embeddingsDir, runEmbeddingKind, writeRetrievalReport } from '../../src/main/data/split-embeddings'
 import { pca } from '../../src/main/engine/eval/projection'
 import { JobRunner } from '../../src/main/jobs/runner'
 import { decodeColumns, MAP_COLUMNS } from '../../src/shared/columns'
@@ -43,7 +43,7 @@ beforeAll(async () => {
   catalog.setClasses(['one', 'two'])
   catalog.upsert([clip('a', [0]), clip('b', [1, 0]), clip('c', [1]), clip('d', [0])])
   catalog.close()
-  for (const [run, extra] of [['r1', {}], ['r2', { lineage: { from: 'r1', step: 3 } }], ['r3', { lineage: { from: 'r1' } }]] as const) {
+  for (const [run, extra] of [['r1', {}], ['r2', { lineage: { from: 'r1', step: 3 } }], ['r3', { lineage: { from: 'r1' }, objective: 'inter-only' }]] as const) {
     mkdirSync(join(workspace, 'runs', run), { recursive: true })
     writeFileSync(join(workspace, 'runs', run, 'config.json'), JSON.stringify({ preset: 'tiny', objective: 'equiav', totalSteps: 3, created: 'now', data: { describe: 'x' }, backend: { name: 'wasm' }, ...extra }))
   }
@@ -52,6 +52,8 @@ beforeAll(async () => {
   // an older report of another split: the newest one is the run's latest
   await writeRetrievalReport({ workspace, ...target, split: 'train', kind: 'centroid', seed: 0 }, emb, ['one', 'two'], 1)
   utimesSync(join(workspace, 'runs', 'r1', 'retrieval-d1-train-centroid.json'), new Date(2000, 1, 1), new Date(2000, 1, 1))
+  // an inter-only run never trained its predictor: its reports are of the mean-pooled embedding
+  await writeRetrievalReport({ workspace, ...target, run: 'r3', kind: 'original', seed: 0 }, emb, ['one', 'two'], 2)
   router = createRouter(workspaceServices(workspace, '1', new JobRunner(workspace)))
   server = createApiServer({ router, token, staticDir: join(workspace, 'static') })
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
@@ -86,6 +88,12 @@ describe('retrieval API', () => {
     expect(sum.a2v.median_rank).toBe(1)
     expect(Object.keys(sum.per_class)).toEqual(['one', 'two'])
     expect(await router('retrieval.summary', { ...target, split: 'val' })).toBeNull()
+  })
+  it("reads each run's own embedding kind: the centroid for equiav, the mean-pooled original otherwise", async () => {
+    expect(await runEmbeddingKind(workspace, 'r1')).toBe('centroid')
+    expect(await runEmbeddingKind(workspace, 'r3')).toBe('original')
+    expect(await router('retrieval.summary', { ...target, run: 'r3' })).toMatchObject({ embedding: 'original', step: 2 })
+    await expect(runEmbeddingKind(workspace, 'nope')).rejects.toThrow(/runs[\\/]nope[\\/]config\.json: ENOENT/)
   })
   it('gives every run its lineage and newest retrieval', async () => {
     const runs = (await router('runs.retrieval', {})) as { run: string; lineage: unknown; latest: { split: string; a2v: { 'R@1': number } } | null }[]

@@ -128,6 +128,18 @@ describe('demo sources and pure parts', () => {
     expect(planDemoClip(sources, voices, 0, 'test', 0).placements.every((q) => q.image >= 80)).toBe(true)
   })
 
+  it('puts digit k in the k-th third of the frame and starts it in the first 0.08 s of the k-th second', () => {
+    const voices = [...sources.realVoices, ...sources.syntheticVoices]
+    for (let i = 0; i < 200; i++) {
+      const p = planDemoClip(sources, voices, 3, i % 2 ? 'train' : 'test', i)
+      p.placements.forEach((q, k) => {
+        expect([q.cx, q.cy, q.size]).toEqual([(224 / 3) * (k + 0.5), 112, Math.round((0.95 * 224) / 3)])
+        expect(p.onsets[k]).toBeGreaterThanOrEqual(k * 16000)
+        expect(p.onsets[k]).toBeLessThanOrEqual(k * 16000 + 0.08 * 16000)
+      })
+    }
+  })
+
   it('draws a digit at 28 px and integer position as the MNIST image itself', () => {
     const plan: DemoClipPlan = {
       id: 'x',

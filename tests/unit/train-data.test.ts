@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { batchIndices, stepsPerEpoch } from '../../src/main/engine/train/data-source'
-import { rollAndTile } from '../../src/main/engine/train/views'
+import { PRESETS } from '../../src/main/engine/config'
+import { batchIndices, derivedRng, stepsPerEpoch } from '../../src/main/engine/train/data-source'
+import { collateBatch, rollAndTile } from '../../src/main/engine/train/views'
 import { syntheticClip, syntheticPattern, SYNTHETIC_CLASSES } from '../../src/main/engine/train/synthetic'
 
 describe('batch composition', () => {
@@ -37,6 +38,21 @@ describe('rollAndTile', () => {
       }
     }
     expect(rollAndTile(x, T, F, -3)).toEqual(y) // −3 ≡ 2 (mod 5)
+  })
+
+  it('is skipped with timeRoll false: the original audio is the fbank itself, everything else unchanged', () => {
+    const c = { ...PRESETS.tiny, cenNum: 2 }
+    const clips = [0, 1].map((i) => syntheticClip(i, 0, c))
+    const rolled = collateBatch(clips, derivedRng(0, 'step', 3), c)
+    const kept = collateBatch(clips, derivedRng(0, 'step', 3), c, false)
+    const n = c.audioLength * c.numMelBins
+    clips.forEach((clip, i) => {
+      for (let ch = 0; ch < 3; ch++) expect(kept.a.subarray((3 * i + ch) * n, (3 * i + ch + 1) * n)).toEqual(clip.fbank)
+    })
+    expect(rolled.a).not.toEqual(kept.a)
+    expect(kept.v).toEqual(rolled.v)
+    expect(kept.tV).toEqual(rolled.tV)
+    expect(kept.tAList).toEqual(rolled.tAList)
   })
 })
 

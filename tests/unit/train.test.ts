@@ -114,6 +114,17 @@ describe('runPretrain', () => {
     expect(logs.some((l) => /step 0/.test(l))).toBe(true)
   })
 
+  it('saves the initialisation itself with --steps 0: the seed\'s weights at step 0', async () => {
+    const dir = join(work, 'init')
+    const r = await runPretrain(options(dir, 0), syntheticSource(16, 0, MICRO_MODEL), quietContext().ctx)
+    expect(r).toMatchObject({ startStep: 0, finalStep: 0, cancelled: false })
+    const ckpt = await loadLatestCheckpoint(dir)
+    expect(ckpt!.state).toMatchObject({ step: 0 })
+    const init = createParams(MICRO_MODEL, PRETRAIN_DEFAULTS.seed)
+    for (const [name, v] of init) expect(Array.from(ckpt!.weights.get(name)!.data)).toEqual(Array.from(v.dataSync()))
+    init.forEach((v) => v.dispose())
+  })
+
   it('keeps tf.memory().numTensors flat over 200 steps', async () => {
     const source = syntheticSource(16, 0, MICRO_MODEL)
     const counts: number[] = []

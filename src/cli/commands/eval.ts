@@ -9,7 +9,7 @@ import type { EmbeddingKind, Embeddings } from '../../main/engine/eval/embed'
 import { openDatasetSource } from '../../main/data/dataset-source'
 import { Catalog, type Split } from '../../main/data/catalog'
 import { exportEmbeddings } from '../../main/data/embeddings-export'
-import { type RetrievalSummary, type SplitEmbeddingRequest, embedSplit as embedSplitWith, embeddingsDir, writeRetrievalReport } from '../../main/data/split-embeddings'
+import { type RetrievalSummary, type SplitEmbeddingRequest, embedSplit as embedSplitWith, embeddingsDir, runEmbeddingKind, writeRetrievalReport } from '../../main/data/split-embeddings'
 
 export type RetrievalRequest = SplitEmbeddingRequest
 
@@ -41,16 +41,18 @@ const EMBED_OPTIONS = {
   workspace: { type: 'string' }
 } as const
 
-function embeddingRequest(values: OptionValues): RetrievalRequest {
+async function embeddingRequest(values: OptionValues): Promise<RetrievalRequest> {
   const run = str(values, 'run')
   const dataset = str(values, 'dataset')
   if (!run || !dataset) throw new UsageError('--run NAME and --dataset NAME are required')
   const split = (str(values, 'split') ?? 'test') as Split
   if (!['train', 'val', 'test'].includes(split)) throw new UsageError('--split must be train, val or test')
-  const kind = (str(values, 'embedding') ?? 'centroid') as EmbeddingKind
-  if (!['centroid', 'original'].includes(kind)) throw new UsageError('--embedding must be centroid or original')
+  const asked = str(values, 'embedding') as EmbeddingKind | undefined
+  if (asked && !['centroid', 'original'].includes(asked)) throw new UsageError('--embedding must be centroid or original')
+  const workspace = resolveWorkspace(str(values, 'workspace'))
+  const kind = asked ?? (await runEmbeddingKind(workspace, checkName('run', run)))
   return {
-    workspace: resolveWorkspace(str(values, 'workspace')),
+    workspace,
     run: checkName('run', run),
     dataset: checkName('dataset', dataset),
     split,
@@ -66,14 +68,15 @@ export const evalRetrievalCommand: Command = {
     '  --run NAME           a pretraining run of the workspace (its newest checkpoint is used)',
     '  --dataset NAME       a prepared dataset',
     '  --split train|test   (default test)',
-    '  --embedding centroid|original   centroid = the paper\'s S-sample centroid (default); original = mean-pooled',
+    '  --embedding centroid|original   centroid = the paper\'s S-sample centroid; original = mean-pooled',
+    '                       (default: centroid for an equiav run, original for invariant / inter-only runs)',
     '  --seed N             seed of the S augmentation vectors (default 0)',
     '  --workspace DIR',
     '  --json               print {"n","a2v":{"R@1","R@5","R@10","median_rank"},"v2a":{...},"per_class":{...}}'
   ].join('\n'),
   options: { ...EMBED_OPTIONS, json: { type: 'boolean' } },
   async run(values) {
-    const req = embeddingRequest(values)
+    const req = await embeddingRequest(values)
     const result = await runRetrievalEval(req, !values.json)
     if (values.json) process.stdout.write(JSON.stringify(result) + '\n')
     else {
@@ -91,14 +94,14 @@ export const embedCommand: Command = {
     '  --run NAME --dataset NAME --split train|test',
     '  --export npy|tsv     (default npy)',
     '  --projection pca|umap   2-D map written beside the .npy arrays (default pca; UMAP is seeded by --seed)',
-    '  --embedding centroid|original   (default centroid)',
+    '  --embedding centroid|original   (default: centroid for an equiav run, original otherwise)',
     '  --seed N             seed of the S augmentation vectors (default 0)',
     '  --out DIR            (default <run>/embeddings/<dataset>-<split>)',
     '  --workspace DIR'
   ].join('\n'),
   options: { ...EMBED_OPTIONS, export: { type: 'string' }, projection: { type: 'string' }, out: { type: 'string' } },
   async run(values) {
-    const req = embeddingRequest(values)
+    const req = await embeddingRequest(values)
     const format = str(values, 'export') ?? 'npy'
     if (format !== 'npy' && format !== 'tsv') throw new UsageError('--export must be npy or tsv')
     const projection = str(values, 'projection') ?? 'pca'

@@ -56,14 +56,19 @@ export interface DemoOptions {
 
 export const DEMO_DEFAULTS = { clips: { train: 1200, test: 240 }, seed: 0, synthetic: false }
 
-/** What every clip of a build shares; a folder built with other settings is not resumed into. */
-const CLIP_FORMAT = { frameSize: 224, fps: 10, durationSec: 3 }
+/**
+ * What every clip of a build shares; a folder built with other settings is not resumed into. Layout 2:
+ * each digit has a fixed cell in the frame and a fixed one-second slot in the soundtrack (see planDemoClip).
+ */
+const CLIP_FORMAT = { frameSize: 224, fps: 10, durationSec: 3, layout: 2 }
 /** ffmpeg processes at a time: one per core of a small machine (each runs single-threaded) */
 const CONCURRENCY = 2
 const MANIFEST = 'manifest.json'
 const NUMBERS = 1000
 /** share of each digit's handwriting samples reserved for train; the rest only appear in test */
 const TRAIN_IMAGE_SHARE = 0.8
+/** a spoken digit starts up to this late in its one-second slot (less than one 16-frame fbank patch) */
+const ONSET_JITTER_SEC = 0.08
 
 /** Splits a total clip count 5:1 into train and test, as the default 1200 + 240. */
 export function splitClipCount(total: number): { train: number; test: number } {
@@ -240,29 +245,27 @@ export function planDemoClip(sources: DemoSources, voices: string[], seed: numbe
   const perDigit = sources.images[0].length
   const trainImages = Math.floor(perDigit * TRAIN_IMAGE_SHARE)
   const [lo, hi] = split === 'train' ? [0, trainImages] : [trainImages, perDigit]
+  // Digit k is drawn in the k-th third of the frame and spoken in the k-th second, at fixed places: a
+  // randomly placed or scaled digit is what a small ViT trained from scratch on ~1,000 frames cannot
+  // learn in a CPU budget (a supervised tiny ViT reads 76% of fixed-place digits after 600 steps and
+  // 32% when they move by a tenth of a cell), and the demo is there to show the method learn.
   const slot = frameSize / 3
   const placements = digits.map((_, k) => ({
     image: lo + Math.floor(r() * (hi - lo)),
-    size: Math.round(0.95 * slot * uniform(r, 0.8, 1.15)),
-    cx: slot * (k + 0.5) + uniform(r, -0.1, 0.1) * slot,
-    cy: frameSize / 2 + uniform(r, -0.15, 0.15) * frameSize,
+    size: Math.round(0.95 * slot),
+    cx: slot * (k + 0.5),
+    cy: frameSize / 2,
     ink: uniform(r, 0.75, 1)
   }))
 
   const rate = sources.sampleRate
   const recordings = sources.voices.get(voice)
   if (!recordings) throw new Error(`unknown voice ${voice}`)
-  const speech = digits.reduce((s, d) => s + recordings[d].length, 0)
-  const slack = durationSec * rate - speech - 0.05 * rate // keep a little room before the end
-  if (slack < 0) throw new Error(`voice ${voice}: "${digits.join('')}" is longer than ${durationSec} s`)
-  const pauses = [uniform(r, 0.05, 0.35), uniform(r, 0.08, 0.3), uniform(r, 0.08, 0.3)].map((s) => s * rate)
-  const squeeze = Math.min(1, slack / pauses.reduce((a, b) => a + b, 0))
-  const onsets: number[] = []
-  let t = 0
-  digits.forEach((d, k) => {
-    t += Math.floor(pauses[k] * squeeze)
-    onsets.push(t)
-    t += recordings[d].length
+  const slotSamples = Math.floor((durationSec * rate) / 3)
+  const onsets = digits.map((d, k) => {
+    const room = slotSamples - recordings[d].length
+    if (room < 0) throw new Error(`voice ${voice}: digit ${d} is longer than ${durationSec / 3} s`)
+    return k * slotSamples + Math.floor(Math.min(room, ONSET_JITTER_SEC * rate) * r())
   })
   return { id: `${split}-${String(index).padStart(4, '0')}`, split, digits, voice, placements, onsets, gain: uniform(r, 0.6, 1) }
 }

@@ -33,6 +33,8 @@ export interface FinetuneRequest {
   linearProbe?: boolean
   loss?: FinetuneLoss
   mixup?: number
+  /** roll the training fbank in time (default true, as the official fine-tuning) */
+  timeRoll?: boolean
   steps?: number
   epochs?: number
   batchSize?: number
@@ -121,6 +123,7 @@ export async function runFinetuneRequest(r: FinetuneRequest, ctx: JobContext): P
         linearProbe,
         loss: r.loss ?? FINETUNE_DEFAULTS.loss,
         mixup,
+        timeRoll: r.timeRoll ?? true,
         classes,
         steps: r.steps,
         epochs: r.epochs,

@@ -33,6 +33,22 @@ export interface EmbedOptions {
   signal?: AbortSignal
 }
 
+/**
+ * The embedding a run's retrieval uses unless told otherwise: the S-sample centroid for the EquiAV
+ * objective (the only one that trains the predictor), the mean-pooled original for `invariant` and
+ * `inter-only` runs, whose predictor is still at its initialisation.
+ */
+export async function runEmbeddingKind(workspace: string, run: string): Promise<EmbeddingKind> {
+  const path = join(runDir(workspace, run), 'config.json')
+  let config: { objective?: string; model?: { cenMean?: boolean } }
+  try {
+    config = JSON.parse(await readFile(path, 'utf8')) as typeof config
+  } catch (err) {
+    throw new Error(`${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
+  return (config.objective ?? 'equiav') === 'equiav' && config.model?.cenMean !== false ? 'centroid' : 'original'
+}
+
 /** A dataset split embedded with a run's newest weights. */
 export async function embedSplit(r: SplitEmbeddingRequest, o: EmbedOptions = {}): Promise<{ emb: Embeddings; classes: string[]; step: number }> {
   await initBackend()

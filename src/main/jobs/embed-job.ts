@@ -1,16 +1,18 @@
 /**
  * The `embed` job: a dataset split embedded with a run's newest weights, stored for the workbench — the
  * embeddings with their 2-D map (<run>/embeddings/<dataset>-<split>/) and the retrieval report
- * (<run>/retrieval-<dataset>-<split>-centroid.json). Cancelling stops between batches.
+ * (<run>/retrieval-<dataset>-<split>-<kind>.json, the run's own embedding kind: see runEmbeddingKind).
+ * Cancelling stops between batches.
  */
 import { exportEmbeddings } from '../data/embeddings-export'
-import { embedSplit, embeddingsDir, writeRetrievalReport } from '../data/split-embeddings'
+import { embedSplit, embeddingsDir, runEmbeddingKind, writeRetrievalReport } from '../data/split-embeddings'
 import { checkName } from '../workspace'
 import type { JobContext } from './context'
 import type { EmbedJobArgs } from './protocol'
 
 export async function runEmbed(a: EmbedJobArgs, ctx: JobContext): Promise<unknown> {
-  const r = { workspace: a.workspace, run: checkName('run', a.run), dataset: checkName('dataset', a.dataset), split: a.split, kind: 'centroid' as const, seed: 0 }
+  const run = checkName('run', a.run)
+  const r = { workspace: a.workspace, run, dataset: checkName('dataset', a.dataset), split: a.split, kind: await runEmbeddingKind(a.workspace, run), seed: 0 }
   const { emb, classes, step } = await embedSplit(r, {
     signal: ctx.signal,
     onProgress: (done, total) => ctx.progress({ done, total, unit: 'clips' })

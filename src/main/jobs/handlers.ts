@@ -32,6 +32,7 @@ export async function runJob(req: JobRequest, ctx: JobContext): Promise<unknown>
             steps: a.steps,
             batchSize: a.batchSize,
             lr: a.lr,
+            timeRoll: a.timeRoll,
             seed: a.seed,
             checkpointEvery: a.checkpointEvery,
             resume: a.resume,

@@ -47,6 +47,8 @@ export interface PretrainJobArgs {
   lr: number
   seed: number
   cenNum?: number
+  /** roll the original audio in time (official); the pretraining default when absent */
+  timeRoll?: boolean
   checkpointEvery: number
   resume: boolean
   /** a prepared dataset of the workspace, or the synthetic task */

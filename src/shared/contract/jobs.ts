@@ -16,6 +16,8 @@ export const PretrainArgsSchema = z
     lr: z.number().positive().max(1).default(5e-4),
     seed: z.number().int().min(0).default(0),
     cenNum: z.number().int().min(1).max(256).optional(),
+    /** roll the original audio circularly in time (official noise=True) */
+    timeRoll: z.boolean().default(true),
     checkpointEvery: z.number().int().min(1).default(100),
     resume: z.boolean().default(false),
     dataset: DatasetRef.optional(),
@@ -38,6 +40,7 @@ export const FinetuneArgsSchema = z
     linearProbe: z.boolean().default(false),
     loss: z.enum(['bce', 'ce']).default('bce'),
     mixup: z.number().min(0, 'a probability in [0, 1]').max(1, 'a probability in [0, 1]').default(0),
+    timeRoll: z.boolean().default(true),
     epochs: z.number().int().min(1).max(10_000).optional(),
     steps: z.number().int().min(1).max(1_000_000).optional(),
     lr: z.number().positive().max(1).optional(),

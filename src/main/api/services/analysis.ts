@@ -18,7 +18,7 @@ import { MAP_COLUMNS, encodeColumns } from '../../../shared/columns'
 import type { ANALYSIS_METHODS } from '../../../shared/methods'
 import { queryTopK } from '../../analysis/query-top-k'
 import { withDataset } from '../../data/datasets'
-import { type StoredEmbeddings, embeddingsDir, readStoredEmbeddings, retrievalReportPath } from '../../data/split-embeddings'
+import { type StoredEmbeddings, embeddingsDir, readStoredEmbeddings, retrievalReportPath, runEmbeddingKind } from '../../data/split-embeddings'
 import { runDir, runsDir } from '../../workspace'
 import { toJob } from './jobs'
 import type { AreaServices, ServiceContext } from './types'
@@ -99,7 +99,7 @@ export function analysisServices({ workspace, jobs }: ServiceContext): AreaServi
       }
     },
     'retrieval.summary': async (t) => {
-      const path = retrievalReportPath({ workspace, ...t, kind: 'centroid' })
+      const path = retrievalReportPath({ workspace, ...t, kind: await runEmbeddingKind(workspace, t.run) })
       return existsSync(path) ? readReport(path) : null
     },
     'embeddings.map': async (t) => {

@@ -37,7 +37,8 @@ export function clipTargets(clip: RawClip, classes: number, loss: FinetuneLoss):
   return out
 }
 
-export type BatchMode = { train: false } | { train: true; rng: Rng; mixup: number }
+/** In training, `timeRoll: false` leaves the fbank in place (default: rolled, as the official fine-tuning). */
+export type BatchMode = { train: false } | { train: true; rng: Rng; mixup: number; timeRoll?: boolean }
 
 export function classifierBatch(clips: RawClip[], spec: ClassifierSpec, loss: FinetuneLoss, mode: BatchMode): ClassifierBatch {
   const c: ModelConfig = spec.model
@@ -50,7 +51,8 @@ export function classifierBatch(clips: RawClip[], spec: ClassifierSpec, loss: Fi
   let targets: Float32Array = new Float32Array(B * spec.classes)
   clips.forEach((clip, i) => {
     // the draws happen whatever the modality, so a batch's randomness does not depend on it
-    const shift = mode.train ? mode.rng.randint(-c.audioLength, c.audioLength) : 0
+    const drawn = mode.train ? mode.rng.randint(-c.audioLength, c.audioLength) : 0
+    const shift = mode.train && mode.timeRoll !== false ? drawn : 0
     const frame = mode.train ? clip.frames[mode.rng.randint(0, clip.frames.length)] : middleFrame(clip)
     a?.set(rollAndTile(clip.fbank, c.audioLength, c.numMelBins, shift), i * aLen)
     v?.set(normalizeFrame(frame, c.inputNorm.frame), i * vLen)

@@ -51,6 +51,8 @@ export interface FinetuneOptions {
   loss: FinetuneLoss
   /** probability that a training sample is mixed (official 0.5); 0 = off */
   mixup: number
+  /** roll the training fbank circularly in time (official); default true */
+  timeRoll?: boolean
   /** class names, index = label */
   classes: string[]
   steps?: number
@@ -68,7 +70,7 @@ export interface FinetuneOptions {
 }
 
 export interface FinetuneRunConfig
-  extends Pick<FinetuneOptions, 'preset' | 'modality' | 'linearProbe' | 'loss' | 'mixup' | 'classes' | 'batchSize' | 'lr' | 'schedule' | 'weightDecay' | 'seed' | 'checkpointEvery'> {
+  extends Pick<FinetuneOptions, 'preset' | 'modality' | 'linearProbe' | 'loss' | 'mixup' | 'timeRoll' | 'classes' | 'batchSize' | 'lr' | 'schedule' | 'weightDecay' | 'seed' | 'checkpointEvery'> {
   kind: 'finetune'
   run: string
   created: string
@@ -143,6 +145,7 @@ async function openFinetuneRun(opts: FinetuneOptions, sources: FinetuneSources, 
       linearProbe: opts.linearProbe,
       loss: opts.loss,
       mixup: opts.mixup,
+      timeRoll: opts.timeRoll ?? true,
       classes: opts.classes,
       totalSteps,
       stepsPerEpoch: spe,
@@ -222,7 +225,7 @@ export async function runFinetune(opts: FinetuneOptions, pretrained: PretrainedE
       prefetched = step + 1 < cfg.totalSteps ? fetch(step + 1) : null
       epoch = fetched.epoch
       const lr = cfg.schedule === 'constant' ? cfg.lr : warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
-      const loss = finetuneStep(params, optimizer, spec, cfg.loss, fetched.clips, { train: true, rng: derivedRng(cfg.seed, 'step', step), mixup: cfg.mixup }, lr)
+      const loss = finetuneStep(params, optimizer, spec, cfg.loss, fetched.clips, { train: true, rng: derivedRng(cfg.seed, 'step', step), mixup: cfg.mixup, timeRoll: cfg.timeRoll }, lr)
       if (!Number.isFinite(loss)) {
         await checkpoint()
         throw new Error(`loss became ${loss} at step ${step + 1} (lr ${lr.toExponential(2)}); nothing of that step was applied, and the last good state is checkpointed at step ${step} in ${opts.runDir}`)

@@ -41,6 +41,8 @@ export interface PretrainOptions {
   clipNorm: number
   tau: number
   lossWeights: LossWeights
+  /** circularly roll the original audio in time (official `noise=True`); default true */
+  timeRoll?: boolean
   seed: number
   checkpointEvery: number
   resume: boolean
@@ -74,6 +76,8 @@ export interface RunConfig
   data: PretrainOptions['data'] & { describe: string; size: number }
   backend: BackendInfo
   init?: EncoderInit
+  /** absent in runs made before the option: those rolled */
+  timeRoll?: boolean
 }
 
 export interface MetricsRow {
@@ -134,6 +138,7 @@ async function openRun(opts: PretrainOptions, source: ClipSource, backend: Backe
       clipNorm: opts.clipNorm,
       tau: opts.tau,
       lossWeights: opts.lossWeights,
+      timeRoll: opts.timeRoll ?? true,
       seed: opts.seed,
       checkpointEvery: opts.checkpointEvery,
       data: { ...opts.data, describe: source.describe, size: source.size },
@@ -180,7 +185,7 @@ export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx
     const fetched = await (prefetched ?? fetchClips(source, step, cfg.batchSize, cfg.seed))
     prefetched = step + 1 < cfg.totalSteps ? fetchClips(source, step + 1, cfg.batchSize, cfg.seed) : null
     epoch = fetched.epoch
-    const batch: EquiAVBatch = collateBatch(fetched.clips, derivedRng(cfg.seed, 'step', step), c)
+    const batch: EquiAVBatch = collateBatch(fetched.clips, derivedRng(cfg.seed, 'step', step), c, cfg.timeRoll ?? true)
     const lr = warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
     const inputs = batchTensors(batch, c)
     const r = trainStep(params, optimizer, c, inputs, {
@@ -228,6 +233,8 @@ export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx
   await prefetched?.catch(() => undefined) // a cancelled run's read-ahead is not needed
   const cancelled = step < cfg.totalSteps
   if (cancelled && step > startStep && step % cfg.checkpointEvery !== 0) await checkpoint(epoch)
+  // --steps 0: the initialisation itself, e.g. the randomly initialised encoders a linear probe is compared with
+  if (cfg.totalSteps === 0 && startStep === 0) await checkpoint(0)
   params.forEach((v) => v.dispose())
   optimizer.dispose()
   return { runDir: opts.runDir, startStep, finalStep: step, cancelled, last }

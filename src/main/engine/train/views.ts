@@ -1,7 +1,9 @@
 /**
  * Turns raw clips into one pretraining batch exactly as the official dataset does
  * (datasets/AudioVisual.py, pretraining mode):
- *  - original audio: the normalised fbank circularly rolled in time by randint(−T, T), tiled to 3 channels;
+ *  - original audio: the normalised fbank circularly rolled in time by randint(−T, T) (the official `noise`
+ *    option, on for AudioSet; `timeRoll: false` keeps clips whose content sits at fixed times, like the
+ *    demo's spoken digits, in place), tiled to 3 channels;
  *  - original frame: a random frame, ImageNet-normalised;
  *  - augmented audio: built from the rolled original; augmented frame: from an independently chosen
  *    random raw frame (usually a different one);
@@ -25,7 +27,7 @@ export function rollAndTile(fbank: Float32Array, T: number, F: number, shift: nu
   return out
 }
 
-export function collateBatch(clips: RawClip[], rng: Rng, config: ModelConfig): EquiAVBatch {
+export function collateBatch(clips: RawClip[], rng: Rng, config: ModelConfig, timeRoll = true): EquiAVBatch {
   const T = config.audioLength
   const F = config.numMelBins
   const img = config.imgSize
@@ -46,7 +48,8 @@ export function collateBatch(clips: RawClip[], rng: Rng, config: ModelConfig): E
     tVList: new Float32Array(B * S * config.augSizeV)
   }
   clips.forEach((clip, i) => {
-    const a = rollAndTile(clip.fbank, T, F, rng.randint(-T, T))
+    const shift = rng.randint(-T, T) // drawn either way, so the rest of the batch is the same with and without the roll
+    const a = rollAndTile(clip.fbank, T, F, timeRoll ? shift : 0)
     const frame = clip.frames[rng.randint(0, clip.frames.length)]
     const augFrame = clip.frames[rng.randint(0, clip.frames.length)]
     const views = makeViews(rng, a, augFrame, config)
