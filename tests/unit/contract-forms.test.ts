@@ -11,13 +11,14 @@ describe('fine-tuning job arguments', () => {
   const ok = { run: 'ft1', from: 'r1', dataset: 'demo' }
 
   it('fills the official defaults for what is left out', () => {
-    expect(FinetuneArgsSchema.parse(ok)).toEqual({ ...ok, modality: 'audio-visual', linearProbe: false, loss: 'bce', mixup: 0, batchSize: 16, seed: 0, checkpointEvery: 100, resume: false })
+    expect(FinetuneArgsSchema.parse(ok)).toEqual({ ...ok, modality: 'audio-visual', linearProbe: false, loss: 'bce', mixup: 0, timeRoll: true, batchSize: 16, seed: 0, checkpointEvery: 100, resume: false })
   })
 
   it.each([
     [{ ...ok, modality: 'text' }, /^modality: .*"audio"/],
     [{ ...ok, loss: 'mse' }, /^loss: .*"bce"/],
     [{ ...ok, mixup: 1.5 }, /^mixup: a probability in \[0, 1\]$/],
+    [{ ...ok, timeRoll: 'no' }, /^timeRoll: /],
     [{ ...ok, epochs: 0 }, /^epochs: /],
     [{ ...ok, lr: -1 }, /^lr: /],
     [{ ...ok, batchSize: 1 }, /^batchSize: /],

@@ -168,6 +168,17 @@ describe('mixup and batches', () => {
     expect(variance).toBeLessThan((1 / 84) * 1.07)
   })
 
+  it('leaves the training fbank in place with timeRoll false, drawing the same frames', () => {
+    const s = spec('audio-visual')
+    const clips = [0, 1, 2].map((i) => syntheticClip(i, 0, MICRO_MODEL))
+    const rolled = classifierBatch(clips, s, 'bce', { train: true, rng: new Rng(5), mixup: 0 })
+    const kept = classifierBatch(clips, s, 'bce', { train: true, rng: new Rng(5), mixup: 0, timeRoll: false })
+    const n = MICRO_MODEL.audioLength * MICRO_MODEL.numMelBins
+    clips.forEach((c, i) => expect(kept.a!.subarray(3 * i * n, (3 * i + 1) * n)).toEqual(c.fbank))
+    expect(kept.a).not.toEqual(rolled.a)
+    expect(kept.v).toEqual(rolled.v)
+  })
+
   it('a mixed batch is the same blend of the fbank, the frame and the targets', () => {
     const s = spec('audio-visual')
     const clips = [0, 1, 2].map((i) => ({ ...syntheticClip(i, 0, MICRO_MODEL), labels: [i, 3] }))

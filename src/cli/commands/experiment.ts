@@ -32,6 +32,7 @@ export const experimentAblationCommand: Command = {
     '  --steps N            pretraining steps per variant (default 150)',
     '  --seed N             (default 0)',
     '  --lr LR              peak learning rate of every variant (default: pretrain\'s)',
+    '  --no-time-roll       keep the audio in place (pretrain --no-time-roll), e.g. for the demo',
     '  --prefix P           run names are P-<variant> (default ablation)',
     '  --out FILE.md        also write the table here (a .json is written beside it)',
     '  --workspace DIR',
@@ -43,6 +44,7 @@ export const experimentAblationCommand: Command = {
     steps: { type: 'string' },
     seed: { type: 'string' },
     lr: { type: 'string' },
+    'no-time-roll': { type: 'boolean' },
     prefix: { type: 'string' },
     out: { type: 'string' },
     workspace: { type: 'string' }
@@ -64,6 +66,7 @@ export const experimentAblationCommand: Command = {
       if (v.cenNum) args.push('--cen-num', String(v.cenNum))
       const lr = str(values, 'lr')
       if (lr) args.push('--lr', lr)
+      if (values['no-time-roll']) args.push('--no-time-roll')
       const code = await main(args)
       if (code !== 0) return code
       const r = await runRetrievalEval({ workspace, run, dataset, split: 'test', kind: v.embedding, seed }, true)
@@ -76,12 +79,12 @@ export const experimentAblationCommand: Command = {
     const md = [
       `# Ablation on dataset "${dataset}" (${preset} preset, ${steps} steps, seed ${seed}, ${rows[0].n} test clips; chance R@1 ${pct(100 / Number(rows[0].n))}%)`,
       '',
-      '| variant | objective | S | retrieval embedding | V→A R@1 | V→A R@5 | V→A R@10 | A→V R@1 | A→V R@5 | A→V R@10 | A→V median rank | final loss_inter | final spread A / V |',
+      '| variant | objective | S | retrieval embedding | V→A R@1 | V→A R@5 | V→A R@10 | A→V R@1 | A→V R@5 | A→V R@10 | median rank V→A / A→V | final loss_inter | final spread A / V |',
       '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
       ...rows.map((r) => {
         const a2v = r.a2v as Record<string, number>
         const v2a = r.v2a as Record<string, number>
-        return `| ${r.variant} | ${r.objective} | ${r.S ?? '–'} | ${r.embedding} | ${pct(v2a['R@1'])} | ${pct(v2a['R@5'])} | ${pct(v2a['R@10'])} | ${pct(a2v['R@1'])} | ${pct(a2v['R@5'])} | ${pct(a2v['R@10'])} | ${a2v.median_rank} | ${Number(r.final_loss_inter).toFixed(3)} | ${spread(r.final_spread_a)} / ${spread(r.final_spread_v)} |`
+        return `| ${r.variant} | ${r.objective} | ${r.S ?? '–'} | ${r.embedding} | ${pct(v2a['R@1'])} | ${pct(v2a['R@5'])} | ${pct(v2a['R@10'])} | ${pct(a2v['R@1'])} | ${pct(a2v['R@5'])} | ${pct(a2v['R@10'])} | ${v2a.median_rank} / ${a2v.median_rank} | ${Number(r.final_loss_inter).toFixed(3)} | ${spread(r.final_spread_a)} / ${spread(r.final_spread_v)} |`
       })
     ].join('\n')
     process.stdout.write(md + '\n')
