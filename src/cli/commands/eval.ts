@@ -50,10 +50,11 @@ async function embeddingRequest(values: OptionValues): Promise<RetrievalRequest>
   const asked = str(values, 'embedding') as EmbeddingKind | undefined
   if (asked && !['centroid', 'original'].includes(asked)) throw new UsageError('--embedding must be centroid or original')
   const workspace = resolveWorkspace(str(values, 'workspace'))
-  const kind = asked ?? (await runEmbeddingKind(workspace, checkName('run', run)))
+  const runName = checkName('run', run)
+  const kind = asked ?? (await runEmbeddingKind(workspace, runName))
   return {
     workspace,
-    run: checkName('run', run),
+    run: runName,
     dataset: checkName('dataset', dataset),
     split,
     kind,

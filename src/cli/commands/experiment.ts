@@ -4,23 +4,22 @@ import { type Command, UsageError, int, str } from '../command'
 import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
 import { writeFileAtomic } from '../../main/util/atomic'
 import type { MetricsRow } from '../../main/engine/train/pretrain'
+import { runEmbeddingKind } from '../../main/data/split-embeddings'
 import { runRetrievalEval } from './eval'
 
 interface Variant {
   name: string
   objective: 'equiav' | 'invariant' | 'inter-only'
   cenNum?: number
-  /** which embedding retrieval uses: the centroid needs the predictor */
-  embedding: 'centroid' | 'original'
 }
 
 /** The paper's pre-training-method and S ablations (../shared/EQUIAV.md §6), at one budget and seed. */
 const VARIANTS: Variant[] = [
-  { name: 'equiav-S16', objective: 'equiav', cenNum: 16, embedding: 'centroid' },
-  { name: 'equiav-S4', objective: 'equiav', cenNum: 4, embedding: 'centroid' },
-  { name: 'equiav-S1', objective: 'equiav', cenNum: 1, embedding: 'centroid' },
-  { name: 'invariant', objective: 'invariant', embedding: 'original' },
-  { name: 'inter-only', objective: 'inter-only', embedding: 'original' }
+  { name: 'equiav-S16', objective: 'equiav', cenNum: 16 },
+  { name: 'equiav-S4', objective: 'equiav', cenNum: 4 },
+  { name: 'equiav-S1', objective: 'equiav', cenNum: 1 },
+  { name: 'invariant', objective: 'invariant' },
+  { name: 'inter-only', objective: 'inter-only' }
 ]
 
 export const experimentAblationCommand: Command = {
@@ -69,10 +68,12 @@ export const experimentAblationCommand: Command = {
       if (values['no-time-roll']) args.push('--no-time-roll')
       const code = await main(args)
       if (code !== 0) return code
-      const r = await runRetrievalEval({ workspace, run, dataset, split: 'test', kind: v.embedding, seed }, true)
+      // the centroid needs a trained predictor: each run's own embedding (centroid for equiav, else mean-pooled)
+      const embedding = await runEmbeddingKind(workspace, run)
+      const r = await runRetrievalEval({ workspace, run, dataset, split: 'test', kind: embedding, seed }, true)
       const metrics = (await readFile(join(runDir(workspace, run), 'metrics.jsonl'), 'utf8')).trim().split('\n')
       const last = JSON.parse(metrics[metrics.length - 1]) as MetricsRow
-      rows.push({ variant: v.name, objective: v.objective, S: v.cenNum ?? null, embedding: v.embedding, steps, final_loss_inter: last.loss_inter, final_spread_a: last.spread_a ?? null, final_spread_v: last.spread_v ?? null, n: r.n, a2v: r.a2v, v2a: r.v2a })
+      rows.push({ variant: v.name, objective: v.objective, S: v.cenNum ?? null, embedding, steps, final_loss_inter: last.loss_inter, final_spread_a: last.spread_a ?? null, final_spread_v: last.spread_v ?? null, n: r.n, a2v: r.a2v, v2a: r.v2a })
     }
     const pct = (x: number): string => x.toFixed(1)
     const spread = (x: unknown): string => (typeof x === 'number' ? x.toFixed(3) : '–')

@@ -123,7 +123,7 @@ export async function runFinetuneRequest(r: FinetuneRequest, ctx: JobContext): P
         linearProbe,
         loss: r.loss ?? FINETUNE_DEFAULTS.loss,
         mixup,
-        timeRoll: r.timeRoll ?? true,
+        timeRoll: r.timeRoll,
         classes,
         steps: r.steps,
         epochs: r.epochs,
