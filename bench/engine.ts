@@ -1,6 +1,7 @@
 /**
- * Engine benchmark, one backend per process: ms per `tiny` training step and ms per `base` forward
- * (batch 1), medians over repeated runs after a warm-up. Invoked by bench/run.ts.
+ * Engine benchmark, one backend per process: ms per `tiny` training step, ms per `base` forward
+ * (batch 1), and the audio patch cut of an EquiAV `tiny` batch by the backend's Transpose against
+ * nn/permute; medians over repeated runs after a warm-up. Invoked by bench/run.ts.
  * Usage: tsx bench/engine.ts <backend> <tinySteps> <baseForwards>
  */
 import * as tf from '@tensorflow/tfjs'
@@ -8,6 +9,7 @@ import { describeBackend, initBackend } from '../src/main/engine/backend'
 import { PRESETS } from '../src/main/engine/config'
 import { createParams, forwardPretrain } from '../src/main/engine/model'
 import { AdamW } from '../src/main/engine/optim'
+import { permute } from '../src/main/engine/nn/permute'
 import { DEFAULT_LOSS_WEIGHTS, DEFAULT_TAU } from '../src/main/engine/losses'
 import { batchTensors, trainStep } from '../src/main/engine/train/step'
 import { collateBatch } from '../src/main/engine/train/views'
@@ -37,6 +39,25 @@ if (tinySteps > 0) {
     times.push(performance.now() - t0)
   }
   result.tiny_train_step_ms = { batch: batchSize, median: median(times), runs: times.map(Math.round) }
+}
+
+{
+  // both ways alternate in one loop, so load on the machine affects them alike
+  const { audioLength: T, numMelBins: F, patchSize: p } = tiny
+  const grid = tf.randomNormal([2 * batchSize, 3, T / p, p, F / p, p]) // original + augmented views
+  const perm = [0, 4, 2, 1, 5, 3]
+  const ways = { transpose: () => tf.transpose(grid, perm), permute: () => permute(grid, perm) }
+  const times: Record<keyof typeof ways, number[]> = { transpose: [], permute: [] }
+  for (let i = 0; i <= 5; i++) {
+    for (const way of ['transpose', 'permute'] as const) {
+      const t0 = performance.now()
+      tf.dispose(ways[way]())
+      if (i > 0) times[way].push(performance.now() - t0)
+    }
+  }
+  const [transpose, permuted] = [median(times.transpose), median(times.permute)]
+  result.patchify_audio_ms = { shape: grid.shape, transpose, permute: permuted, speedup: transpose / permuted }
+  grid.dispose()
 }
 
 const baseRuns = Number(baseArg)

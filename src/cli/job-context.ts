@@ -19,7 +19,7 @@ export function terminalJobContext(label: string): { ctx: JobContext; dispose():
     progress: (p) => {
       if (!bar) bar = new ProgressBar({ label, total: p.total, unit: p.unit })
       if (first) {
-        bar.resumeFrom(p.done - 1)
+        bar.startAt(p.done)
         first = false
       }
       bar.update(p.done, p.fields)

@@ -22,7 +22,7 @@ function formatDuration(seconds: number): string {
 
 export class ProgressBar {
   private readonly stream: NodeJS.WriteStream
-  private readonly start = Date.now()
+  private start = Date.now()
   private startCount = 0
   private lastPlain = 0
   private done = 0
@@ -31,10 +31,14 @@ export class ProgressBar {
     this.stream = opts.stream ?? process.stderr
   }
 
-  /** Count already done before this bar started (resume), so the rate only counts new work. */
-  resumeFrom(count: number): void {
+  /**
+   * Starts the clock now with `count` units done: work finished before (a resumed run, or the unit whose
+   * end brought the first report) is not timed, so the rate only counts units timed from here.
+   */
+  startAt(count: number): void {
     this.startCount = count
     this.done = count
+    this.start = Date.now()
   }
 
   update(done: number, fields: Record<string, string> = {}): void {

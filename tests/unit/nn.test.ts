@@ -8,6 +8,7 @@ import { gelu, quickGelu } from '../../src/main/engine/nn/activations'
 import { crossAttention, selfAttention } from '../../src/main/engine/nn/attention'
 import { layerNorm } from '../../src/main/engine/nn/layerNorm'
 import { linear, residualAdd } from '../../src/main/engine/nn/linear'
+import { permute, permuteArray } from '../../src/main/engine/nn/permute'
 import { Rng } from '../../src/main/engine/rng'
 import { sinCosPosEmbed } from '../../src/main/engine/model/posEmbed'
 import { useTestBackend } from '../helpers/tf'
@@ -121,6 +122,31 @@ describe('nn building blocks', () => {
     const stock = tf.grads((x: tf.Tensor, w2: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, w2 as tf.Tensor2D), r)))([x2, w])
     expectClose(ours[0].dataSync(), stock[0].dataSync(), 1e-5)
     expectClose(ours[1].dataSync(), stock[1].dataSync(), 1e-5)
+  })
+
+  it('permute: equals tf.transpose for ranks 1–6 (including size-1 axes), and its gradient is the inverse permutation', () => {
+    const cases: [number[], number[]][] = [
+      [[5], [0]],
+      [[3, 4], [1, 0]],
+      [[2, 3, 4], [2, 0, 1]],
+      [[2, 1, 3, 4], [0, 2, 1, 3]],
+      [[2, 3, 2, 4, 3], [4, 1, 3, 0, 2]],
+      [[2, 3, 5, 4, 2, 4], [0, 4, 2, 1, 5, 3]]
+    ]
+    for (const [shape, perm] of cases) {
+      const x = rand(shape)
+      const want = tf.transpose(x, perm)
+      const got = permute(x, perm)
+      expect(got.shape).toEqual(want.shape)
+      expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()))
+      expect(Array.from(permuteArray(x.dataSync() as Float32Array, shape, perm))).toEqual(Array.from(want.dataSync()))
+      const r = rand(want.shape)
+      const [ours] = tf.grads((y: tf.Tensor) => tf.sum(tf.mul(permute(y, perm), r)))([x])
+      const [stock] = tf.grads((y: tf.Tensor) => tf.sum(tf.mul(tf.transpose(y, perm), r)))([x])
+      expect(Array.from(ours.dataSync())).toEqual(Array.from(stock.dataSync()))
+    }
+    expect(() => permute(rand([2, 3]), [0, 0])).toThrow(/not a permutation/)
+    expect(() => permute(rand([2, 3]), [1, 0, 2])).toThrow(/not a permutation/)
   })
 
   it('residualAdd: sum and finite-difference gradients for both inputs', () => {

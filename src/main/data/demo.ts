@@ -3,7 +3,7 @@
  * its audio is the same three digits spoken by one real voice (resources/demo, see LICENSES.md there).
  * Labels: the set of digits present (multi-label, 10 classes, like AudioSet) and the first digit
  * (single-label, like VGGSound). Numbers are distinct within a split up to 1000 clips, so instance-level
- * retrieval is meaningful.
+ * retrieval is meaningful. Test clips show handwriting samples no training clip shows.
  *
  * Layout: sources (read resources) → plan (pure, seeded per clip) → render (pure pixels and samples)
  * → encode (one ffmpeg per clip, raw inputs on pipes) → manifest.
@@ -57,10 +57,11 @@ export interface DemoOptions {
 export const DEMO_DEFAULTS = { clips: { train: 1200, test: 240 }, seed: 0, synthetic: false }
 
 /**
- * What every clip of a build shares; a folder built with other settings is not resumed into. Layout 2:
- * each digit has a fixed cell in the frame and a fixed one-second slot in the soundtrack (see planDemoClip).
+ * What every clip of a build shares; a folder built with other settings is not resumed into. Layout 3:
+ * each digit has a fixed cell of a 2 × 2 grid in the frame and a fixed one-second slot in the soundtrack
+ * (see planDemoClip).
  */
-const CLIP_FORMAT = { frameSize: 224, fps: 10, durationSec: 3, layout: 2 }
+const CLIP_FORMAT = { frameSize: 224, fps: 10, durationSec: 3, layout: 3 }
 /** ffmpeg processes at a time: one per core of a small machine (each runs single-threaded) */
 const CONCURRENCY = 2
 const MANIFEST = 'manifest.json'
@@ -245,16 +246,16 @@ export function planDemoClip(sources: DemoSources, voices: string[], seed: numbe
   const perDigit = sources.images[0].length
   const trainImages = Math.floor(perDigit * TRAIN_IMAGE_SHARE)
   const [lo, hi] = split === 'train' ? [0, trainImages] : [trainImages, perDigit]
-  // Digit k is drawn in the k-th third of the frame and spoken in the k-th second, at fixed places: a
-  // randomly placed or scaled digit is what a small ViT trained from scratch on ~1,000 frames cannot
-  // learn in a CPU budget (a supervised tiny ViT reads 76% of fixed-place digits after 600 steps and
-  // 32% when they move by a tenth of a cell), and the demo is there to show the method learn.
-  const slot = frameSize / 3
+  // Digit k fills cell k of a 2 × 2 grid (reading order; the fourth cell stays empty) and is spoken in the
+  // k-th second. At the tiny preset's 64² a cell is exactly 2 × 2 patches of 16 px, so no patch mixes two
+  // digits. Fixed places because a randomly placed or scaled digit is what a small ViT trained from
+  // scratch cannot learn in a CPU budget, and the demo is there to show the method learn.
+  const cell = frameSize / 2
   const placements = digits.map((_, k) => ({
     image: lo + Math.floor(r() * (hi - lo)),
-    size: Math.round(0.95 * slot),
-    cx: slot * (k + 0.5),
-    cy: frameSize / 2,
+    size: cell,
+    cx: cell * ((k % 2) + 0.5),
+    cy: cell * (Math.floor(k / 2) + 0.5),
     ink: uniform(r, 0.75, 1)
   }))
 
