@@ -12,7 +12,7 @@ export const demoCommand: Command = {
   path: ['demo'],
   summary: 'build the demo dataset, pretrain tiny EquiAV on it for a few minutes, and evaluate retrieval',
   usage: [
-    '  --steps N            pretraining steps (default 150: about 5 minutes on one CPU core; 1100 is the ~30-minute run)',
+    '  --steps N            pretraining steps (default 150: about 5 minutes on one CPU core; 900 is the ~30-minute run)',
     '  --clips N            demo clips, split 5:1 train/test (default 1440)',
     '  --workspace DIR      (default $EQUIAV_WORKSPACE or ~/EquiAV)',
     '  --no-serve           stop after the evaluation instead of serving the workbench',
@@ -47,7 +47,7 @@ export const demoCommand: Command = {
     if (code !== 0) return code
     process.stderr.write(
       `\nThe run is in ${runDir(workspace, 'demo')} (config.json, metrics.jsonl, checkpoints/, retrieval-*.json).\n` +
-        'Next: `equiav pretrain --dataset demo --steps 1100 --lr 2e-4 --no-time-roll --run longer` (about 30 minutes) for a\n' +
+        'Next: `equiav pretrain --dataset demo --steps 900 --lr 2e-4 --no-time-roll --run longer` (about 30 minutes) for a\n' +
         'stronger model, `equiav eval probe --run demo --dataset demo --modality visual`, or `equiav --help`.\n'
     )
     if (values['no-serve']) return 0
