@@ -1,8 +1,7 @@
 /**
- * Axis permutation done as one index walk in JavaScript. The wasm backend's Transpose takes a generic
- * per-element path for rank > 4 that is about 9× slower than this walk (`npm run bench`: patchify of
- * one audio batch); patch cutting is such a rank-6 permutation. The gradient is the inverse permutation,
- * done the same way.
+ * Axis permutation done as one index walk in JavaScript. On the rank-6 permutation that cuts patches the
+ * wasm backend's Transpose is about 7× slower than this walk (`npm run bench`, `patchify_audio_ms`: one
+ * EquiAV tiny audio batch). The gradient is the inverse permutation, done the same way.
  */
 import * as tf from '@tensorflow/tfjs'
 
