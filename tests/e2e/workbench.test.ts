@@ -96,6 +96,12 @@ describe('workbench (serve mode, Chromium)', () => {
     await ft.locator('button[type=submit]').click()
     await expect(page.getByTestId('finetune-message').textContent()).resolves.toMatch(/mixup: a probability in \[0, 1\]/)
     await ft.locator('input[name=ft-mixup]').fill('0')
+    // an official checkpoint file instead of a run: named by absolute path
+    await ft.locator('select[name=ft-source]').selectOption('checkpoint')
+    await ft.locator('input[name=ft-fromCheckpoint]').fill('EquiAV.pth')
+    await ft.locator('button[type=submit]').click()
+    await expect(page.getByTestId('finetune-message').textContent()).resolves.toMatch(/fromCheckpoint: an absolute path/)
+    await ft.locator('select[name=ft-source]').selectOption('run')
     await ft.locator('input[name=ft-linear-probe]').check()
     await ft.locator('select[name=ft-length]').selectOption('steps')
     await ft.locator('input[name=ft-amount]').fill('2')

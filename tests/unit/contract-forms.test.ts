@@ -27,9 +27,20 @@ describe('fine-tuning job arguments', () => {
     [{ ...ok, run: 'r1' }, /^run: the fine-tuning run needs a name of its own/],
     [{ ...ok, epochs: 2, steps: 10 }, /^steps: give epochs or steps, not both$/],
     [{ ...ok, shell: 'rm' }, /^input: Unrecognized key: "shell"/],
-    [{ run: 'ft1' }, /^from: /]
+    [{ run: 'ft1' }, /^from: name the encoders to start from/],
+    [{ ...ok, fromCheckpoint: '/m/EquiAV.pth' }, /^from: name the encoders to start from: .* one of the two$/],
+    [{ ...ok, preset: 'tiny' }, /^preset: a preset goes with fromCheckpoint/],
+    [{ run: 'ft1', fromCheckpoint: 'EquiAV.pth' }, /^fromCheckpoint: an absolute path/],
+    [{ run: 'ft1', fromCheckpoint: '/m/EquiAV.ckpt' }, /^fromCheckpoint: a \.pth or \.safetensors file$/]
   ])('rejects %j naming the field', (input, message) => {
     expect(problem(FinetuneArgsSchema, input)).toMatch(message)
+  })
+
+  it('or an official checkpoint file by absolute path (POSIX or Windows), with its size', () => {
+    for (const fromCheckpoint of ['/m/EquiAV.pth', 'C:\\m\\EquiAV.safetensors', '\\\\share\\m\\EquiAV.PTH']) {
+      expect(FinetuneArgsSchema.parse({ run: 'ft1', fromCheckpoint, preset: 'tiny' })).toMatchObject({ fromCheckpoint, preset: 'tiny' })
+    }
+    expect(FinetuneArgsSchema.parse({ run: 'ft1', fromCheckpoint: '/m/EquiAV.pth' }).preset).toBeUndefined() // the engine's default: base
   })
 
   it('jobs.start takes a finetune job and names the field inside args', () => {

@@ -1,13 +1,19 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PRESETS } from '../../src/main/engine/config'
+import { officialFromParams } from '../../src/main/engine/checkpoint/official'
+import { serializeSafetensors } from '../../src/main/engine/checkpoint/safetensors'
+import { createParams } from '../../src/main/engine/model'
+import { useTestBackend } from '../helpers/tf'
 import { JobRunner } from '../../src/main/jobs/runner'
 import type { PretrainJobArgs } from '../../src/main/jobs/protocol'
 import { contract } from '../../src/shared/contract'
 import { workspaceServices } from '../../src/main/api/services'
 import { readStepTimes } from '../../src/main/data/step-times'
 
+beforeAll(useTestBackend)
 const workspace = mkdtempSync(join(tmpdir(), 'equiav-jobs-'))
 afterAll(() => rmSync(workspace, { recursive: true, force: true }))
 
@@ -109,6 +115,23 @@ describe('JobRunner', () => {
     await runner.idle()
     expect(runner.get(again.id).state).toBe('done')
     expect(runner.get(again.id).log.join('\n')).toMatch(/from its checkpoint at step 2/)
+  })
+
+  it('fine-tunes an official checkpoint file started through the API, recording the file as the lineage', async () => {
+    const file = join(workspace, 'EquiAV-tiny.safetensors')
+    const params = createParams(PRESETS.tiny, 3)
+    writeFileSync(file, serializeSafetensors(officialFromParams(params, PRESETS.tiny)))
+    params.forEach((v) => v.dispose())
+    const runner = new JobRunner(workspace)
+    const services = workspaceServices(workspace, 'test', runner)
+    const start = (args: Record<string, unknown>): ReturnType<(typeof services)['jobs.start']> =>
+      services['jobs.start'](contract['jobs.start'].input.parse({ kind: 'finetune', args: { run: 'ft-file', syntheticClips: 8, modality: 'visual', linearProbe: true, steps: 1, batchSize: 2, ...args } }))
+    await expect(start({ fromCheckpoint: join(workspace, 'absent.pth'), preset: 'tiny' })).rejects.toThrow(/^fromCheckpoint: no file .*absent\.pth/)
+    const job = await start({ fromCheckpoint: file, preset: 'tiny' })
+    await runner.idle()
+    expect(runner.get(job.id).error ?? 'done').toBe('done')
+    const config = JSON.parse(readFileSync(join(workspace, 'runs', 'ft-file', 'config.json'), 'utf8'))
+    expect(config).toMatchObject({ kind: 'finetune', preset: 'tiny', modality: 'visual', lineage: { from: file, kind: 'checkpoint', step: null } })
   })
 
   it('reports a fine-tuning job whose source run does not exist', async () => {

@@ -12,7 +12,7 @@ import { syntheticClip } from '../../src/main/engine/train/synthetic'
 import { syntheticSource } from '../../src/main/engine/train/synthetic-source'
 import { derivedRng } from '../../src/main/engine/train/data-source'
 import { type MetricsRow, PRETRAIN_DEFAULTS, type PretrainOptions, runPretrain } from '../../src/main/engine/train/pretrain'
-import { loadLatestCheckpoint } from '../../src/main/engine/checkpoint/store'
+import { listCheckpoints, loadLatestCheckpoint } from '../../src/main/engine/checkpoint/store'
 import type { JobContext } from '../../src/main/jobs/context'
 import { useTestBackend } from '../helpers/tf'
 import { MICRO_MODEL } from '../helpers/micro'
@@ -99,6 +99,15 @@ describe('runPretrain', () => {
     const cb = await loadLatestCheckpoint(split)
     expect(ca!.state).toMatchObject({ step: 6 })
     for (const [name, t] of ca!.weights) expect(Buffer.from(cb!.weights.get(name)!.data.buffer).equals(Buffer.from(t.data.buffer))).toBe(true)
+  })
+
+  it('keeps the newest keepCheckpoints checkpoints on disk, all of them with 0', async () => {
+    const source = syntheticSource(16, 0, MICRO_MODEL)
+    const steps = async (dir: string): Promise<number[]> => (await listCheckpoints(dir)).map((c) => c.step)
+    await runPretrain(options(join(work, 'keep2'), 5, { checkpointEvery: 1, keepCheckpoints: 2 }), source, quietContext().ctx)
+    expect(await steps(join(work, 'keep2'))).toEqual([4, 5])
+    await runPretrain(options(join(work, 'keep0'), 5, { checkpointEvery: 1, keepCheckpoints: 0 }), source, quietContext().ctx)
+    expect(await steps(join(work, 'keep0'))).toEqual([1, 2, 3, 4, 5])
   })
 
   it('refuses an existing run without --resume, and starts a run with no checkpoint from step 0', async () => {

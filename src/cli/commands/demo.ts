@@ -14,17 +14,19 @@ export const demoCommand: Command = {
   usage: [
     '  --steps N            pretraining steps (default 150: about 5 minutes on one CPU core; 900 is the ~30-minute run)',
     '  --clips N            demo clips, split 5:1 train/test (default 1440)',
+    '  --objective O        equiav (default) | invariant | inter-only, as `equiav pretrain`',
     '  --workspace DIR      (default $EQUIAV_WORKSPACE or ~/EquiAV)',
     '  --no-serve           stop after the evaluation instead of serving the workbench',
     'Run it again to resume where it stopped.'
   ].join('\n'),
-  options: { steps: { type: 'string' }, clips: { type: 'string' }, workspace: { type: 'string' }, 'no-serve': { type: 'boolean' } },
+  options: { steps: { type: 'string' }, clips: { type: 'string' }, objective: { type: 'string' }, workspace: { type: 'string' }, 'no-serve': { type: 'boolean' } },
   async run(values) {
     const { main } = await import('../index')
     const workspace = resolveWorkspace(str(values, 'workspace'))
     const ws = ['--workspace', workspace]
     const steps = String(int(values, 'steps') ?? 150)
     const clips = int(values, 'clips')
+    const objective = str(values, 'objective')
     const say = (line: string): boolean => process.stderr.write(`\n▶ ${line}\n`)
     say(`1/5 building the demo dataset in ${workspace}/datasets/demo`)
     let code = await main(['dataset', 'create-demo', '--name', 'demo', ...(clips ? ['--clips', String(clips)] : []), ...ws])
@@ -35,11 +37,11 @@ export const demoCommand: Command = {
     say('3/5 decoding every clip once into the preprocessing cache (fbank + frames)')
     code = await main(['dataset', 'prepare', '--name', 'demo', '--preset', 'tiny', ...ws])
     if (code !== 0) return code
-    say(`4/5 pretraining EquiAV (tiny preset) for ${steps} steps`)
+    say(`4/5 pretraining EquiAV (tiny preset${objective ? `, ${objective} objective` : ''}) for ${steps} steps`)
     const resume = existsSync(join(runDir(workspace, 'demo'), 'config.json')) ? ['--resume'] : []
     // the demo's digits are spoken at fixed times, so the audio is not rolled; 2e-4 is the fastest
     // learning rate at which the tiny encoders do not collapse on it (README, "What to expect")
-    const recipe = ['--lr', '2e-4', '--no-time-roll']
+    const recipe = ['--lr', '2e-4', '--no-time-roll', ...(objective ? ['--objective', objective] : [])]
     code = await main(['pretrain', '--dataset', 'demo', '--preset', 'tiny', '--steps', steps, ...recipe, '--checkpoint-every', '25', '--run', 'demo', ...resume, ...ws])
     if (code !== 0) return code
     say('5/5 zero-shot retrieval on the test split')

@@ -33,6 +33,7 @@ export const finetuneCommand: Command = {
     '  --seed N                     (default 0)',
     '  --run NAME                   run folder name (default: a timestamp)',
     '  --checkpoint-every N         (default 100)',
+    '  --keep-checkpoints N         newest checkpoints kept on disk (default 3; 0 keeps all)',
     '  --resume                     continue the run from its last checkpoint',
     '  --workspace DIR'
   ].join('\n'),
@@ -58,6 +59,7 @@ export const finetuneCommand: Command = {
     seed: { type: 'string' },
     run: { type: 'string' },
     'checkpoint-every': { type: 'string' },
+    'keep-checkpoints': { type: 'string' },
     resume: { type: 'boolean' },
     workspace: { type: 'string' }
   },
@@ -91,6 +93,7 @@ export const finetuneCommand: Command = {
           warmupSteps: int(values, 'warmup-steps'),
           seed: int(values, 'seed'),
           checkpointEvery: int(values, 'checkpoint-every'),
+          keepCheckpoints: int(values, 'keep-checkpoints'),
           resume: Boolean(values.resume)
         },
         ctx

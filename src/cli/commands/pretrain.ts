@@ -40,6 +40,7 @@ export const pretrainCommand: Command = {
     '  --workspace DIR              (default $EQUIAV_WORKSPACE or ~/EquiAV)',
     '  --run NAME                   run folder name (default: a timestamp)',
     '  --checkpoint-every N         steps between checkpoints (default 100)',
+    '  --keep-checkpoints N         newest checkpoints kept on disk (default 3; 0 keeps all)',
     '  --resume                     continue the run from its last checkpoint',
     '  --init-from RUN|FILE         start the encoders from a run of the workspace or a checkpoint (.pth / .safetensors:',
     '                               an EquiAV state dict, or a single ViT such as MAE\'s mae_pretrain_vit_base.pth, as the paper)',
@@ -51,6 +52,7 @@ export const pretrainCommand: Command = {
   options: {
     'input-norm': { type: 'string' },
     'init-from': { type: 'string' },
+    'keep-checkpoints': { type: 'string' },
     'init-modalities': { type: 'string' },
     preset: { type: 'string' },
     objective: { type: 'string' },
@@ -113,6 +115,7 @@ export const pretrainCommand: Command = {
           timeRoll: !values['no-time-roll'],
           seed,
           checkpointEvery: int(values, 'checkpoint-every') ?? PRETRAIN_DEFAULTS.checkpointEvery,
+          keepCheckpoints: int(values, 'keep-checkpoints') ?? PRETRAIN_DEFAULTS.keepCheckpoints,
           resume: Boolean(values.resume),
           data: dataset ? { kind: 'dataset', name: dataset } : { kind: 'synthetic', clips },
           init

@@ -44,6 +44,8 @@ export interface FinetuneRequest {
   warmupSteps?: number
   seed?: number
   checkpointEvery?: number
+  /** newest checkpoints kept (default 3; 0: all) */
+  keepCheckpoints?: number
   /** continue the run from its last checkpoint; without `from`/`fromCheckpoint`, from its recorded lineage */
   resume?: boolean
 }
@@ -134,6 +136,7 @@ export async function runFinetuneRequest(r: FinetuneRequest, ctx: JobContext): P
         weightDecay: FINETUNE_DEFAULTS.weightDecay,
         seed,
         checkpointEvery: r.checkpointEvery ?? FINETUNE_DEFAULTS.checkpointEvery,
+        keepCheckpoints: r.keepCheckpoints ?? FINETUNE_DEFAULTS.keepCheckpoints,
         resume: r.resume ?? false,
         data
       },

@@ -5,6 +5,12 @@ import { RunName } from './runs'
 import { type MethodSpec, NAME_PATTERN } from './spec'
 
 const DatasetRef = z.string().regex(NAME_PATTERN, 'a dataset name')
+/** an absolute path (POSIX, or Windows with a drive letter or a share): the server's working directory means nothing to a client */
+const CheckpointPath = z
+  .string()
+  .max(4096)
+  .regex(/^(\/|[A-Za-z]:[\\/]|\\\\)/, 'an absolute path to a .pth or .safetensors file')
+  .regex(/\.(pth|safetensors)$/i, 'a .pth or .safetensors file')
 
 export const PretrainArgsSchema = z
   .object({
@@ -32,8 +38,12 @@ export const PretrainArgsSchema = z
 export const FinetuneArgsSchema = z
   .object({
     run: RunName,
-    /** the pretraining (or fine-tuning) run whose newest checkpoint gives the encoders */
-    from: RunName,
+    /** the pretraining (or fine-tuning) run whose newest checkpoint gives the encoders … */
+    from: RunName.optional(),
+    /** … or an official EquiAV state dict (.pth / .safetensors) on the machine that serves the workbench */
+    fromCheckpoint: CheckpointPath.optional(),
+    /** the size of the model in `fromCheckpoint` (default base, the paper's) */
+    preset: z.enum(['tiny', 'small', 'base']).optional(),
     dataset: DatasetRef.optional(),
     syntheticClips: z.number().int().min(8).max(100_000).optional(),
     modality: z.enum(['audio', 'visual', 'audio-visual']).default('audio-visual'),
@@ -50,6 +60,11 @@ export const FinetuneArgsSchema = z
     resume: z.boolean().default(false)
   })
   .strict()
+  .refine((a) => (a.from === undefined) !== (a.fromCheckpoint === undefined), {
+    path: ['from'],
+    message: 'name the encoders to start from: a run of the workspace (from) or a checkpoint file (fromCheckpoint), one of the two'
+  })
+  .refine((a) => a.preset === undefined || a.fromCheckpoint !== undefined, { path: ['preset'], message: 'a preset goes with fromCheckpoint; a run knows its own size' })
   .refine((a) => a.run !== a.from, { path: ['run'], message: 'the fine-tuning run needs a name of its own, not the name of the run it starts from' })
   .refine((a) => a.epochs === undefined || a.steps === undefined, { path: ['steps'], message: 'give epochs or steps, not both' })
 

@@ -30,7 +30,9 @@ export function jobsServices({ workspace, jobs }: ServiceContext): AreaServices<
     'jobs.list': async () => jobs.list().map(toJob),
     'jobs.start': async (req) => {
       if (req.kind === 'finetune') {
-        if (!existsSync(join(runDir(workspace, req.args.from), 'config.json'))) throw new Error(`from: no run "${req.args.from}" in ${workspace}`)
+        const { from, fromCheckpoint } = req.args
+        if (from !== undefined && !existsSync(join(runDir(workspace, from), 'config.json'))) throw new Error(`from: no run "${from}" in ${workspace}`)
+        if (fromCheckpoint !== undefined && !existsSync(fromCheckpoint)) throw new Error(`fromCheckpoint: no file ${fromCheckpoint}`)
         return toJob(jobs.start({ kind: 'finetune', args: { ...req.args, workspace } }))
       }
       return toJob(jobs.start({ kind: 'pretrain', args: { ...req.args, workspace } }))

@@ -116,7 +116,8 @@ async function writeCheckpointFiles(dir: string, step: number, contents: Checkpo
   await syncDir(dir)
 }
 
-export async function saveCheckpoint(runDir: string, step: number, contents: CheckpointContents): Promise<CheckpointInfo> {
+/** Saves step `step` atomically; with `keep` > 0, then removes all but the newest `keep` checkpoints. */
+export async function saveCheckpoint(runDir: string, step: number, contents: CheckpointContents, keep = 0): Promise<CheckpointInfo> {
   if (!Number.isSafeInteger(step) || step < 0) throw new Error(`checkpoint step must be a non-negative integer, got ${step}`)
   const root = checkpointsDir(runDir)
   await mkdir(root, { recursive: true })
@@ -140,6 +141,7 @@ export async function saveCheckpoint(runDir: string, step: number, contents: Che
     inProgress.delete(temp)
     inProgress.delete(old)
   }
+  if (keep > 0) await pruneCheckpoints(runDir, keep)
   return { step, dir }
 }
 

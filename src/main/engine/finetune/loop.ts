@@ -65,6 +65,8 @@ export interface FinetuneOptions {
   weightDecay: number
   seed: number
   checkpointEvery: number
+  /** newest checkpoints kept on disk (0: all) */
+  keepCheckpoints: number
   resume: boolean
   data: { kind: 'synthetic'; clips: number } | { kind: 'dataset'; name: string }
 }
@@ -113,7 +115,8 @@ export const FINETUNE_DEFAULTS = {
   weightDecay: 1e-5,
   schedule: 'warmup-cosine' as LrSchedule,
   seed: 0,
-  checkpointEvery: 100
+  checkpointEvery: 100,
+  keepCheckpoints: 3
 }
 
 export interface FinetuneSources {
@@ -211,7 +214,7 @@ export async function runFinetune(opts: FinetuneOptions, pretrained: PretrainedE
       weights: toTensorDict(params),
       optimizer: optimizer.exportState(),
       state: { step, epoch, config: cfg, backend: backend.name, time: new Date().toISOString() }
-    })
+    }, opts.keepCheckpoints)
   }
 
   let last: FinetuneMetricsRow | undefined

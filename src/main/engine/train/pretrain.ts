@@ -45,6 +45,8 @@ export interface PretrainOptions {
   timeRoll?: boolean
   seed: number
   checkpointEvery: number
+  /** newest checkpoints kept on disk (0: all); each holds the weights and AdamW's moments */
+  keepCheckpoints: number
   resume: boolean
   /** describes the data for config.json; the clips themselves come from `source` */
   data: { kind: 'synthetic'; clips: number } | { kind: 'dataset'; name: string }
@@ -113,7 +115,8 @@ export const PRETRAIN_DEFAULTS = {
   tau: DEFAULT_TAU,
   lossWeights: DEFAULT_LOSS_WEIGHTS,
   seed: 0,
-  checkpointEvery: 100
+  checkpointEvery: 100,
+  keepCheckpoints: 3
 }
 
 /** Start a new run folder, or reopen one with --resume. */
@@ -173,7 +176,7 @@ export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx
       weights: toTensorDict(params),
       optimizer: optimizer.exportState(),
       state: { step, epoch, rng: { seed: cfg.seed, step }, config: cfg, backend: backend.name, time: new Date().toISOString() }
-    })
+    }, opts.keepCheckpoints)
   }
 
   let last: MetricsRow | undefined
