@@ -12,12 +12,12 @@ export const demoCommand: Command = {
   path: ['demo'],
   summary: 'build the demo dataset, pretrain tiny EquiAV on it for a few minutes, and evaluate retrieval',
   usage: [
-    '  --steps N            pretraining steps (default 150: about 5 minutes on one CPU core; 900 is the ~30-minute run)',
+    '  --steps N            pretraining steps (default 150: about 5 minutes on one CPU core)',
     '  --clips N            demo clips, split 5:1 train/test (default 1440)',
     '  --objective O        equiav (default) | invariant | inter-only, as `equiav pretrain`',
     '  --workspace DIR      (default $EQUIAV_WORKSPACE or ~/EquiAV)',
     '  --no-serve           stop after the evaluation instead of serving the workbench',
-    'Run it again to resume where it stopped.'
+    'Run it again to resume where it stopped. The README\'s 30-minute run: --clips 7200 --objective inter-only --steps 1800.'
   ].join('\n'),
   options: { steps: { type: 'string' }, clips: { type: 'string' }, objective: { type: 'string' }, workspace: { type: 'string' }, 'no-serve': { type: 'boolean' } },
   async run(values) {
@@ -49,8 +49,9 @@ export const demoCommand: Command = {
     if (code !== 0) return code
     process.stderr.write(
       `\nThe run is in ${runDir(workspace, 'demo')} (config.json, metrics.jsonl, checkpoints/, retrieval-*.json).\n` +
-        'Next: `equiav pretrain --dataset demo --steps 900 --lr 2e-4 --no-time-roll --run longer` (about 30 minutes) for a\n' +
-        'stronger model, `equiav eval probe --run demo --dataset demo --modality visual`, or `equiav --help`.\n'
+        'Next: `equiav eval probe --run demo --dataset demo --modality visual` (the probe against random init), the\n' +
+        "README's 30-minute run (`equiav demo --clips 7200 --objective inter-only --steps 1800` in a new workspace),\n" +
+        'or `equiav --help`.\n'
     )
     if (values['no-serve']) return 0
     say('the workbench: open this URL in your browser (Ctrl-C to stop)')
