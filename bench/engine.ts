@@ -1,7 +1,7 @@
 /**
  * Engine benchmark, one backend per process: ms per `tiny` training step, ms per `base` forward
- * (batch 1), and the audio patch cut of an EquiAV `tiny` batch by the backend's Transpose against
- * nn/permute; medians over repeated runs after a warm-up. Invoked by bench/run.ts.
+ * (batch 1), the audio patch cut of an EquiAV `tiny` batch by the backend's Transpose against
+ * nn/permute, and one audio attention's batched products by tf.matMul against nn/batchMatMul; medians over repeated runs after a warm-up. Invoked by bench/run.ts.
  * Usage: tsx bench/engine.ts <backend> <tinySteps> <baseForwards>
  */
 import * as tf from '@tensorflow/tfjs'
@@ -10,6 +10,7 @@ import { PRESETS } from '../src/main/engine/config'
 import { createParams, forwardPretrain } from '../src/main/engine/model'
 import { AdamW } from '../src/main/engine/optim'
 import { permute } from '../src/main/engine/nn/permute'
+import { batchMatMul } from '../src/main/engine/nn/batchMatMul'
 import { DEFAULT_LOSS_WEIGHTS, DEFAULT_TAU } from '../src/main/engine/losses'
 import { batchTensors, trainStep } from '../src/main/engine/train/step'
 import { collateBatch } from '../src/main/engine/train/views'
@@ -41,23 +42,41 @@ if (tinySteps > 0) {
   result.tiny_train_step_ms = { batch: batchSize, median: median(times), runs: times.map(Math.round) }
 }
 
+/** Median ms of each way, the ways alternating in one loop so that load on the machine affects them alike. */
+function compareWays<K extends string>(ways: Record<K, () => void>, reps = 5): Record<K, number> {
+  const names = Object.keys(ways) as K[]
+  const times = new Map<K, number[]>(names.map((k) => [k, []]))
+  for (let i = 0; i <= reps; i++) {
+    for (const way of names) {
+      const t0 = performance.now()
+      ways[way]()
+      if (i > 0) times.get(way)!.push(performance.now() - t0) // the first round is the warm-up
+    }
+  }
+  return Object.fromEntries(names.map((k) => [k, median(times.get(k)!)])) as Record<K, number>
+}
+
 {
-  // both ways alternate in one loop, so load on the machine affects them alike
   const { audioLength: T, numMelBins: F, patchSize: p } = tiny
   const grid = tf.randomNormal([2 * batchSize, 3, T / p, p, F / p, p]) // original + augmented views
   const perm = [0, 4, 2, 1, 5, 3]
-  const ways = { transpose: () => tf.transpose(grid, perm), permute: () => permute(grid, perm) }
-  const times: Record<keyof typeof ways, number[]> = { transpose: [], permute: [] }
-  for (let i = 0; i <= 5; i++) {
-    for (const way of ['transpose', 'permute'] as const) {
-      const t0 = performance.now()
-      tf.dispose(ways[way]())
-      if (i > 0) times[way].push(performance.now() - t0)
-    }
-  }
-  const [transpose, permuted] = [median(times.transpose), median(times.permute)]
+  const { transpose, permute: permuted } = compareWays({ transpose: () => tf.dispose(tf.transpose(grid, perm)), permute: () => tf.dispose(permute(grid, perm)) })
   result.patchify_audio_ms = { shape: grid.shape, transpose, permute: permuted, speedup: transpose / permuted }
   grid.dispose()
+}
+
+{
+  // one audio self-attention's score and mixing products, forward and backward, at the tiny batch
+  const tokens = (tiny.audioLength / tiny.patchSize) * (tiny.numMelBins / tiny.patchSize)
+  const [heads, hd] = [tiny.numHeads, tiny.embedDim / tiny.numHeads]
+  const q = tf.randomNormal([batchSize, heads, tokens, hd])
+  const kT = tf.randomNormal([batchSize, heads, hd, tokens])
+  const v = tf.randomNormal([batchSize, heads, tokens, hd])
+  const products = (mm: (a: tf.Tensor, b: tf.Tensor) => tf.Tensor) => (): void =>
+    tf.dispose(tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(mm(tf.softmax(mm(a, b)), c)))([q, kT, v]))
+  const { matMul, batchMatMul: sliced } = compareWays({ matMul: products((a, b) => tf.matMul(a, b)), batchMatMul: products(batchMatMul) })
+  result.attention_products_ms = { q: q.shape, matMul, batchMatMul: sliced, speedup: matMul / sliced }
+  tf.dispose([q, kT, v])
 }
 
 const baseRuns = Number(baseArg)

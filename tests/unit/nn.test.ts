@@ -9,6 +9,7 @@ import { crossAttention, selfAttention } from '../../src/main/engine/nn/attentio
 import { layerNorm } from '../../src/main/engine/nn/layerNorm'
 import { linear, residualAdd } from '../../src/main/engine/nn/linear'
 import { permute, permuteArray } from '../../src/main/engine/nn/permute'
+import { batchMatMul } from '../../src/main/engine/nn/batchMatMul'
 import { Rng } from '../../src/main/engine/rng'
 import { sinCosPosEmbed } from '../../src/main/engine/model/posEmbed'
 import { useTestBackend } from '../helpers/tf'
@@ -147,6 +148,25 @@ describe('nn building blocks', () => {
     }
     expect(() => permute(rand([2, 3]), [0, 0])).toThrow(/not a permutation/)
     expect(() => permute(rand([2, 3]), [1, 0, 2])).toThrow(/not a permutation/)
+  })
+
+  it('batchMatMul: a naive triple loop per batch (rank 3 and 4), and finite-difference gradients for both inputs', () => {
+    const [lead, m, k, p] = [[2, 3], 4, 5, 3]
+    const [a, b] = [rand([...lead, m, k]), rand([...lead, k, p])]
+    const [ad, bd] = [a.dataSync(), b.dataSync()]
+    const want = new Float64Array(6 * m * p)
+    for (let n = 0; n < 6; n++) {
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < p; j++) {
+          for (let t = 0; t < k; t++) want[(n * m + i) * p + j] += ad[(n * m + i) * k + t] * bd[(n * k + t) * p + j]
+        }
+      }
+    }
+    const got = batchMatMul(a, b)
+    expect(got.shape).toEqual([...lead, m, p])
+    expectClose(got.dataSync(), Float32Array.from(want), 1e-5)
+    expectClose(batchMatMul(a.reshape([6, m, k]), b.reshape([6, k, p])).dataSync(), Float32Array.from(want), 1e-5)
+    expectGradientsMatchFiniteDifferences((x, y) => batchMatMul(x, y), [rand([2, 3, 2]), rand([2, 2, 4])])
   })
 
   it('residualAdd: sum and finite-difference gradients for both inputs', () => {

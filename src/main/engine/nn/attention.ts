@@ -1,9 +1,10 @@
 /**
  * Multi-head attention as the official model uses it: timm's ViT self-attention (one fused qkv Linear)
  * and the predictor's cross-attention (separate to_q/to_k/to_v, bias-free to_out).
- * Projections are 2-D matmuls via `linear`; only the per-head score and mixing products are batched.
+ * Projections are 2-D matmuls via `linear`; the per-head score and mixing products via `batchMatMul`.
  */
 import * as tf from '@tensorflow/tfjs'
+import { batchMatMul } from './batchMatMul'
 import { linear } from './linear'
 
 export interface SelfAttentionWeights {
@@ -46,8 +47,8 @@ function splitHeadsTransposed(x: tf.Tensor3D, heads: number): tf.Tensor4D {
  */
 function attend(q: tf.Tensor4D, kT: tf.Tensor4D, v: tf.Tensor4D, scale: number): tf.Tensor3D {
   const [b, h, s, hd] = q.shape
-  const weights = tf.softmax(tf.matMul(tf.mul(q, scale), kT)) // [B, H, S, N]
-  const mixed = tf.matMul(weights, v) // [B, H, S, hd]
+  const weights = tf.softmax(batchMatMul(tf.mul(q, scale), kT)) // [B, H, S, N]
+  const mixed = batchMatMul(weights, v) // [B, H, S, hd]
   return tf.transpose(mixed, [0, 2, 1, 3]).reshape([b, s, h * hd])
 }
 
