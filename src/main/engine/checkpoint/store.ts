@@ -116,6 +116,9 @@ async function writeCheckpointFiles(dir: string, step: number, contents: Checkpo
   await syncDir(dir)
 }
 
+/** How many of a run's newest checkpoints training keeps by default (each holds weights and AdamW's moments). */
+export const KEEP_CHECKPOINTS = 3
+
 /** Saves step `step` atomically; with `keep` > 0, then removes all but the newest `keep` checkpoints. */
 export async function saveCheckpoint(runDir: string, step: number, contents: CheckpointContents, keep = 0): Promise<CheckpointInfo> {
   if (!Number.isSafeInteger(step) || step < 0) throw new Error(`checkpoint step must be a non-negative integer, got ${step}`)

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { describeBackend, initBackend, type BackendInfo } from '../backend'
 import { type ModelConfig, withInputNorm } from '../config'
-import { saveCheckpoint } from '../checkpoint/store'
+import { KEEP_CHECKPOINTS, saveCheckpoint } from '../checkpoint/store'
 import type { TensorDict } from '../checkpoint/tensors'
 import { AdamW } from '../optim'
 import { warmupCosineLr } from '../schedule'
@@ -116,7 +116,7 @@ export const FINETUNE_DEFAULTS = {
   schedule: 'warmup-cosine' as LrSchedule,
   seed: 0,
   checkpointEvery: 100,
-  keepCheckpoints: 3
+  keepCheckpoints: KEEP_CHECKPOINTS
 }
 
 export interface FinetuneSources {

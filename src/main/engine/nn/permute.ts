@@ -1,7 +1,8 @@
 /**
  * Axis permutation done as one index walk in JavaScript. On the rank-6 permutation that cuts patches the
  * wasm backend's Transpose is about 7× slower than this walk (`npm run bench`, `patchify_audio_ms`: one
- * EquiAV tiny audio batch). The gradient is the inverse permutation, done the same way.
+ * EquiAV tiny audio batch). The gradient is the inverse permutation, done the same way. Only on wasm: the
+ * walk reads the tensor to the host, which elsewhere (a GPU) would cost more than the backend's Transpose.
  */
 import * as tf from '@tensorflow/tfjs'
 
@@ -46,11 +47,12 @@ function permuteTensor(x: tf.Tensor, perm: readonly number[]): tf.Tensor {
   return tf.tensor(permuteArray(x.dataSync() as Float32Array, x.shape, perm), perm.map((p) => x.shape[p]), 'float32')
 }
 
-/** tf.transpose(x, perm) for float32 x, with its gradient; for high-rank permutations on wasm. */
+/** tf.transpose(x, perm) for float32 x, with its gradient; walked in JavaScript on wasm. */
 export function permute<T extends tf.Tensor>(x: T, perm: readonly number[]): T {
   if (perm.length !== x.rank || [...perm].sort((a, b) => a - b).some((p, k) => p !== k)) {
     throw new Error(`permute: [${perm.join(', ')}] is not a permutation of ${x.rank} axes`)
   }
+  if (tf.getBackend() !== 'wasm') return tf.transpose(x, [...perm])
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const input = args[0] as tf.Tensor
     return { value: permuteTensor(input, perm), gradFunc: (dy: tf.Tensor) => permuteTensor(dy, inverse(perm)) }

@@ -11,7 +11,7 @@ import { createParams, type Modality, type Params } from '../model'
 import { DEFAULT_LOSS_WEIGHTS, DEFAULT_TAU } from '../losses'
 import { AdamW } from '../optim'
 import { warmupCosineLr } from '../schedule'
-import { saveCheckpoint } from '../checkpoint/store'
+import { KEEP_CHECKPOINTS, saveCheckpoint } from '../checkpoint/store'
 import { type EncoderLayout, loadEncoders } from '../checkpoint/encoders'
 import type { TensorDict } from '../checkpoint/tensors'
 import { toTensorDict } from './run'
@@ -116,7 +116,7 @@ export const PRETRAIN_DEFAULTS = {
   lossWeights: DEFAULT_LOSS_WEIGHTS,
   seed: 0,
   checkpointEvery: 100,
-  keepCheckpoints: 3
+  keepCheckpoints: KEEP_CHECKPOINTS
 }
 
 /** Start a new run folder, or reopen one with --resume. */
