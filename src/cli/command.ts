@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
+import type { z } from 'zod'
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>
 export type OptionValues = Record<string, string | boolean | undefined>
@@ -46,4 +47,20 @@ export function num(values: OptionValues, name: string): number | undefined {
   const n = Number(v)
   if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}"`)
   return n
+}
+
+const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+
+/**
+ * Flags given as a request (the schema the workbench sends too): the parsed request with its defaults, or
+ * a UsageError naming each flag and its problem. `flags` names a flag that is not the field in kebab case.
+ */
+export function parseFlags<S extends z.ZodType>(schema: S, input: Record<string, unknown>, flags: Record<string, string> = {}): z.output<S> {
+  const parsed = schema.safeParse(input)
+  if (parsed.success) return parsed.data
+  const line = (i: z.core.$ZodIssue): string => {
+    const key = i.path.length ? String(i.path[0]) : ''
+    return key ? `--${flags[key] ?? kebab(key)} ${i.message}` : i.message
+  }
+  throw new UsageError(parsed.error.issues.map(line).join('\n'))
 }

@@ -1,8 +1,8 @@
-import type { JobContext } from '../main/jobs/context'
+import type { Reporter } from '../main/engine/report'
 import { ProgressBar } from './progress'
 
-/** A JobContext for the terminal: a progress bar on stderr, logs on stderr; Ctrl-C cancels cleanly. */
-export function terminalJobContext(label: string): { ctx: JobContext; dispose(): void } {
+/** A Reporter for the terminal: a progress bar on stderr, logs on stderr; Ctrl-C cancels cleanly. */
+export function terminalJobContext(label: string): { ctx: Reporter; dispose(): void } {
   const controller = new AbortController()
   let bar: ProgressBar | undefined
   let first = true
@@ -12,7 +12,7 @@ export function terminalJobContext(label: string): { ctx: JobContext; dispose():
     controller.abort()
   }
   process.on('SIGINT', onSigint)
-  const ctx: JobContext = {
+  const ctx: Reporter = {
     signal: controller.signal,
     log: (line) => process.stderr.write(line + '\n'),
     metrics: () => {},

@@ -22,6 +22,7 @@ export * from './contract/jobs'
 export * from './contract/datasets'
 export * from './contract/analysis'
 export * from './contract/train'
+export * from './requests'
 
 export const contract = {
   ...runsContract,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { featuresFbankCommand } from '../../src/cli/commands/features'
-import { readSafetensors } from '../../src/main/engine/checkpoint/safetensors'
+import { readSafetensors } from '../../src/main/data/checkpoint-files'
 import type { TensorDict } from '../../src/main/engine/checkpoint/tensors'
 import {
   AUDIOSET_FBANK_NORM,

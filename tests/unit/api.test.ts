@@ -45,7 +45,7 @@ describe('router', () => {
     await expect(router('runs.metrics', { run: 'r1', since: -1 })).rejects.toThrow(/since:/)
     await expect(router('runs.list', { extra: 1 })).rejects.toThrow(/runs.list: input: Unrecognized key/)
     await expect(router('fs.delete', {})).rejects.toBeInstanceOf(ApiError)
-    await expect(router('jobs.start', { kind: 'pretrain', args: { run: 'x', steps: 0 } })).rejects.toThrow(/args.steps: .*>=1/)
+    await expect(router('jobs.start', { kind: 'pretrain', args: { run: 'x', steps: -1 } })).rejects.toThrow(/args.steps: .*>=0/)
     await expect(router('jobs.start', { kind: 'shell', args: {} })).rejects.toThrow(/kind:/)
     await expect(router('jobs.cancel', { id: 'nope' })).rejects.toThrow(/jobs.cancel: no job nope/)
   })

@@ -12,7 +12,7 @@ import {
   loadLatestCheckpoint,
   pruneCheckpoints,
   saveCheckpoint
-} from '../../src/main/engine/checkpoint/store'
+} from '../../src/main/runs/checkpoints'
 import type { TensorDict } from '../../src/main/engine/checkpoint/tensors'
 
 /** Values that a lossy path would mangle: NaN payload, -0, infinities, subnormal, extremes. */

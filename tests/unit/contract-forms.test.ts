@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { FinetuneArgsSchema, ImportArgsSchema, contract, describeIssues } from '../../src/shared/contract'
+import { FinetuneRequestSchema, ImportArgsSchema, contract, describeIssues } from '../../src/shared/contract'
 
 /** The message a schema gives for bad input (or null when it is accepted). */
 function problem(schema: { safeParse(x: unknown): { success: true } | { success: false; error: Parameters<typeof describeIssues>[0] } }, input: unknown): string | null {
@@ -11,12 +11,13 @@ describe('fine-tuning job arguments', () => {
   const ok = { run: 'ft1', from: 'r1', dataset: 'demo' }
 
   it('fills the official defaults for what is left out', () => {
-    expect(FinetuneArgsSchema.parse(ok)).toEqual({ ...ok, modality: 'audio-visual', linearProbe: false, loss: 'bce', mixup: 0, timeRoll: true, batchSize: 16, seed: 0, checkpointEvery: 100, resume: false })
+    expect(FinetuneRequestSchema.parse(ok)).toEqual({ ...ok, modality: 'audio-visual', linearProbe: false, loss: 'bce', mixup: 0, timeRoll: true, batchSize: 16, lr: 1e-4, schedule: 'warmup-cosine', seed: 0, checkpointEvery: 100, keepCheckpoints: 3, resume: false })
+    expect(FinetuneRequestSchema.parse({ ...ok, linearProbe: true }).lr).toBe(1e-3)
   })
 
   it.each([
-    [{ ...ok, modality: 'text' }, /^modality: .*"audio"/],
-    [{ ...ok, loss: 'mse' }, /^loss: .*"bce"/],
+    [{ ...ok, modality: 'text' }, /^modality: must be one of audio, visual, audio-visual$/],
+    [{ ...ok, loss: 'mse' }, /^loss: must be one of bce, ce$/],
     [{ ...ok, mixup: 1.5 }, /^mixup: a probability in \[0, 1\]$/],
     [{ ...ok, timeRoll: 'no' }, /^timeRoll: /],
     [{ ...ok, epochs: 0 }, /^epochs: /],
@@ -33,14 +34,14 @@ describe('fine-tuning job arguments', () => {
     [{ run: 'ft1', fromCheckpoint: 'EquiAV.pth' }, /^fromCheckpoint: an absolute path/],
     [{ run: 'ft1', fromCheckpoint: '/m/EquiAV.ckpt' }, /^fromCheckpoint: a \.pth or \.safetensors file$/]
   ])('rejects %j naming the field', (input, message) => {
-    expect(problem(FinetuneArgsSchema, input)).toMatch(message)
+    expect(problem(FinetuneRequestSchema, input)).toMatch(message)
   })
 
   it('or an official checkpoint file by absolute path (POSIX or Windows), with its size', () => {
     for (const fromCheckpoint of ['/m/EquiAV.pth', 'C:\\m\\EquiAV.safetensors', '\\\\share\\m\\EquiAV.PTH']) {
-      expect(FinetuneArgsSchema.parse({ run: 'ft1', fromCheckpoint, preset: 'tiny' })).toMatchObject({ fromCheckpoint, preset: 'tiny' })
+      expect(FinetuneRequestSchema.parse({ run: 'ft1', fromCheckpoint, preset: 'tiny' })).toMatchObject({ fromCheckpoint, preset: 'tiny' })
     }
-    expect(FinetuneArgsSchema.parse({ run: 'ft1', fromCheckpoint: '/m/EquiAV.pth' }).preset).toBeUndefined() // the engine's default: base
+    expect(FinetuneRequestSchema.parse({ run: 'ft1', fromCheckpoint: '/m/EquiAV.pth' }).preset).toBeUndefined() // the engine's default: base
   })
 
   it('jobs.start takes a finetune job and names the field inside args', () => {

@@ -6,9 +6,10 @@ import { detectEncoderLayout, loadEncoders } from '../../src/main/engine/checkpo
 import { officialFromParams } from '../../src/main/engine/checkpoint/official'
 import type { HostTensor, TensorDict } from '../../src/main/engine/checkpoint/tensors'
 import { createParams, type Params } from '../../src/main/engine/model'
-import { PRETRAIN_DEFAULTS, runPretrain } from '../../src/main/engine/train/pretrain'
+import { runPretrain } from '../../src/main/engine/train/pretrain'
+import { PRETRAIN_SETTINGS, pretrainFolder } from '../helpers/runs'
 import { syntheticSource } from '../../src/main/engine/train/synthetic-source'
-import { toTensorDict } from '../../src/main/engine/train/run'
+import { toTensorDict } from '../../src/main/engine/checkpoint/params'
 import { MICRO_MODEL } from '../helpers/micro'
 import { useTestBackend } from '../helpers/tf'
 
@@ -96,8 +97,7 @@ describe('pretrained encoders', () => {
     const ctx = { signal: new AbortController().signal, progress: () => {}, metrics: () => {}, log: () => {} }
     await runPretrain(
       {
-        ...PRETRAIN_DEFAULTS,
-        runDir,
+        ...PRETRAIN_SETTINGS,
         preset: 'tiny',
         model: MICRO_MODEL,
         steps: 1,
@@ -107,6 +107,7 @@ describe('pretrained encoders', () => {
         init: { weights: maeDict(source), layout: 'mae', from: '/models/mae.pth', modalities: ['v'] }
       },
       syntheticSource(4, 0, MICRO_MODEL),
+      pretrainFolder(runDir, ctx),
       ctx
     )
     const config = JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8'))

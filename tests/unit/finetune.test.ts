@@ -8,7 +8,8 @@ import { OFFICIAL_INPUT_NORM } from '../../src/main/engine/config'
 import { officialFromParams } from '../../src/main/engine/checkpoint/official'
 import { classifierBatch, clipTargets } from '../../src/main/engine/finetune/batch'
 import { classificationMetrics } from '../../src/main/engine/finetune/evaluate'
-import { FINETUNE_DEFAULTS, finetuneStep, runFinetune } from '../../src/main/engine/finetune/loop'
+import { finetuneStep, runFinetune } from '../../src/main/engine/finetune/loop'
+import { FINETUNE_SETTINGS, finetuneFolder } from '../helpers/runs'
 import { mixRows, planMixup, sampleBeta } from '../../src/main/engine/finetune/mixup'
 import {
   type ClassifierSpec,
@@ -21,7 +22,7 @@ import { bceWithLogits, softTargetCrossEntropy } from '../../src/main/engine/fin
 import { createParams, type Params } from '../../src/main/engine/model'
 import { AdamW } from '../../src/main/engine/optim'
 import { Rng } from '../../src/main/engine/rng'
-import { toTensorDict } from '../../src/main/engine/train/run'
+import { toTensorDict } from '../../src/main/engine/checkpoint/params'
 import { syntheticClip } from '../../src/main/engine/train/synthetic'
 import { syntheticHeldOut, syntheticSource } from '../../src/main/engine/train/synthetic-source'
 import { rollAndTile } from '../../src/main/engine/train/views'
@@ -244,8 +245,7 @@ describe('runFinetune: cancel and resume', () => {
       source.forEach((v) => v.dispose())
       const sources = { train: syntheticSource(8, 0, MICRO_MODEL), eval: { split: 'test', source: syntheticHeldOut(8, 4, 0, MICRO_MODEL) } }
       const opts = {
-        ...FINETUNE_DEFAULTS,
-        runDir: join(dir, 'f'),
+        ...FINETUNE_SETTINGS,
         model: MICRO_MODEL,
         preset: 'tiny',
         modality: 'audio' as const,
@@ -259,10 +259,10 @@ describe('runFinetune: cancel and resume', () => {
       }
       const controller = new AbortController()
       const ctx = { signal: controller.signal, log: () => {}, metrics: () => {}, progress: (p: { done: number }) => p.done === 2 && controller.abort() }
-      const first = await runFinetune(opts, pretrained, sources, ctx)
+      const first = await runFinetune(opts, pretrained, sources, finetuneFolder(join(dir, 'f'), ctx), ctx)
       expect(first).toMatchObject({ cancelled: true, finalStep: 2 })
       const quiet = { signal: new AbortController().signal, log: () => {}, metrics: () => {}, progress: () => {} }
-      const second = await runFinetune({ ...opts, resume: true }, pretrained, sources, quiet)
+      const second = await runFinetune({ ...opts, resume: true }, pretrained, sources, finetuneFolder(join(dir, 'f'), quiet), quiet)
       expect(second).toMatchObject({ cancelled: false, startStep: 2, finalStep: 4 })
       const rows = (await readFile(join(dir, 'f', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number; eval_split?: string })
       expect(rows.map((r) => r.step)).toEqual([1, 2, 3, 4])

@@ -13,7 +13,7 @@ import {
   paramsFromOfficial,
   unusedNormElementCount
 } from '../../src/main/engine/checkpoint/official'
-import { readSafetensors } from '../../src/main/engine/checkpoint/safetensors'
+import { readSafetensors } from '../../src/main/data/checkpoint-files'
 import { type ModelConfig, PRESETS } from '../../src/main/engine/config'
 import { encodeAudio, encodeVisual } from '../../src/main/engine/model/encoder'
 import { type PretrainInputs, forwardFeat, forwardPretrain } from '../../src/main/engine/model/equiav'

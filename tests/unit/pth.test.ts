@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { crc32, deflateRawSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { parsePth, readPth } from '../../src/main/engine/checkpoint/pth'
-import { readSafetensors } from '../../src/main/engine/checkpoint/safetensors'
+import { parsePth } from '../../src/main/engine/checkpoint/pth'
+import { readPth } from '../../src/main/data/checkpoint-files'
+import { readSafetensors } from '../../src/main/data/checkpoint-files'
 import { parityFixtureDir } from '../helpers/fixtures'
 
 // ---- a tiny zip writer (stored or deflated entries, optional zip64 records), independent of the reader ----

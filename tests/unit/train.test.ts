@@ -11,9 +11,11 @@ import { collateBatch } from '../../src/main/engine/train/views'
 import { syntheticClip } from '../../src/main/engine/train/synthetic'
 import { syntheticSource } from '../../src/main/engine/train/synthetic-source'
 import { derivedRng } from '../../src/main/engine/train/data-source'
-import { type MetricsRow, PRETRAIN_DEFAULTS, type PretrainOptions, runPretrain } from '../../src/main/engine/train/pretrain'
-import { listCheckpoints, loadLatestCheckpoint } from '../../src/main/engine/checkpoint/store'
-import type { JobContext } from '../../src/main/jobs/context'
+import { type MetricsRow, type PretrainOptions, type PretrainSummary, runPretrain } from '../../src/main/engine/train/pretrain'
+import type { ClipSource } from '../../src/main/engine/train/data-source'
+import { PRETRAIN_SETTINGS, pretrainFolder } from '../helpers/runs'
+import { listCheckpoints, loadLatestCheckpoint } from '../../src/main/runs/checkpoints'
+import type { Reporter } from '../../src/main/engine/report'
 import { useTestBackend } from '../helpers/tf'
 import { MICRO_MODEL } from '../helpers/micro'
 
@@ -24,7 +26,7 @@ beforeAll(async () => {
 })
 afterAll(() => rm(work, { recursive: true, force: true }))
 
-function quietContext(onStep?: (done: number) => void): { ctx: JobContext; controller: AbortController } {
+function quietContext(onStep?: (done: number) => void): { ctx: Reporter; controller: AbortController } {
   const controller = new AbortController()
   return {
     controller,
@@ -32,9 +34,16 @@ function quietContext(onStep?: (done: number) => void): { ctx: JobContext; contr
   }
 }
 
-function options(runDir: string, steps: number, extra: Partial<PretrainOptions> = {}): PretrainOptions {
+type TestOptions = PretrainOptions & { runDir: string; keepCheckpoints?: number }
+
+/** runPretrain on the run folder `runDir`, as the pretraining workflow opens it. */
+function pretrain({ runDir, keepCheckpoints, ...opts }: TestOptions, source: ClipSource, ctx: Reporter): Promise<PretrainSummary> {
+  return runPretrain(opts, source, pretrainFolder(runDir, ctx, keepCheckpoints), ctx)
+}
+
+function options(runDir: string, steps: number, extra: Partial<TestOptions> = {}): TestOptions {
   return {
-    ...PRETRAIN_DEFAULTS,
+    ...PRETRAIN_SETTINGS,
     runDir,
     preset: 'tiny',
     model: MICRO_MODEL,
@@ -75,15 +84,15 @@ describe('runPretrain', () => {
   it('stop-and-resume reproduces the uninterrupted loss curve, and the checkpoint round trip is bit-exact', async () => {
     const source = syntheticSource(16, 0, MICRO_MODEL)
     const straight = join(work, 'straight')
-    await runPretrain(options(straight, 6), source, quietContext().ctx)
+    await pretrain(options(straight, 6), source, quietContext().ctx)
 
     const split = join(work, 'split')
     const first = quietContext((done) => {
       if (done === 3) first.controller.abort()
     })
-    const stopped = await runPretrain(options(split, 6), source, first.ctx)
+    const stopped = await pretrain(options(split, 6), source, first.ctx)
     expect(stopped).toMatchObject({ finalStep: 3, cancelled: true })
-    const resumed = await runPretrain(options(split, 6, { resume: true }), source, quietContext().ctx)
+    const resumed = await pretrain(options(split, 6, { resume: true }), source, quietContext().ctx)
     expect(resumed).toMatchObject({ startStep: 3, finalStep: 6, cancelled: false })
 
     const a = await metrics(straight)
@@ -104,32 +113,32 @@ describe('runPretrain', () => {
   it('keeps the newest keepCheckpoints checkpoints on disk, all of them with 0', async () => {
     const source = syntheticSource(16, 0, MICRO_MODEL)
     const steps = async (dir: string): Promise<number[]> => (await listCheckpoints(dir)).map((c) => c.step)
-    await runPretrain(options(join(work, 'keep2'), 5, { checkpointEvery: 1, keepCheckpoints: 2 }), source, quietContext().ctx)
+    await pretrain(options(join(work, 'keep2'), 5, { checkpointEvery: 1, keepCheckpoints: 2 }), source, quietContext().ctx)
     expect(await steps(join(work, 'keep2'))).toEqual([4, 5])
-    await runPretrain(options(join(work, 'keep0'), 5, { checkpointEvery: 1, keepCheckpoints: 0 }), source, quietContext().ctx)
+    await pretrain(options(join(work, 'keep0'), 5, { checkpointEvery: 1, keepCheckpoints: 0 }), source, quietContext().ctx)
     expect(await steps(join(work, 'keep0'))).toEqual([1, 2, 3, 4, 5])
   })
 
   it('refuses an existing run without --resume, and starts a run with no checkpoint from step 0', async () => {
     const source = syntheticSource(16, 0, MICRO_MODEL)
     const dir = join(work, 'again')
-    await runPretrain(options(dir, 1, { checkpointEvery: 100 }), source, quietContext().ctx)
-    await expect(runPretrain(options(dir, 2), source, quietContext().ctx)).rejects.toThrow(/already exists.*--resume/)
+    await pretrain(options(dir, 1, { checkpointEvery: 100 }), source, quietContext().ctx)
+    await expect(pretrain(options(dir, 2), source, quietContext().ctx)).rejects.toThrow(/already exists.*--resume/)
     const fresh = join(work, 'fresh')
     const logs: string[] = []
     const q = quietContext()
-    const r = await runPretrain(options(fresh, 1, { resume: true }), source, { ...q.ctx, log: (l) => logs.push(l) })
+    const r = await pretrain(options(fresh, 1, { resume: true }), source, { ...q.ctx, log: (l) => logs.push(l) })
     expect(r.startStep).toBe(0)
     expect(logs.some((l) => /step 0/.test(l))).toBe(true)
   })
 
   it('saves the initialisation itself with --steps 0: the seed\'s weights at step 0', async () => {
     const dir = join(work, 'init')
-    const r = await runPretrain(options(dir, 0), syntheticSource(16, 0, MICRO_MODEL), quietContext().ctx)
+    const r = await pretrain(options(dir, 0), syntheticSource(16, 0, MICRO_MODEL), quietContext().ctx)
     expect(r).toMatchObject({ startStep: 0, finalStep: 0, cancelled: false })
     const ckpt = await loadLatestCheckpoint(dir)
     expect(ckpt!.state).toMatchObject({ step: 0 })
-    const init = createParams(MICRO_MODEL, PRETRAIN_DEFAULTS.seed)
+    const init = createParams(MICRO_MODEL, PRETRAIN_SETTINGS.seed)
     for (const [name, v] of init) expect(Array.from(ckpt!.weights.get(name)!.data)).toEqual(Array.from(v.dataSync()))
     init.forEach((v) => v.dispose())
   })
@@ -137,7 +146,7 @@ describe('runPretrain', () => {
   it('keeps tf.memory().numTensors flat over 200 steps', async () => {
     const source = syntheticSource(16, 0, MICRO_MODEL)
     const counts: number[] = []
-    await runPretrain(options(join(work, 'leak'), 200, { checkpointEvery: 1000 }), source, quietContext((done) => {
+    await pretrain(options(join(work, 'leak'), 200, { checkpointEvery: 1000 }), source, quietContext((done) => {
       if (done === 10 || done === 200) counts.push(tf.memory().numTensors)
     }).ctx)
     expect(counts).toHaveLength(2)

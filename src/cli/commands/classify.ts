@@ -5,7 +5,7 @@ import { type ClassificationData, openClassificationSplit } from '../../main/dat
 import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
 import { initBackend } from '../../main/engine/backend'
 import { evaluateClassifier } from '../../main/engine/finetune/loop'
-import { loadFinetuneRun } from '../../main/engine/finetune/run'
+import { loadFinetuneRun } from '../../main/runs/load'
 import type { Split } from '../../main/data/catalog'
 import { writeJsonAtomic } from '../../main/util/atomic'
 

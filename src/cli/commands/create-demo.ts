@@ -1,11 +1,9 @@
 import { join } from 'node:path'
 import { type Command, UsageError, int, str } from '../command'
 import { terminalJobContext } from '../job-context'
-import { checkName, datasetDir, resolveWorkspace } from '../../main/workspace'
-import { readFile } from 'node:fs/promises'
-import { DEMO_DEFAULTS, createDemoClips, splitClipCount, type DemoManifest, type DemoProgress } from '../../main/data/demo'
-import { Catalog } from '../../main/data/catalog'
-import { importDemoManifest } from '../../main/data/importers/demo'
+import { checkName, resolveWorkspace } from '../../main/workspace'
+import { DEMO_DEFAULTS, splitClipCount } from '../../main/data/demo'
+import { buildDemoDataset } from '../../main/workflows/demo-dataset'
 
 export const createDemoCommand: Command = {
   path: ['dataset', 'create-demo'],
@@ -32,42 +30,22 @@ export const createDemoCommand: Command = {
     const total = int(values, 'clips')
     if (total === 0) throw new UsageError('--clips must be at least 1')
     const clips = total === undefined ? DEMO_DEFAULTS.clips : splitClipCount(total)
-    const dir = datasetDir(resolveWorkspace(str(values, 'workspace')), name)
-    const mediaDir = join(dir, 'media')
+    const workspace = resolveWorkspace(str(values, 'workspace'))
     const { ctx, dispose } = terminalJobContext('demo')
     const started = Date.now()
-    let last: DemoProgress | undefined
     try {
-      const built = await createDemoClips({
-        outDir: mediaDir,
-        clips,
-        seed: int(values, 'seed') ?? DEMO_DEFAULTS.seed,
-        synthetic: Boolean(values['synthetic-voices']),
-        signal: ctx.signal,
-        onProgress: (p) => {
-          last = p
-          ctx.progress({ done: p.done, total: p.total, unit: 'clips' })
-        }
-      })
-      const manifest = JSON.parse(await readFile(join(mediaDir, 'manifest.json'), 'utf8')) as DemoManifest
-      const catalog = Catalog.open(dir)
-      try {
-        await importDemoManifest(mediaDir, manifest, catalog)
-      } finally {
-        catalog.close()
-      }
+      const built = await buildDemoDataset(workspace, { name, clips, seed: int(values, 'seed') ?? DEMO_DEFAULTS.seed, synthetic: Boolean(values['synthetic-voices']) }, ctx)
       const summary = {
         name,
-        mediaDir,
-        manifest: join(mediaDir, 'manifest.json'),
+        mediaDir: built.mediaDir,
+        manifest: join(built.mediaDir, 'manifest.json'),
         train: clips.train,
         test: clips.test,
-        // no progress event means every clip was already there
-        skipped: last?.skipped ?? built.length,
+        skipped: built.skipped,
         seconds: Number(((Date.now() - started) / 1000).toFixed(1))
       }
       if (values.json) process.stdout.write(JSON.stringify(summary) + '\n')
-      else process.stderr.write(`demo "${name}": ${built.length} clips (${summary.skipped} already there) in ${mediaDir}\n`)
+      else process.stderr.write(`demo "${name}": ${built.clips} clips (${summary.skipped} already there) in ${built.mediaDir}\n`)
       return 0
     } catch (err) {
       if (ctx.signal.aborted) {

@@ -1,12 +1,34 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Command, int, str } from '../command'
+import { type Command, int, parseFlags, str } from '../command'
+import { terminalJobContext } from '../job-context'
 import { resolveWorkspace, runDir } from '../../main/workspace'
+import { DEMO_DEFAULTS, splitClipCount } from '../../main/data/demo'
+import { prepareDataset } from '../../main/data/prepare-dataset'
+import type { Reporter } from '../../main/engine/report'
+import { buildDemoDataset } from '../../main/workflows/demo-dataset'
+import { datasetNormStats } from '../../main/workflows/norm-stats'
+import { runPretrainRequest } from '../../main/workflows/pretrain'
+import { PretrainRequestSchema } from '../../shared/requests'
+import { runEmbeddingKind } from '../../main/runs/embeddings'
+import { describeRetrieval, runRetrievalEval } from './eval'
+import { serveWorkbench } from './serve'
+
+/** One step of the demo with a terminal progress bar; false when it was cancelled. */
+async function step(label: string, work: (reporter: Reporter) => Promise<unknown>): Promise<boolean> {
+  const { ctx, dispose } = terminalJobContext(label)
+  try {
+    await work(ctx)
+    return !ctx.signal.aborted
+  } finally {
+    dispose()
+  }
+}
 
 /**
  * The main job: build the demo dataset, prepare it, pretrain the tiny preset for a few minutes, and
- * evaluate zero-shot retrieval — each step the same command a researcher would type, so every step
- * resumes if the demo is interrupted and run again.
+ * evaluate zero-shot retrieval — each step the workflow its own command runs, so every step resumes if
+ * the demo is interrupted and run again.
  */
 export const demoCommand: Command = {
   path: ['demo'],
@@ -21,32 +43,34 @@ export const demoCommand: Command = {
   ].join('\n'),
   options: { steps: { type: 'string' }, clips: { type: 'string' }, objective: { type: 'string' }, workspace: { type: 'string' }, 'no-serve': { type: 'boolean' } },
   async run(values) {
-    const { main } = await import('../index')
     const workspace = resolveWorkspace(str(values, 'workspace'))
-    const ws = ['--workspace', workspace]
-    const steps = String(int(values, 'steps') ?? 150)
-    const clips = int(values, 'clips')
-    const objective = str(values, 'objective')
-    const say = (line: string): boolean => process.stderr.write(`\n▶ ${line}\n`)
-    say(`1/5 building the demo dataset in ${workspace}/datasets/demo`)
-    let code = await main(['dataset', 'create-demo', '--name', 'demo', ...(clips ? ['--clips', String(clips)] : []), ...ws])
-    if (code !== 0) return code
-    say("2/5 the dataset's own input statistics (fbank and frame mean / std)")
-    code = await main(['dataset', 'norm-stats', '--name', 'demo', '--preset', 'tiny', '--clips', '240', '--keep', ...ws])
-    if (code !== 0) return code
-    say('3/5 decoding every clip once into the preprocessing cache (fbank + frames)')
-    code = await main(['dataset', 'prepare', '--name', 'demo', '--preset', 'tiny', ...ws])
-    if (code !== 0) return code
-    say(`4/5 pretraining EquiAV (tiny preset${objective ? `, ${objective} objective` : ''}) for ${steps} steps`)
-    const resume = existsSync(join(runDir(workspace, 'demo'), 'config.json')) ? ['--resume'] : []
+    const total = int(values, 'clips')
     // the demo's digits are spoken at fixed times, so the audio is not rolled; 2e-4 is the fastest
     // learning rate at which the tiny encoders do not collapse on it (README, "What to expect")
-    const recipe = ['--lr', '2e-4', '--no-time-roll', ...(objective ? ['--objective', objective] : [])]
-    code = await main(['pretrain', '--dataset', 'demo', '--preset', 'tiny', '--steps', steps, ...recipe, '--checkpoint-every', '25', '--run', 'demo', ...resume, ...ws])
-    if (code !== 0) return code
+    const pretrain = parseFlags(PretrainRequestSchema, {
+      run: 'demo',
+      dataset: 'demo',
+      preset: 'tiny',
+      objective: str(values, 'objective'),
+      steps: int(values, 'steps') ?? 150,
+      lr: 2e-4,
+      timeRoll: false,
+      checkpointEvery: 25,
+      resume: existsSync(join(runDir(workspace, 'demo'), 'config.json'))
+    })
+    const say = (line: string): boolean => process.stderr.write(`\n▶ ${line}\n`)
+    say(`1/5 building the demo dataset in ${workspace}/datasets/demo`)
+    const clips = total ? splitClipCount(total) : DEMO_DEFAULTS.clips
+    if (!(await step('demo', (r) => buildDemoDataset(workspace, { name: 'demo', clips, seed: DEMO_DEFAULTS.seed, synthetic: false }, r)))) return 130
+    say("2/5 the dataset's own input statistics (fbank and frame mean / std)")
+    if (!(await step('statistics', (r) => datasetNormStats(workspace, { name: 'demo', preset: 'tiny', maxClips: 240, keep: true }, r)))) return 130
+    say('3/5 decoding every clip once into the preprocessing cache (fbank + frames)')
+    if (!(await step('prepare', (r) => prepareDataset({ workspace, dataset: 'demo', preset: 'tiny', workers: 2 }, r)))) return 130
+    say(`4/5 pretraining EquiAV (tiny preset, ${pretrain.objective} objective) for ${pretrain.steps} steps`)
+    if (!(await step('pretrain', (r) => runPretrainRequest(workspace, pretrain, r)))) return 130
     say('5/5 zero-shot retrieval on the test split')
-    code = await main(['eval', 'retrieval', '--run', 'demo', '--dataset', 'demo', '--split', 'test', ...ws])
-    if (code !== 0) return code
+    const kind = await runEmbeddingKind(workspace, 'demo')
+    process.stdout.write(describeRetrieval(await runRetrievalEval({ workspace, run: 'demo', dataset: 'demo', split: 'test', kind, seed: 0 }, true)))
     process.stderr.write(
       `\nThe run is in ${runDir(workspace, 'demo')} (config.json, metrics.jsonl, checkpoints/, retrieval-*.json).\n` +
         'Next: `equiav eval probe --run demo --dataset demo --modality visual` (the probe against random init), the\n' +
@@ -55,6 +79,7 @@ export const demoCommand: Command = {
     )
     if (values['no-serve']) return 0
     say('the workbench: open this URL in your browser (Ctrl-C to stop)')
-    return main(['serve', ...ws])
+    await serveWorkbench(workspace, '127.0.0.1', 0)
+    return 0
   }
 }

@@ -2,14 +2,15 @@ import { type Command, type OptionValues, UsageError, int, str } from '../comman
 import { ProgressBar } from '../progress'
 import { checkName, datasetDir, resolveWorkspace, runDir } from '../../main/workspace'
 import { initBackend } from '../../main/engine/backend'
-import { loadRun } from '../../main/engine/train/run'
+import { loadRun } from '../../main/runs/load'
 import { createParams } from '../../main/engine/model'
 import { encoderFeatures, linearProbe, type ProbeModality } from '../../main/engine/eval/probe'
 import type { EmbeddingKind, Embeddings } from '../../main/engine/eval/embed'
 import { openDatasetSource } from '../../main/data/dataset-source'
 import { Catalog, type Split } from '../../main/data/catalog'
 import { exportEmbeddings } from '../../main/data/embeddings-export'
-import { type RetrievalSummary, type SplitEmbeddingRequest, embedSplit as embedSplitWith, embeddingsDir, runEmbeddingKind, writeRetrievalReport } from '../../main/data/split-embeddings'
+import { type RetrievalSummary, type SplitEmbeddingRequest, embeddingsDir, runEmbeddingKind, writeRetrievalReport } from '../../main/runs/embeddings'
+import { embedSplit as embedSplitWith } from '../../main/workflows/embed'
 
 export type RetrievalRequest = SplitEmbeddingRequest
 
@@ -62,6 +63,12 @@ async function embeddingRequest(values: OptionValues): Promise<RetrievalRequest>
   }
 }
 
+/** R@K and median rank in both directions, as `eval retrieval` prints them. */
+export function describeRetrieval(result: RetrievalSummary): string {
+  const f = (m: typeof result.a2v): string => `R@1 ${m['R@1'].toFixed(1)}  R@5 ${m['R@5'].toFixed(1)}  R@10 ${m['R@10'].toFixed(1)}  median rank ${m.median_rank}`
+  return `retrieval on ${result.n} ${result.split} clips (chance R@1 ${(100 / result.n).toFixed(2)}%)\n  A→V  ${f(result.a2v)}\n  V→A  ${f(result.v2a)}\n`
+}
+
 export const evalRetrievalCommand: Command = {
   path: ['eval', 'retrieval'],
   summary: 'zero-shot audio→visual and visual→audio retrieval (R@1/5/10, median rank, per class)',
@@ -79,11 +86,7 @@ export const evalRetrievalCommand: Command = {
   async run(values) {
     const req = await embeddingRequest(values)
     const result = await runRetrievalEval(req, !values.json)
-    if (values.json) process.stdout.write(JSON.stringify(result) + '\n')
-    else {
-      const f = (m: typeof result.a2v): string => `R@1 ${m['R@1'].toFixed(1)}  R@5 ${m['R@5'].toFixed(1)}  R@10 ${m['R@10'].toFixed(1)}  median rank ${m.median_rank}`
-      process.stdout.write(`retrieval on ${result.n} ${req.split} clips (chance R@1 ${(100 / result.n).toFixed(2)}%)\n  A→V  ${f(result.a2v)}\n  V→A  ${f(result.v2a)}\n`)
-    }
+    process.stdout.write(values.json ? JSON.stringify(result) + '\n' : describeRetrieval(result))
     return 0
   }
 }

@@ -1,15 +1,18 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Command, UsageError, int, str } from '../command'
+import { type Command, UsageError, int, num, parseFlags, str } from '../command'
+import { terminalJobContext } from '../job-context'
 import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
 import { writeFileAtomic } from '../../main/util/atomic'
 import type { MetricsRow } from '../../main/engine/train/pretrain'
-import { runEmbeddingKind } from '../../main/data/split-embeddings'
+import { runEmbeddingKind } from '../../main/runs/embeddings'
+import { runPretrainRequest } from '../../main/workflows/pretrain'
+import { type Objective, PretrainRequestSchema } from '../../shared/requests'
 import { runRetrievalEval } from './eval'
 
 interface Variant {
   name: string
-  objective: 'equiav' | 'invariant' | 'inter-only'
+  objective: Objective
   cenNum?: number
 }
 
@@ -49,11 +52,10 @@ export const experimentAblationCommand: Command = {
     workspace: { type: 'string' }
   },
   async run(values) {
-    const { main } = await import('../index')
     const dataset = str(values, 'dataset')
     if (!dataset) throw new UsageError('--dataset NAME is required')
     const workspace = resolveWorkspace(str(values, 'workspace'))
-    const preset = str(values, 'preset') ?? 'tiny'
+    const preset = str(values, 'preset')
     const steps = int(values, 'steps') ?? 150
     const seed = int(values, 'seed') ?? 0
     const prefix = checkName('run', str(values, 'prefix') ?? 'ablation')
@@ -61,13 +63,24 @@ export const experimentAblationCommand: Command = {
     for (const v of VARIANTS) {
       const run = `${prefix}-${v.name}`
       process.stderr.write(`\n▶ ${run}: objective ${v.objective}${v.cenNum ? `, S = ${v.cenNum}` : ''}, ${steps} steps\n`)
-      const args = ['pretrain', '--dataset', dataset, '--preset', preset, '--objective', v.objective, '--steps', String(steps), '--seed', String(seed), '--run', run, '--resume', '--workspace', workspace]
-      if (v.cenNum) args.push('--cen-num', String(v.cenNum))
-      const lr = str(values, 'lr')
-      if (lr) args.push('--lr', lr)
-      if (values['no-time-roll']) args.push('--no-time-roll')
-      const code = await main(args)
-      if (code !== 0) return code
+      const request = parseFlags(PretrainRequestSchema, {
+        run,
+        dataset,
+        preset,
+        objective: v.objective,
+        cenNum: v.cenNum,
+        steps,
+        seed,
+        lr: num(values, 'lr'),
+        timeRoll: !values['no-time-roll'],
+        resume: true
+      })
+      const { ctx, dispose } = terminalJobContext('pretrain')
+      try {
+        if ((await runPretrainRequest(workspace, request, ctx)).cancelled) return 130
+      } finally {
+        dispose()
+      }
       // the centroid needs a trained predictor: each run's own embedding (centroid for equiav, else mean-pooled)
       const embedding = await runEmbeddingKind(workspace, run)
       const r = await runRetrievalEval({ workspace, run, dataset, split: 'test', kind: embedding, seed }, true)
@@ -78,7 +91,7 @@ export const experimentAblationCommand: Command = {
     const pct = (x: number): string => x.toFixed(1)
     const spread = (x: unknown): string => (typeof x === 'number' ? x.toFixed(3) : '–')
     const md = [
-      `# Ablation on dataset "${dataset}" (${preset} preset, ${steps} steps, seed ${seed}, ${rows[0].n} test clips; chance R@1 ${pct(100 / Number(rows[0].n))}%)`,
+      `# Ablation on dataset "${dataset}" (${preset ?? 'tiny'} preset, ${steps} steps, seed ${seed}, ${rows[0].n} test clips; chance R@1 ${pct(100 / Number(rows[0].n))}%)`,
       '',
       '| variant | objective | S | retrieval embedding | V→A R@1 | V→A R@5 | V→A R@10 | A→V R@1 | A→V R@5 | A→V R@10 | median rank V→A / A→V | final loss_inter | final spread A / V |',
       '|---|---|---|---|---|---|---|---|---|---|---|---|---|',

@@ -2,8 +2,7 @@ import { type Command, UsageError, int, str } from '../command'
 import { terminalJobContext } from '../job-context'
 import { resolveWorkspace } from '../../main/workspace'
 import { PRESETS, type PresetName } from '../../main/engine/config'
-import { openDataset } from '../../main/data/datasets'
-import { computeDatasetInputNorm, storedInputNorm } from '../../main/data/input-norm'
+import { datasetNormStats } from '../../main/workflows/norm-stats'
 
 export const datasetNormStatsCommand: Command = {
   path: ['dataset', 'norm-stats'],
@@ -25,16 +24,9 @@ export const datasetNormStatsCommand: Command = {
     if (!(preset in PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`)
     const maxClips = int(values, 'clips') ?? 400
     if (maxClips < 1) throw new UsageError('--clips must be at least 1')
-    const catalog = openDataset(resolveWorkspace(str(values, 'workspace')), name)
     const { ctx, dispose } = terminalJobContext('statistics')
     try {
-      const stored = values.keep ? storedInputNorm(catalog) : null
-      const norm = stored ?? await computeDatasetInputNorm(catalog, name, {
-        targetLength: PRESETS[preset].audioLength,
-        maxClips,
-        signal: ctx.signal,
-        onProgress: (done, total) => ctx.progress({ done, total, unit: 'clips' })
-      })
+      const norm = await datasetNormStats(resolveWorkspace(str(values, 'workspace')), { name, preset, maxClips, keep: Boolean(values.keep) }, ctx)
       if (values.json) process.stdout.write(JSON.stringify(norm) + '\n')
       else {
         const f = norm.frame
@@ -46,7 +38,6 @@ export const datasetNormStatsCommand: Command = {
       return 0
     } finally {
       dispose()
-      catalog.close()
     }
   }
 }

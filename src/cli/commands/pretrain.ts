@@ -1,37 +1,36 @@
+import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { type Command, UsageError, int, num, str } from '../command'
+import { type Command, UsageError, int, num, parseFlags, str } from '../command'
 import { terminalJobContext } from '../job-context'
-import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
-import { PRESETS, type PresetName } from '../../main/engine/config'
-import type { Objective } from '../../main/engine/types'
-import { PRETRAIN_DEFAULTS, runPretrain } from '../../main/engine/train/pretrain'
-import { syntheticSource } from '../../main/engine/train/synthetic-source'
-import { datasetModel, openDatasetSource } from '../../main/data/dataset-source'
-import { readEncoderSource } from '../../main/data/encoder-source'
-import type { Modality } from '../../main/engine/model'
-import { imgSizeOption, inputNormChoice } from './model-options'
+import { resolveWorkspace, runDir } from '../../main/workspace'
+import { runPretrainRequest } from '../../main/workflows/pretrain'
+import { DEFAULT_LR, INIT_MODALITIES, OBJECTIVES, PRESET_NAMES, PretrainRequestSchema } from '../../shared/requests'
 
-const OBJECTIVES: Objective[] = ['equiav', 'invariant', 'inter-only']
+/** --init-from: a run of the workspace by name, else a checkpoint file, made absolute as the request wants it. */
+function initFromOption(workspace: string, from: string | undefined): string | undefined {
+  if (from === undefined) return undefined
+  return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(from) && existsSync(runDir(workspace, from)) ? from : resolve(from)
+}
 
-/** --init-modalities audio,visual → ['a', 'v'] */
-function initModalities(text = 'audio,visual'): Modality[] {
+/** --init-modalities audio,visual → ['audio', 'visual'] */
+function initModalities(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined
   const names = text.split(',').map((w) => w.trim())
-  const bad = names.filter((w) => w !== 'audio' && w !== 'visual')
-  if (bad.length || names.length === 0) throw new UsageError(`--init-modalities takes audio, visual or audio,visual (got ${text})`)
-  return [...new Set(names)].map((w) => (w === 'audio' ? 'a' : 'v'))
+  if (names.some((w) => !(INIT_MODALITIES as readonly string[]).includes(w))) throw new UsageError(`--init-modalities takes audio, visual or audio,visual (got ${text})`)
+  return names
 }
 
 export const pretrainCommand: Command = {
   path: ['pretrain'],
   summary: 'pretrain EquiAV encoders (synthetic task or a prepared dataset)',
   usage: [
-    '  --preset tiny|small|base     model size (default tiny)',
-    '  --objective equiav|invariant|inter-only   (default equiav)',
+    `  --preset ${PRESET_NAMES.join('|')}     model size (default tiny)`,
+    `  --objective ${OBJECTIVES.join('|')}   (default equiav)`,
     '  --cen-num S                  centroid samples S (default 16)',
     '  --img-size N                 frame side in pixels, a multiple of 16 (default: the preset\'s; prepare the dataset with the same)',
     '  --steps N | --epochs N       training length (default 1 epoch; --steps 0 saves the initialisation, a baseline for probes)',
     '  --batch-size B               (default 16)',
-    '  --lr LR                      peak learning rate (default 1e-4; tiny: 5e-4)',
+    `  --lr LR                      peak learning rate (default ${DEFAULT_LR.tiny} for tiny, ${DEFAULT_LR.base} otherwise)`,
     '  --warmup-steps N             (default 10% of the steps)',
     '  --clip-norm X                gradient-norm clip (default 0.01, as the official code)',
     '  --tau T                      temperature of both losses (default 0.07)',
@@ -76,53 +75,36 @@ export const pretrainCommand: Command = {
     dataset: { type: 'string' }
   },
   async run(values) {
-    const preset = (str(values, 'preset') ?? 'tiny') as PresetName
-    if (!(preset in PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`)
-    const objective = (str(values, 'objective') ?? PRETRAIN_DEFAULTS.objective) as Objective
-    if (!OBJECTIVES.includes(objective)) throw new UsageError(`--objective must be one of ${OBJECTIVES.join(', ')}`)
     const dataset = str(values, 'dataset')
     if (Boolean(values.synthetic) === Boolean(dataset)) throw new UsageError('give exactly one of --synthetic or --dataset NAME')
     const workspace = resolveWorkspace(str(values, 'workspace'))
-    const run = checkName('run', str(values, 'run') ?? new Date().toISOString().replace(/[:.]/g, '-'))
-    const seed = int(values, 'seed') ?? PRETRAIN_DEFAULTS.seed
-    const cenNum = int(values, 'cen-num')
-    const overrides = { ...(cenNum ? { cenNum } : {}), ...imgSizeOption(values) }
-    const presetModel = { ...PRESETS[preset], ...overrides }
-    const model = dataset ? datasetModel(workspace, checkName('dataset', dataset), presetModel, inputNormChoice(values)) : presetModel
-    const clips = int(values, 'clips') ?? 256
-    const opened = dataset ? await openDatasetSource(workspace, checkName('dataset', dataset), model, 'train', preset) : null
-    const source = opened ? opened.source : syntheticSource(clips, seed, model)
-    const initFrom = str(values, 'init-from')
-    const modalities = initModalities(str(values, 'init-modalities'))
-    const init = initFrom ? { ...(await readEncoderSource(workspace, initFrom)), modalities } : undefined
+    const request = parseFlags(PretrainRequestSchema, {
+      run: str(values, 'run') ?? new Date().toISOString().replace(/[:.]/g, '-'),
+      preset: str(values, 'preset'),
+      objective: str(values, 'objective'),
+      cenNum: int(values, 'cen-num'),
+      imgSize: int(values, 'img-size'),
+      steps: int(values, 'steps'),
+      epochs: int(values, 'epochs'),
+      batchSize: int(values, 'batch-size'),
+      lr: num(values, 'lr'),
+      warmupSteps: int(values, 'warmup-steps'),
+      clipNorm: num(values, 'clip-norm'),
+      tau: num(values, 'tau'),
+      timeRoll: !values['no-time-roll'],
+      seed: int(values, 'seed'),
+      checkpointEvery: int(values, 'checkpoint-every'),
+      keepCheckpoints: int(values, 'keep-checkpoints'),
+      resume: Boolean(values.resume),
+      dataset,
+      syntheticClips: int(values, 'clips'),
+      inputNorm: str(values, 'input-norm'),
+      initFrom: initFromOption(workspace, str(values, 'init-from')),
+      initModalities: initModalities(str(values, 'init-modalities'))
+    }, { syntheticClips: 'clips' })
     const { ctx, dispose } = terminalJobContext('pretrain')
     try {
-      const summary = await runPretrain(
-        {
-          runDir: resolve(runDir(workspace, run)),
-          preset,
-          model: { ...overrides, inputNorm: model.inputNorm },
-          objective,
-          steps: int(values, 'steps'),
-          epochs: int(values, 'epochs'),
-          batchSize: int(values, 'batch-size') ?? PRETRAIN_DEFAULTS.batchSize,
-          lr: num(values, 'lr') ?? (preset === 'tiny' ? 5e-4 : PRETRAIN_DEFAULTS.lr),
-          warmupSteps: int(values, 'warmup-steps'),
-          weightDecay: PRETRAIN_DEFAULTS.weightDecay,
-          clipNorm: num(values, 'clip-norm') ?? PRETRAIN_DEFAULTS.clipNorm,
-          tau: num(values, 'tau') ?? PRETRAIN_DEFAULTS.tau,
-          lossWeights: PRETRAIN_DEFAULTS.lossWeights,
-          timeRoll: !values['no-time-roll'],
-          seed,
-          checkpointEvery: int(values, 'checkpoint-every') ?? PRETRAIN_DEFAULTS.checkpointEvery,
-          keepCheckpoints: int(values, 'keep-checkpoints') ?? PRETRAIN_DEFAULTS.keepCheckpoints,
-          resume: Boolean(values.resume),
-          data: dataset ? { kind: 'dataset', name: dataset } : { kind: 'synthetic', clips },
-          init
-        },
-        source,
-        ctx
-      )
+      const summary = await runPretrainRequest(workspace, request, ctx)
       const l = summary.last
       process.stderr.write(
         `${summary.cancelled ? 'stopped' : 'finished'} at step ${summary.finalStep} in ${summary.runDir}` +
@@ -132,7 +114,6 @@ export const pretrainCommand: Command = {
       return summary.cancelled ? 130 : 0
     } finally {
       dispose()
-      await opened?.close()
     }
   }
 }

@@ -25,6 +25,31 @@ function ensureRenderer(): string {
   return dir
 }
 
+/** Serves the workbench of `workspace` until SIGINT / SIGTERM; prints its URL (with the token) on stdout. */
+export async function serveWorkbench(workspace: string, host: string, port: number): Promise<void> {
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
+  const token = newToken()
+  const jobs = new JobRunner(workspace)
+  const server = createApiServer({ router: createRouter(workspaceServices(workspace, version, jobs)), token, staticDir: ensureRenderer(), media: createMediaHandler(workspace) })
+  const hub = new EventHub()
+  publishJobEvents(jobs, hub)
+  const events = attachEventSocket(server, hub, token)
+  await new Promise<void>((ok, fail) => server.once('error', fail).listen(port, host, ok))
+  const address = server.address()
+  const bound = typeof address === 'object' && address ? address.port : 0
+  process.stdout.write(`http://${host.includes(':') ? `[${host}]` : host}:${bound}/?token=${token}\n`)
+  await new Promise<void>((done) => {
+    const stop = (): void => {
+      for (const client of events.clients) client.terminate()
+      events.close()
+      server.close(() => done())
+      server.closeAllConnections()
+    }
+    process.once('SIGINT', stop)
+    process.once('SIGTERM', stop)
+  })
+}
+
 export const serveCommand: Command = {
   path: ['serve'],
   summary: 'serve the workbench in the browser on this machine (127.0.0.1, token-protected)',
@@ -34,32 +59,11 @@ export const serveCommand: Command = {
     '  --allow-remote       accept a non-loopback --host (anyone with the token can then use the API)',
     '  --workspace DIR'
   ].join('\n'),
-  options: { port: { type: 'string' }, host: { type: 'string' }, 'allow-remote': { type: 'boolean' }, 'no-open': { type: 'boolean' }, workspace: { type: 'string' } },
+  options: { port: { type: 'string' }, host: { type: 'string' }, 'allow-remote': { type: 'boolean' }, workspace: { type: 'string' } },
   async run(values) {
     const host = str(values, 'host') ?? '127.0.0.1'
     if (!isLoopback(host) && !values['allow-remote']) throw new UsageError(`refusing to listen on ${host}: only loopback addresses unless --allow-remote is given`)
-    const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
-    const token = newToken()
-    const workspace = resolveWorkspace(str(values, 'workspace'))
-    const jobs = new JobRunner(workspace)
-    const server = createApiServer({ router: createRouter(workspaceServices(workspace, version, jobs)), token, staticDir: ensureRenderer(), media: createMediaHandler(workspace) })
-    const hub = new EventHub()
-    publishJobEvents(jobs, hub)
-    const events = attachEventSocket(server, hub, token)
-    await new Promise<void>((ok, fail) => server.once('error', fail).listen(int(values, 'port') ?? 0, host, ok))
-    const address = server.address()
-    const port = typeof address === 'object' && address ? address.port : 0
-    process.stdout.write(`http://${host.includes(':') ? `[${host}]` : host}:${port}/?token=${token}\n`)
-    await new Promise<void>((done) => {
-      const stop = (): void => {
-        for (const client of events.clients) client.terminate()
-        events.close()
-        server.close(() => done())
-        server.closeAllConnections()
-      }
-      process.once('SIGINT', stop)
-      process.once('SIGTERM', stop)
-    })
+    await serveWorkbench(resolveWorkspace(str(values, 'workspace')), host, int(values, 'port') ?? 0)
     return 0
   }
 }

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path'
 import { IMPORT_FORMATS } from '../../shared/contract/datasets'
-import type { JobContext } from '../jobs/context'
+import type { Reporter } from '../engine/report'
 import type { Catalog, Split } from './catalog'
 import { audioSetSource } from './importers/audioset'
 import { cavMaeSource } from './importers/cavmae-json'
@@ -52,7 +52,7 @@ async function manifestSource(spec: ImportSpec & { format: Exclude<ImportFormat,
 }
 
 /** Imports what the spec names into the catalog, reporting files or manifest rows as progress. */
-export async function importIntoCatalog(spec: ImportSpec, catalog: Catalog, ctx: JobContext): Promise<ImportOutcome> {
+export async function importIntoCatalog(spec: ImportSpec, catalog: Catalog, ctx: Reporter): Promise<ImportOutcome> {
   const format = spec.format ?? 'folder'
   if (format === 'folder') {
     const root = resolve(spec.from)

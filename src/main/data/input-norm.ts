@@ -13,7 +13,9 @@ import { limiter } from '../util/limiter'
 
 export const INPUT_NORM_META = 'input_norm'
 
-export type InputNormChoice = 'dataset' | 'official'
+import type { InputNormChoice } from '../../shared/requests'
+
+export type { InputNormChoice }
 
 /** Running sums in float64: a few hundred clips hold tens of millions of values. */
 class Moments {

@@ -4,7 +4,7 @@
  * workbench's prepare job.
  */
 import { PRESETS, type PresetName } from '../engine/config'
-import type { JobContext } from '../jobs/context'
+import type { Reporter } from '../engine/report'
 import { checkName, datasetDir } from '../workspace'
 import { cacheDir, prepareCache } from './cache'
 import type { CacheSettings } from './cache-format'
@@ -33,7 +33,7 @@ export interface PrepareSummary {
   cancelled: boolean
 }
 
-export async function prepareDataset(r: PrepareRequest, ctx: JobContext): Promise<PrepareSummary> {
+export async function prepareDataset(r: PrepareRequest, ctx: Reporter): Promise<PrepareSummary> {
   const dir = datasetDir(r.workspace, checkName('dataset', r.dataset))
   const base = { ...PRESETS[r.preset], ...(r.imgSize ? { imgSize: r.imgSize } : {}) }
   const catalog = Catalog.open(dir)

@@ -93,7 +93,9 @@ export const BASE_MODEL: ModelConfig = {
   inputNorm: OFFICIAL_INPUT_NORM
 }
 
-export type PresetName = 'tiny' | 'small' | 'base'
+import type { PresetName } from '../../shared/requests'
+
+export type { PresetName }
 
 export const PRESETS: Record<PresetName, ModelConfig> = {
   /** CPU demo: about a second per step on one wasm thread. 304 frames hold a 3 s demo clip (298 frames). */

@@ -5,7 +5,9 @@
 import * as tf from '@tensorflow/tfjs'
 import type { LossTerms, LossWeights, PretrainOutputs } from './types'
 
-export const DEFAULT_TAU = 0.07
+import { DEFAULT_TAU } from '../../shared/requests'
+
+export { DEFAULT_TAU }
 export const DEFAULT_LOSS_WEIGHTS: LossWeights = { inter: 1 / 3, intraA: 1 / 3, intraV: 1 / 3 }
 
 /** F.normalize(x, dim=-1): x / max(‖x‖, 1e-12). */

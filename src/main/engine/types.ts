@@ -1,7 +1,9 @@
 import type * as tf from '@tensorflow/tfjs'
 
 /** The pretraining objective (ablation switch). */
-export type Objective = 'equiav' | 'invariant' | 'inter-only'
+import type { Objective } from '../../shared/requests'
+
+export type { Objective }
 
 /**
  * The six embeddings of the official pretraining forward (`MainModel.forward`), before L2 normalisation.

@@ -7,7 +7,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { PREPARE_WORKER_ENV } from '../data/cache'
-import type { JobContext } from './context'
+import type { Reporter } from '../engine/report'
 import { runJob } from './handlers'
 import type { HostMessage, JobRequest, ParentMessage } from './protocol'
 
@@ -41,7 +41,7 @@ if (channel) {
       controller.abort()
       return
     }
-    const ctx: JobContext = {
+    const ctx: Reporter = {
       signal: controller.signal,
       progress: (p) => channel.send({ type: 'progress', progress: p }),
       metrics: (row) => channel.send({ type: 'metrics', row }),

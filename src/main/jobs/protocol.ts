@@ -1,8 +1,9 @@
 import type { PrepareRequest } from '../data/prepare-dataset'
-import type { EstimateTask } from '../../shared/estimate'
-import type { ImportSpec } from '../data/dataset-import'
-import type { FinetuneRequest } from '../data/finetune-request'
-import type { JobProgress } from './context'
+import type { ImportRequest } from '../workflows/import'
+import type { EmbedRequest } from '../workflows/embed'
+import type { EstimateRequest } from '../workflows/estimate'
+import type { FinetuneRequestInput, PretrainRequestInput } from '../../shared/requests'
+import type { Progress } from '../engine/report'
 
 /** What the runner asks an engine process to do. */
 export type JobRequest = | { kind: 'prepare'; args: PrepareRequest }
@@ -12,53 +13,26 @@ export type JobRequest = | { kind: 'prepare'; args: PrepareRequest }
   | { kind: 'embed'; args: EmbedJobArgs }
   | { kind: 'estimate'; args: EstimateJobArgs }
 
-/** Seconds per step measured for a task, preset and batch size, cached in the workspace (src/main/jobs/estimate-job.ts). */
-export interface EstimateJobArgs {
-  workspace: string
-  task: EstimateTask
-  preset: 'tiny' | 'small' | 'base'
-  batchSize: number
-}
+/** Seconds per step measured for a task, preset and batch size, cached in the workspace (src/main/workflows/estimate.ts). */
+export type EstimateJobArgs = EstimateRequest
 
-/** A fine-tuning run, resolved and run as `equiav finetune` does (src/main/data/finetune-request.ts). */
-export type FinetuneJobArgs = FinetuneRequest
+/**
+ * A training request of the workspace, run by the workflow `equiav pretrain` / `equiav finetune` run
+ * (src/main/workflows/); parsed again by the engine process, so a job recorded by an older version gets
+ * today's defaults for what it did not set.
+ */
+export type PretrainJobArgs = PretrainRequestInput & { workspace: string }
+export type FinetuneJobArgs = FinetuneRequestInput & { workspace: string }
 
-/** A dataset split embedded with a run's newest weights (src/main/jobs/embed-job.ts). */
-export interface EmbedJobArgs {
-  workspace: string
-  run: string
-  dataset: string
-  split: 'train' | 'val' | 'test'
-}
+/** A dataset split embedded with a run's newest weights (src/main/workflows/embed.ts). */
+export type EmbedJobArgs = EmbedRequest
 
-/** A folder or a manifest imported into a dataset of the workspace (src/main/data/dataset-import.ts). */
-export interface ImportJobArgs extends ImportSpec {
-  workspace: string
-  dataset: string
-}
-
-export interface PretrainJobArgs {
-  workspace: string
-  run: string
-  preset: 'tiny' | 'small' | 'base'
-  objective: 'equiav' | 'invariant' | 'inter-only'
-  steps: number
-  batchSize: number
-  lr: number
-  seed: number
-  cenNum?: number
-  /** roll the original audio in time (official); the pretraining default when absent */
-  timeRoll?: boolean
-  checkpointEvery: number
-  resume: boolean
-  /** a prepared dataset of the workspace, or the synthetic task */
-  dataset?: string
-  syntheticClips?: number
-}
+/** A folder or a manifest imported into a dataset of the workspace (src/main/workflows/import.ts). */
+export type ImportJobArgs = ImportRequest
 
 /** Messages from an engine process to the runner. */
 export type HostMessage =
-  | { type: 'progress'; progress: JobProgress }
+  | { type: 'progress'; progress: Progress }
   | { type: 'metrics'; row: Record<string, number | string> }
   | { type: 'log'; line: string }
   | { type: 'result'; result: unknown; cancelled: boolean }

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events'
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeJsonAtomic } from '../util/atomic'
-import type { JobProgress } from './context'
+import type { Progress } from '../engine/report'
 import { type EngineLauncher, type EngineProcess, forkLauncher } from './launcher'
 import type { HostMessage, JobRequest } from './protocol'
 
@@ -21,7 +21,7 @@ export interface JobRecord {
   created: string
   started?: string
   ended?: string
-  progress?: JobProgress
+  progress?: Progress
   /** the last lines the job logged (a crash report shows them) */
   log: string[]
   error?: string

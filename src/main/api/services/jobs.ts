@@ -1,6 +1,6 @@
 /** Jobs: the job runner's records as the contract's Job. */
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { isAbsolute, join } from 'node:path'
 import type { Job } from '../../../shared/contract'
 import type { JOBS_METHODS } from '../../../shared/methods'
 import type { JobRecord } from '../../jobs/runner'
@@ -35,6 +35,8 @@ export function jobsServices({ workspace, jobs }: ServiceContext): AreaServices<
         if (fromCheckpoint !== undefined && !existsSync(fromCheckpoint)) throw new Error(`fromCheckpoint: no file ${fromCheckpoint}`)
         return toJob(jobs.start({ kind: 'finetune', args: { ...req.args, workspace } }))
       }
+      const { initFrom } = req.args
+      if (initFrom !== undefined && isAbsolute(initFrom) && !existsSync(initFrom)) throw new Error(`initFrom: no file ${initFrom}`)
       return toJob(jobs.start({ kind: 'pretrain', args: { ...req.args, workspace } }))
     },
     'jobs.cancel': async ({ id }) => toJob(jobs.cancel(id)),

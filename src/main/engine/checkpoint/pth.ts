@@ -7,7 +7,6 @@
  * `{'model': {...}}` are unwrapped to the inner dict; the wrapper's other entries (epoch, optimizer…) are
  * parsed under the same allowlist but otherwise ignored.
  */
-import { readFile } from 'node:fs/promises'
 import { type PyDict, type PyValue, describe, isNode, unpickle } from './pickle'
 import { toFloat32 } from './safetensors'
 import { BYTES_PER_ELEMENT, type DType, type TensorDict, numel } from './tensors'
@@ -195,9 +194,4 @@ class PthReader {
 /** Parse `torch.save` bytes; `source` (the file path) is named in every error. */
 export function parsePth(buf: Uint8Array, source: string): TensorDict {
   return new PthReader(buf, source).read()
-}
-
-export async function readPth(path: string): Promise<TensorDict> {
-  const file = await readFile(path)
-  return parsePth(new Uint8Array(file.buffer, file.byteOffset, file.byteLength), path)
 }

@@ -2,7 +2,6 @@
  * safetensors: 8-byte little-endian header length, a JSON header {name: {dtype, shape, data_offsets}},
  * then the raw little-endian tensor bytes. Read into float32 HostTensors; written as F32.
  */
-import { readFile } from 'node:fs/promises'
 import { BYTES_PER_ELEMENT as BYTES, type DType, type TensorDict, numel } from './tensors'
 
 interface HeaderEntry {
@@ -66,10 +65,6 @@ export function parseSafetensors(buf: Uint8Array, source = 'safetensors'): Tenso
     out.set(name, { shape: entry.shape, dtype, data: toFloat32(dtype, bytes, count) })
   }
   return out
-}
-
-export async function readSafetensors(path: string): Promise<TensorDict> {
-  return parseSafetensors(new Uint8Array(await readFile(path)), path)
 }
 
 /** Serialise as F32 safetensors (keys sorted, so equal dicts give identical bytes). */

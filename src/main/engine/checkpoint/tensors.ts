@@ -17,3 +17,11 @@ export const BYTES_PER_ELEMENT: Record<DType, number> = { F32: 4, F64: 8, F16: 2
 export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1)
 }
+
+/** What a checkpoint holds: the weights, AdamW's state and the trainer's JSON state. */
+export interface CheckpointContents {
+  weights: TensorDict
+  optimizer: TensorDict
+  /** the trainer's JSON state: step, epoch, full config, backend, time */
+  state: Record<string, unknown>
+}

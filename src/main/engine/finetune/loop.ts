@@ -2,24 +2,21 @@
  * Fine-tuning (official ft_main.py, ../shared/EQUIAV.md §5): the classifier of finetune/model.ts starts
  * from a pretraining run's (or an official checkpoint's) encoders and is trained with AdamW on BCE or CE,
  * optionally with mixup and the official warm-up + cosine schedule, and evaluated after every epoch on a
- * held-out split. The run folder, its checkpoints, resume and cancellation work as for pretraining.
+ * held-out split, on the loop skeleton pretraining uses (train/loop.ts): resume, checkpoints and
+ * cancellation work the same way.
  * Not reproduced: drop-path / dropout 0.1 (the engine has neither) and the ×50 head learning rate (the
  * official scheduler overwrites it every step anyway, §8).
  */
-import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { describeBackend, initBackend, type BackendInfo } from '../backend'
-import { type ModelConfig, withInputNorm } from '../config'
-import { KEEP_CHECKPOINTS, saveCheckpoint } from '../checkpoint/store'
+import type { ModelConfig } from '../config'
 import type { TensorDict } from '../checkpoint/tensors'
 import { AdamW } from '../optim'
 import { warmupCosineLr } from '../schedule'
 import { type ClipSource, derivedRng, stepsPerEpoch } from '../train/data-source'
-import { toTensorDict } from '../train/run'
-import { type FetchedClips, fetchClips, openRunConfig, resumeFromLatest } from '../train/run-folder'
+import { type LoopRow, type RunStore, runTrainingLoop } from '../train/loop'
 import { trainableOf } from '../train/step'
-import { appendLine } from '../../util/atomic'
-import type { JobContext } from '../../jobs/context'
+import type { Reporter } from '../report'
 import { type BatchMode, classifierBatch, classifierTensors } from './batch'
 import { type ClassificationResult, classificationMetrics, classifierScores } from './evaluate'
 import { type ClassifierSpec, createClassifierParams, type FinetuneModality, classifierLogits, loadEncoderWeights, type WeightLayout } from './model'
@@ -27,7 +24,7 @@ import { classificationLoss, type FinetuneLoss } from './objective'
 import type { Params } from '../model'
 import type { RawClip } from '../train/synthetic'
 
-export type LrSchedule = 'warmup-cosine' | 'constant'
+import type { LrSchedule } from '../../../shared/requests'
 
 /** Where the encoders came from: a pretraining run of the workspace (at a step) or a checkpoint file. */
 export interface Lineage {
@@ -43,7 +40,6 @@ export interface PretrainedEncoders {
 }
 
 export interface FinetuneOptions {
-  runDir: string
   model: ModelConfig
   preset: string
   modality: FinetuneModality
@@ -65,8 +61,6 @@ export interface FinetuneOptions {
   weightDecay: number
   seed: number
   checkpointEvery: number
-  /** newest checkpoints kept on disk (0: all) */
-  keepCheckpoints: number
   resume: boolean
   data: { kind: 'synthetic'; clips: number } | { kind: 'dataset'; name: string }
 }
@@ -83,6 +77,16 @@ export interface FinetuneRunConfig
   warmupSteps: number
   data: FinetuneOptions['data'] & { describe: string; size: number; evalSplit: string | null; evalDescribe: string | null }
   backend: BackendInfo
+}
+
+/** A step's loss and learning rate, and after an epoch's end its evaluation. */
+type FinetuneStepFields = {
+  loss: number
+  lr: number
+  eval_split?: string
+  eval_mAP?: number
+  eval_top1?: number
+  eval_top5?: number
 }
 
 export interface FinetuneMetricsRow {
@@ -107,18 +111,6 @@ export interface FinetuneSummary {
   lastEval?: ClassificationResult
 }
 
-export const FINETUNE_DEFAULTS = {
-  loss: 'bce' as FinetuneLoss,
-  batchSize: 16,
-  lr: 1e-4,
-  linearProbeLr: 1e-3,
-  weightDecay: 1e-5,
-  schedule: 'warmup-cosine' as LrSchedule,
-  seed: 0,
-  checkpointEvery: 100,
-  keepCheckpoints: KEEP_CHECKPOINTS
-}
-
 export interface FinetuneSources {
   train: ClipSource
   /** the split evaluated after every epoch (val when the dataset has one, else test) */
@@ -129,17 +121,17 @@ export function classifierSpecOf(cfg: Pick<FinetuneRunConfig, 'model' | 'modalit
   return { model: cfg.model, modality: cfg.modality, classes: cfg.classes.length }
 }
 
-async function openFinetuneRun(opts: FinetuneOptions, sources: FinetuneSources, lineage: Lineage, backend: BackendInfo, ctx: JobContext): Promise<FinetuneRunConfig> {
+async function openFinetuneRun(opts: FinetuneOptions, sources: FinetuneSources, lineage: Lineage, backend: BackendInfo, store: RunStore<FinetuneRunConfig>): Promise<FinetuneRunConfig> {
   const spe = stepsPerEpoch(sources.train.size, opts.batchSize)
   const totalSteps = opts.steps ?? (opts.epochs ?? 1) * spe
-  return openRunConfig<FinetuneRunConfig>(opts.runDir, opts.resume, ctx, {
+  return store.openConfig(opts.resume, {
     resumed: (previous) => {
-      if (previous.kind !== 'finetune') throw new Error(`${opts.runDir} is not a fine-tuning run (kind ${String(previous.kind)})`)
-      return { ...previous, model: withInputNorm(previous.model), totalSteps: opts.steps ?? previous.totalSteps, backend }
+      if (previous.kind !== 'finetune') throw new Error(`${store.dir} is not a fine-tuning run (kind ${String(previous.kind)})`)
+      return { ...previous, totalSteps: opts.steps ?? previous.totalSteps, backend }
     },
     fresh: () => ({
       kind: 'finetune',
-      run: opts.runDir.split(/[\\/]/).pop() ?? opts.runDir,
+      run: store.name,
       created: new Date().toISOString(),
       lineage,
       model: opts.model,
@@ -196,61 +188,45 @@ function evalFields(split: string, r: ClassificationResult): Partial<FinetuneMet
   return r.mAP !== undefined ? { eval_split: split, eval_mAP: r.mAP } : { eval_split: split, eval_top1: r.top1, eval_top5: r.top5 }
 }
 
-export async function runFinetune(opts: FinetuneOptions, pretrained: PretrainedEncoders, sources: FinetuneSources, ctx: JobContext): Promise<FinetuneSummary> {
+export async function runFinetune(opts: FinetuneOptions, pretrained: PretrainedEncoders, sources: FinetuneSources, store: RunStore<FinetuneRunConfig>, reporter: Reporter): Promise<FinetuneSummary> {
   const backend = await initBackend()
-  ctx.log(describeBackend(backend))
-  const cfg = await openFinetuneRun(opts, sources, pretrained.lineage, backend, ctx)
+  reporter.log(describeBackend(backend))
+  const cfg = await openFinetuneRun(opts, sources, pretrained.lineage, backend, store)
   const spec = classifierSpecOf(cfg)
   const params = createClassifierParams(spec, cfg.seed, cfg.linearProbe)
   const loaded = loadEncoderWeights(params, spec, pretrained.weights, pretrained.layout, pretrained.lineage.from)
-  ctx.log(`loaded ${loaded.length} encoder tensors from ${pretrained.lineage.from}${cfg.linearProbe ? ' (frozen: linear probe)' : ''}`)
+  reporter.log(`loaded ${loaded.length} encoder tensors from ${pretrained.lineage.from}${cfg.linearProbe ? ' (frozen: linear probe)' : ''}`)
   const optimizer = new AdamW(params, { weightDecay: cfg.weightDecay })
-  const metricsPath = join(opts.runDir, 'metrics.jsonl')
-  const startStep = opts.resume ? await resumeFromLatest(opts.runDir, params, optimizer, metricsPath, ctx) : 0
-  let step = startStep
-  let epoch = 0
-  const checkpoint = async (): Promise<void> => {
-    await saveCheckpoint(opts.runDir, step, {
-      weights: toTensorDict(params),
-      optimizer: optimizer.exportState(),
-      state: { step, epoch, config: cfg, backend: backend.name, time: new Date().toISOString() }
-    }, opts.keepCheckpoints)
-  }
-
-  let last: FinetuneMetricsRow | undefined
   let lastEval: ClassificationResult | undefined
-  let prefetched: Promise<FetchedClips> | null = null
-  const fetch = (s: number): Promise<FetchedClips> => fetchClips(sources.train, s, cfg.batchSize, cfg.seed)
-  try {
-    while (step < cfg.totalSteps && !ctx.signal.aborted) {
-      const t0 = performance.now()
-      const fetched = await (prefetched ?? fetch(step))
-      prefetched = step + 1 < cfg.totalSteps ? fetch(step + 1) : null
-      epoch = fetched.epoch
-      const lr = cfg.schedule === 'constant' ? cfg.lr : warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
-      const loss = finetuneStep(params, optimizer, spec, cfg.loss, fetched.clips, { train: true, rng: derivedRng(cfg.seed, 'step', step), mixup: cfg.mixup, timeRoll: cfg.timeRoll }, lr)
-      if (!Number.isFinite(loss)) {
-        await checkpoint()
-        throw new Error(`loss became ${loss} at step ${step + 1} (lr ${lr.toExponential(2)}); nothing of that step was applied, and the last good state is checkpointed at step ${step} in ${opts.runDir}`)
-      }
-      step++
-      last = { step, epoch, loss, lr, clips_per_s: cfg.batchSize / ((performance.now() - t0) / 1000), time: new Date().toISOString() }
-      if (sources.eval && (step % cfg.stepsPerEpoch === 0 || step === cfg.totalSteps)) {
-        lastEval = await evaluateClassifier(params, cfg, sources.eval.source)
-        last = { ...last, ...evalFields(sources.eval.split, lastEval) }
-      }
-      await appendLine(metricsPath, JSON.stringify(last))
-      ctx.metrics({ ...last })
-      const shown = last.eval_mAP ?? last.eval_top1
-      ctx.progress({ done: step, total: cfg.totalSteps, unit: 'step', fields: { loss: loss.toFixed(4), ...(shown !== undefined ? { eval: shown.toFixed(3) } : {}) } })
-      if (step % cfg.checkpointEvery === 0 || step === cfg.totalSteps) await checkpoint()
-    }
-    await prefetched?.catch(() => undefined) // a cancelled run's read-ahead is not needed
-    const cancelled = step < cfg.totalSteps
-    if (cancelled && step > startStep && step % cfg.checkpointEvery !== 0) await checkpoint()
-    return { runDir: opts.runDir, startStep, finalStep: step, cancelled, last, lastEval }
-  } finally {
-    params.forEach((v) => v.dispose())
-    optimizer.dispose()
+  const evaluated = async (row: LoopRow<{ loss: number; lr: number }>): Promise<FinetuneMetricsRow> => {
+    if (!sources.eval || (row.step % cfg.stepsPerEpoch !== 0 && row.step !== cfg.totalSteps)) return row
+    lastEval = await evaluateClassifier(params, cfg, sources.eval.source)
+    return { ...row, ...evalFields(sources.eval.split, lastEval) }
   }
+  const summary = await runTrainingLoop<FinetuneStepFields>(
+    {
+      store,
+      source: sources.train,
+      params,
+      optimizer,
+      resume: opts.resume,
+      totalSteps: cfg.totalSteps,
+      batchSize: cfg.batchSize,
+      seed: cfg.seed,
+      checkpointEvery: cfg.checkpointEvery,
+      step: (clips, step) => {
+        const lr = cfg.schedule === 'constant' ? cfg.lr : warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
+        const loss = finetuneStep(params, optimizer, spec, cfg.loss, clips, { train: true, rng: derivedRng(cfg.seed, 'step', step), mixup: cfg.mixup, timeRoll: cfg.timeRoll }, lr)
+        return { loss, lr }
+      },
+      after: evaluated,
+      state: () => ({ config: cfg, backend: backend.name }),
+      progressFields: (row) => {
+        const shown = row.eval_mAP ?? row.eval_top1
+        return { loss: row.loss.toFixed(4), ...(shown !== undefined ? { eval: shown.toFixed(3) } : {}) }
+      }
+    },
+    reporter
+  )
+  return { runDir: store.dir, ...summary, lastEval }
 }

@@ -15,8 +15,9 @@ import type { TensorDict } from '../checkpoint/tensors'
 import { applyLinear, encodeAudio, encodeVisual } from '../model/encoder'
 import { type Modality, type ParamSpec, type Params, createParamsFromSpecs, linearSpecs, param } from '../model/params'
 
-export type FinetuneModality = 'audio' | 'visual' | 'audio-visual'
-export const FINETUNE_MODALITIES: readonly FinetuneModality[] = ['audio', 'visual', 'audio-visual']
+import { FINETUNE_MODALITIES, type FinetuneModality } from '../../../shared/requests'
+
+export { FINETUNE_MODALITIES, type FinetuneModality }
 
 export interface ClassifierSpec {
   model: ModelConfig

@@ -4,8 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs'
 
-export type FinetuneLoss = 'bce' | 'ce'
-export const FINETUNE_LOSSES: readonly FinetuneLoss[] = ['bce', 'ce']
+import { FINETUNE_LOSSES, type FinetuneLoss } from '../../../shared/requests'
+
+export { FINETUNE_LOSSES, type FinetuneLoss }
 
 /** mean over B·C of −[y log σ(x) + (1−y) log(1−σ(x))], in the stable form max(x,0) − x·y + log(1 + e^−|x|). */
 export function bceWithLogits(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {

@@ -32,3 +32,14 @@ export function batchIndices(step: number, size: number, batchSize: number, seed
   for (let i = 0; i < batchSize; i++) indices.push(perm[(start + i) % size])
   return { epoch, indices }
 }
+
+export interface FetchedClips {
+  epoch: number
+  clips: RawClip[]
+}
+
+/** The clips of a step; callers start it one step ahead so the reads overlap the previous step's compute. */
+export async function fetchClips(source: ClipSource, step: number, batchSize: number, seed: number): Promise<FetchedClips> {
+  const { epoch, indices } = batchIndices(step, source.size, batchSize, seed)
+  return { epoch, clips: await Promise.all(indices.map((i) => source.clip(i))) }
+}

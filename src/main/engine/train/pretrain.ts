@@ -1,30 +1,25 @@
 /**
- * EquiAV pretraining: the loop, its metrics log and its checkpoints.
- * Runs identically in the CLI and in an engine process; everything it reports goes through JobContext.
+ * EquiAV pretraining: its run config, its step and its metrics row, on the loop skeleton of loop.ts.
+ * Runs identically in the CLI and in an engine process: it reports through a Reporter and keeps its run
+ * folder through a RunStore.
  */
-import { join } from 'node:path'
 import { describeBackend, initBackend, type BackendInfo } from '../backend'
-import { type ModelConfig, PRESETS, type PresetName, withInputNorm } from '../config'
+import { type ModelConfig, PRESETS, type PresetName } from '../config'
 import type { LossWeights, Objective } from '../types'
 import type { EquiAVBatch } from '../batch'
 import { createParams, type Modality, type Params } from '../model'
-import { DEFAULT_LOSS_WEIGHTS, DEFAULT_TAU } from '../losses'
 import { AdamW } from '../optim'
+import type { RawClip } from './synthetic'
 import { warmupCosineLr } from '../schedule'
-import { KEEP_CHECKPOINTS, saveCheckpoint } from '../checkpoint/store'
 import { type EncoderLayout, loadEncoders } from '../checkpoint/encoders'
 import type { TensorDict } from '../checkpoint/tensors'
-import { toTensorDict } from './run'
-import { appendLine, writeJsonAtomic } from '../../util/atomic'
-import type { JobContext } from '../../jobs/context'
+import type { Reporter } from '../report'
 import { type ClipSource, derivedRng, stepsPerEpoch } from './data-source'
-import { type FetchedClips, fetchClips, openRunConfig, resumeFromLatest } from './run-folder'
+import { type RunStore, runTrainingLoop } from './loop'
 import { collateBatch } from './views'
 import { batchTensors, trainStep } from './step'
 
 export interface PretrainOptions {
-  /** absolute run folder: <workspace>/runs/<name> */
-  runDir: string
   preset: PresetName
   /** overrides on the preset, e.g. { cenNum: 4 } */
   model?: Partial<ModelConfig>
@@ -45,8 +40,6 @@ export interface PretrainOptions {
   timeRoll?: boolean
   seed: number
   checkpointEvery: number
-  /** newest checkpoints kept on disk (0: all); each holds the weights and AdamW's moments */
-  keepCheckpoints: number
   resume: boolean
   /** describes the data for config.json; the clips themselves come from `source` */
   data: { kind: 'synthetic'; clips: number } | { kind: 'dataset'; name: string }
@@ -106,28 +99,15 @@ export interface PretrainSummary {
   last?: MetricsRow
 }
 
-export const PRETRAIN_DEFAULTS = {
-  objective: 'equiav' as Objective,
-  batchSize: 16,
-  lr: 1e-4,
-  weightDecay: 1e-5,
-  clipNorm: 0.01,
-  tau: DEFAULT_TAU,
-  lossWeights: DEFAULT_LOSS_WEIGHTS,
-  seed: 0,
-  checkpointEvery: 100,
-  keepCheckpoints: KEEP_CHECKPOINTS
-}
-
 /** Start a new run folder, or reopen one with --resume. */
-async function openRun(opts: PretrainOptions, source: ClipSource, backend: BackendInfo, ctx: JobContext): Promise<RunConfig> {
+async function openRun(opts: PretrainOptions, source: ClipSource, backend: BackendInfo, store: RunStore<RunConfig>): Promise<RunConfig> {
   const spe = stepsPerEpoch(source.size, opts.batchSize)
   const totalSteps = opts.steps ?? (opts.epochs ?? 1) * spe
-  return openRunConfig<RunConfig>(opts.runDir, opts.resume, ctx, {
+  return store.openConfig(opts.resume, {
     // a resumed run keeps its model and data; only the step budget may grow
-    resumed: (previous) => ({ ...previous, model: withInputNorm(previous.model), totalSteps: opts.steps ?? previous.totalSteps, backend }),
+    resumed: (previous) => ({ ...previous, totalSteps: opts.steps ?? previous.totalSteps, backend }),
     fresh: () => ({
-      run: opts.runDir.split(/[\\/]/).pop() ?? opts.runDir,
+      run: store.name,
       created: new Date().toISOString(),
       model: { ...PRESETS[opts.preset], ...opts.model },
       preset: opts.preset,
@@ -150,95 +130,55 @@ async function openRun(opts: PretrainOptions, source: ClipSource, backend: Backe
   })
 }
 
-async function startFromPretrained(init: NonNullable<PretrainOptions['init']>, params: Params, cfg: RunConfig, dir: string, ctx: JobContext): Promise<void> {
+async function startFromPretrained(init: NonNullable<PretrainOptions['init']>, params: Params, cfg: RunConfig, store: RunStore<RunConfig>, reporter: Reporter): Promise<void> {
   const loaded = loadEncoders(params, cfg.model, init.modalities, init.weights, init.layout, init.from)
   cfg.init = { from: init.from, layout: init.layout, modalities: init.modalities, tensors: loaded.length }
-  await writeJsonAtomic(join(dir, 'config.json'), cfg)
-  ctx.log(`encoders ${init.modalities.join(', ')} start from ${init.from} (${init.layout} layout, ${loaded.length} tensors)`)
+  await store.saveConfig(cfg)
+  reporter.log(`encoders ${init.modalities.join(', ')} start from ${init.from} (${init.layout} layout, ${loaded.length} tensors)`)
 }
 
-export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx: JobContext): Promise<PretrainSummary> {
-  const backend = await initBackend()
-  ctx.log(describeBackend(backend))
-  const cfg = await openRun(opts, source, backend, ctx)
+/** One pretraining step on a step's clips, as a metrics row's loss fields. */
+function pretrainStep(params: Params, optimizer: AdamW, cfg: RunConfig, clips: RawClip[], step: number): Omit<MetricsRow, 'step' | 'epoch' | 'clips_per_s' | 'time'> {
   const c = cfg.model
-  const params = createParams(c, cfg.seed)
+  const batch: EquiAVBatch = collateBatch(clips, derivedRng(cfg.seed, 'step', step), c, cfg.timeRoll ?? true)
+  const lr = warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
+  const inputs = batchTensors(batch, c)
+  const r = trainStep(params, optimizer, c, inputs, {
+    objective: cfg.objective,
+    lossWeights: cfg.lossWeights,
+    tau: cfg.tau,
+    clipNorm: cfg.clipNorm,
+    lr
+  })
+  Object.values(inputs).forEach((t) => t.dispose())
+  return { loss: r.total, loss_inter: r.inter, loss_intra_a: r.intraA, loss_intra_v: r.intraV, lr, grad_norm: r.gradNorm, spread_a: r.spreadA, spread_v: r.spreadV }
+}
+
+export async function runPretrain(opts: PretrainOptions, source: ClipSource, store: RunStore<RunConfig>, reporter: Reporter): Promise<PretrainSummary> {
+  const backend = await initBackend()
+  reporter.log(describeBackend(backend))
+  const cfg = await openRun(opts, source, backend, store)
+  const params = createParams(cfg.model, cfg.seed)
   const optimizer = new AdamW(params, { weightDecay: cfg.weightDecay })
-  const metricsPath = join(opts.runDir, 'metrics.jsonl')
-
-  const step0 = opts.resume ? await resumeFromLatest(opts.runDir, params, optimizer, metricsPath, ctx) : 0
-  if (step0 === 0 && opts.init) await startFromPretrained(opts.init, params, cfg, opts.runDir, ctx)
-  let step = step0
-  const startStep = step0
-
-  const checkpoint = async (epoch: number): Promise<void> => {
-    await saveCheckpoint(opts.runDir, step, {
-      weights: toTensorDict(params),
-      optimizer: optimizer.exportState(),
-      state: { step, epoch, rng: { seed: cfg.seed, step }, config: cfg, backend: backend.name, time: new Date().toISOString() }
-    }, opts.keepCheckpoints)
-  }
-
-  let last: MetricsRow | undefined
-  let epoch = 0
-  let prefetched: Promise<FetchedClips> | null = null
-  while (step < cfg.totalSteps) {
-    if (ctx.signal.aborted) break
-    const t0 = performance.now()
-    const fetched = await (prefetched ?? fetchClips(source, step, cfg.batchSize, cfg.seed))
-    prefetched = step + 1 < cfg.totalSteps ? fetchClips(source, step + 1, cfg.batchSize, cfg.seed) : null
-    epoch = fetched.epoch
-    const batch: EquiAVBatch = collateBatch(fetched.clips, derivedRng(cfg.seed, 'step', step), c, cfg.timeRoll ?? true)
-    const lr = warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
-    const inputs = batchTensors(batch, c)
-    const r = trainStep(params, optimizer, c, inputs, {
-      objective: cfg.objective,
-      lossWeights: cfg.lossWeights,
-      tau: cfg.tau,
-      clipNorm: cfg.clipNorm,
-      lr
-    })
-    Object.values(inputs).forEach((t) => t.dispose())
-    if (!Number.isFinite(r.total)) {
-      await checkpoint(epoch)
-      throw new Error(
-        `loss became ${r.total} at step ${step + 1} (lr ${lr.toExponential(2)}); nothing of that step was applied, ` +
-          `and the last good state is checkpointed at step ${step} in ${opts.runDir}`
-      )
-    }
-    step++
-
-    const seconds = (performance.now() - t0) / 1000
-    last = {
-      step,
-      epoch,
-      loss: r.total,
-      loss_inter: r.inter,
-      loss_intra_a: r.intraA,
-      loss_intra_v: r.intraV,
-      lr,
-      grad_norm: r.gradNorm,
-      spread_a: r.spreadA,
-      spread_v: r.spreadV,
-      clips_per_s: cfg.batchSize / seconds,
-      time: new Date().toISOString()
-    }
-    await appendLine(metricsPath, JSON.stringify(last))
-    ctx.metrics({ ...last })
-    ctx.progress({
-      done: step,
-      total: cfg.totalSteps,
-      unit: 'step',
-      fields: { loss: r.total.toFixed(4), 'clips/s': last.clips_per_s.toFixed(1) }
-    })
-    if (step % cfg.checkpointEvery === 0 || step === cfg.totalSteps) await checkpoint(epoch)
-  }
-  await prefetched?.catch(() => undefined) // a cancelled run's read-ahead is not needed
-  const cancelled = step < cfg.totalSteps
-  if (cancelled && step > startStep && step % cfg.checkpointEvery !== 0) await checkpoint(epoch)
-  // --steps 0: the initialisation itself, e.g. the randomly initialised encoders a linear probe is compared with
-  if (cfg.totalSteps === 0 && startStep === 0) await checkpoint(0)
-  params.forEach((v) => v.dispose())
-  optimizer.dispose()
-  return { runDir: opts.runDir, startStep, finalStep: step, cancelled, last }
+  const summary = await runTrainingLoop(
+    {
+      store,
+      source,
+      params,
+      optimizer,
+      resume: opts.resume,
+      totalSteps: cfg.totalSteps,
+      batchSize: cfg.batchSize,
+      seed: cfg.seed,
+      checkpointEvery: cfg.checkpointEvery,
+      begin: async (startStep) => {
+        if (startStep === 0 && opts.init) await startFromPretrained(opts.init, params, cfg, store, reporter)
+      },
+      step: (clips, step) => pretrainStep(params, optimizer, cfg, clips, step),
+      state: (step) => ({ rng: { seed: cfg.seed, step }, config: cfg, backend: backend.name }),
+      progressFields: (row) => ({ loss: row.loss.toFixed(4), 'clips/s': row.clips_per_s.toFixed(1) })
+    },
+    reporter
+  )
+  return { runDir: store.dir, ...summary }
 }

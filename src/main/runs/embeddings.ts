@@ -1,21 +1,18 @@
 /**
- * A dataset split embedded with a run's newest weights, and what is stored of it: the retrieval report
+ * What a run stores of a dataset split's embeddings: the retrieval report
  * (<run>/retrieval-<dataset>-<split>-<kind>.json) and the embeddings with their 2-D map
  * (<run>/embeddings/<dataset>-<split>/: audio.npy, visual.npy, pca2d.npy, ids.json).
- * Shared by the CLI (`eval retrieval`, `embed`) and the workbench's embed job.
+ * Written by the embed workflow and `eval retrieval`, read by the workbench.
  */
 import { existsSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { initBackend } from '../engine/backend'
-import { embedClips, type EmbeddingKind, type Embeddings } from '../engine/eval/embed'
+import type { EmbeddingKind, Embeddings } from '../engine/eval/embed'
 import { evaluateRetrieval, type RetrievalReport } from '../engine/eval/evaluate-retrieval'
-import { loadRun } from '../engine/train/run'
 import { writeFileAtomic } from '../util/atomic'
-import { datasetDir, runDir } from '../workspace'
-import { Catalog, type Split } from './catalog'
-import { openDatasetSource } from './dataset-source'
-import { readNpy } from './npy'
+import { runDir } from '../workspace'
+import type { Split } from '../data/catalog'
+import { readNpy } from '../data/npy'
 
 export interface SplitEmbeddingRequest {
   workspace: string
@@ -24,13 +21,6 @@ export interface SplitEmbeddingRequest {
   split: Split
   kind: EmbeddingKind
   seed: number
-}
-
-export interface EmbedOptions {
-  /** clips embedded so far, of `total` */
-  onProgress?: (done: number, total: number) => void
-  /** stops between batches with an error when aborted */
-  signal?: AbortSignal
 }
 
 /**
@@ -47,37 +37,6 @@ export async function runEmbeddingKind(workspace: string, run: string): Promise<
     throw new Error(`${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }
   return (config.objective ?? 'equiav') === 'equiav' && config.model?.cenMean !== false ? 'centroid' : 'original'
-}
-
-/** A dataset split embedded with a run's newest weights. */
-export async function embedSplit(r: SplitEmbeddingRequest, o: EmbedOptions = {}): Promise<{ emb: Embeddings; classes: string[]; step: number }> {
-  await initBackend()
-  const { config, params, step } = await loadRun(runDir(r.workspace, r.run))
-  try {
-    const data = await openDatasetSource(r.workspace, r.dataset, config.model, r.split, config.preset)
-    const catalog = Catalog.open(datasetDir(r.workspace, r.dataset))
-    const classes = catalog.classes()
-    catalog.close()
-    try {
-      const total = data.source.size
-      o.onProgress?.(0, total)
-      const emb = await embedClips(
-        params,
-        config.model,
-        total,
-        (i) => {
-          if (o.signal?.aborted) throw new Error('embedding cancelled')
-          return data.source.clip(i)
-        },
-        { kind: r.kind, seed: r.seed, onProgress: (d) => o.onProgress?.(d, total) }
-      )
-      return { emb, classes, step }
-    } finally {
-      await data.close()
-    }
-  } finally {
-    params.forEach((v) => v.dispose())
-  }
 }
 
 export const retrievalReportPath = (r: Pick<SplitEmbeddingRequest, 'workspace' | 'run' | 'dataset' | 'split' | 'kind'>): string =>

@@ -9,9 +9,11 @@ import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { syncDir, writeFileDurable } from '../../util/atomic'
-import { parseSafetensors, serializeSafetensors } from './safetensors'
-import type { TensorDict } from './tensors'
+import { syncDir, writeFileDurable } from '../util/atomic'
+import { parseSafetensors, serializeSafetensors } from '../engine/checkpoint/safetensors'
+import type { CheckpointContents, TensorDict } from '../engine/checkpoint/tensors'
+
+export type { CheckpointContents }
 
 const WEIGHTS = 'weights.safetensors'
 const OPTIMIZER = 'optimizer.safetensors'
@@ -20,13 +22,6 @@ const FORMAT = 1
 const COMPLETE = /^step-(\d+)$/
 /** temp (being written), old (being replaced) and del (being pruned) directories, tagged with the writer's pid */
 const INCOMPLETE = /^step-\d+\.(?:tmp|old|del)-(\d+)$/
-
-export interface CheckpointContents {
-  weights: TensorDict
-  optimizer: TensorDict
-  /** the trainer's JSON state: epoch, rng state, full config, backend, time, anything else */
-  state: Record<string, unknown>
-}
 
 export interface FileRecord {
   bytes: number
@@ -115,9 +110,6 @@ async function writeCheckpointFiles(dir: string, step: number, contents: Checkpo
   await writeFileDurable(join(dir, STATE), `${JSON.stringify(manifest, null, 2)}\n`)
   await syncDir(dir)
 }
-
-/** How many of a run's newest checkpoints training keeps by default (each holds weights and AdamW's moments). */
-export const KEEP_CHECKPOINTS = 3
 
 /** Saves step `step` atomically; with `keep` > 0, then removes all but the newest `keep` checkpoints. */
 export async function saveCheckpoint(runDir: string, step: number, contents: CheckpointContents, keep = 0): Promise<CheckpointInfo> {

@@ -1,0 +1,77 @@
+/**
+ * The `embed` job: a dataset split embedded with a run's newest weights, stored for the workbench — the
+ * embeddings with their 2-D map (<run>/embeddings/<dataset>-<split>/) and the retrieval report
+ * (<run>/retrieval-<dataset>-<split>-<kind>.json, the run's own embedding kind: see runEmbeddingKind).
+ * Cancelling stops between batches.
+ */
+import { initBackend } from '../engine/backend'
+import { embedClips, type Embeddings } from '../engine/eval/embed'
+import type { Reporter } from '../engine/report'
+import { Catalog, type Split } from '../data/catalog'
+import { openDatasetSource } from '../data/dataset-source'
+import { exportEmbeddings } from '../data/embeddings-export'
+import { type SplitEmbeddingRequest, embeddingsDir, runEmbeddingKind, writeRetrievalReport } from '../runs/embeddings'
+import { loadRun } from '../runs/load'
+import { checkName, datasetDir, runDir } from '../workspace'
+
+/** A dataset split of the workspace to embed with a run's newest weights. */
+export interface EmbedRequest {
+  workspace: string
+  run: string
+  dataset: string
+  split: Split
+}
+
+export interface EmbedOptions {
+  /** clips embedded so far, of `total` */
+  onProgress?: (done: number, total: number) => void
+  /** stops between batches with an error when aborted */
+  signal?: AbortSignal
+}
+
+/** A dataset split embedded with a run's newest weights. */
+export async function embedSplit(r: SplitEmbeddingRequest, o: EmbedOptions = {}): Promise<{ emb: Embeddings; classes: string[]; step: number }> {
+  await initBackend()
+  const { config, params, step } = await loadRun(runDir(r.workspace, r.run))
+  try {
+    const data = await openDatasetSource(r.workspace, r.dataset, config.model, r.split, config.preset)
+    const catalog = Catalog.open(datasetDir(r.workspace, r.dataset))
+    const classes = catalog.classes()
+    catalog.close()
+    try {
+      const total = data.source.size
+      o.onProgress?.(0, total)
+      const emb = await embedClips(
+        params,
+        config.model,
+        total,
+        (i) => {
+          if (o.signal?.aborted) throw new Error('embedding cancelled')
+          return data.source.clip(i)
+        },
+        { kind: r.kind, seed: r.seed, onProgress: (d) => o.onProgress?.(d, total) }
+      )
+      return { emb, classes, step }
+    } finally {
+      await data.close()
+    }
+  } finally {
+    params.forEach((v) => v.dispose())
+  }
+}
+
+
+export async function runEmbed(a: EmbedRequest, ctx: Reporter): Promise<unknown> {
+  const run = checkName('run', a.run)
+  const r = { workspace: a.workspace, run, dataset: checkName('dataset', a.dataset), split: a.split, kind: await runEmbeddingKind(a.workspace, run), seed: 0 }
+  const { emb, classes, step } = await embedSplit(r, {
+    signal: ctx.signal,
+    onProgress: (done, total) => ctx.progress({ done, total, unit: 'clips' })
+  })
+  ctx.log(`embedded ${emb.ids.length} ${a.split} clips of ${a.dataset} with ${a.run} at step ${step}`)
+  await exportEmbeddings(emb, classes, embeddingsDir(a.workspace, a.run, a.dataset, a.split), 'npy')
+  const report = await writeRetrievalReport(r, emb, classes, step)
+  const f = (m: typeof report.a2v): string => `R@1 ${m['R@1'].toFixed(1)} R@5 ${m['R@5'].toFixed(1)} R@10 ${m['R@10'].toFixed(1)}`
+  ctx.log(`retrieval A→V ${f(report.a2v)}; V→A ${f(report.v2a)}`)
+  return { n: report.n, step, a2v: report.a2v, v2a: report.v2a }
+}
