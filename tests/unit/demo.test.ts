@@ -14,12 +14,12 @@ import {
   createDemoClips,
   loadDemoSources,
   parseIdxUint8,
-  parseWav16,
   planDemoClip,
   renderDemoAudio,
   renderDemoFrame,
   splitClipCount
 } from '../../src/main/data/demo'
+import { parseWav16 } from '../../src/main/data/wav'
 
 const tmp = mkdtempSync(join(tmpdir(), 'equiav-demo-test-'))
 const SMALL = { train: 5, test: 1 }

@@ -37,6 +37,25 @@ describe('AdamW', () => {
     referenceAdamW(p0, grads, lrs, 0.1).forEach((v, i) => expect(got[i]).toBeCloseTo(v, 5))
   })
 
+  it('adds eps outside the square root: with gradients around 1e-6 it moves each weight by about lr per step', () => {
+    // √v̂ ≈ 1e-6 here, so eps = 1e-8 changes a step by about 1%; eps inside the root (√(v̂ + eps) ≈ 1e-4)
+    // would shrink every step a hundredfold, and dropping it would move them by 1% the other way
+    const p0 = [0, 0, 0, 0]
+    const grads = [[1e-6, -2e-6, 5e-7, 3e-6], [2e-6, -1e-6, 1e-6, 1e-6], [1e-6, -3e-6, -5e-7, 2e-6]]
+    const lrs = [1e-3, 1e-3, 1e-3]
+    const params = new Map([['w', tf.variable(tf.tensor1d(p0))]])
+    const opt = new AdamW(params, { weightDecay: 0 })
+    grads.forEach((g, k) => opt.step(new Map([['w', tf.tensor1d(g)]]), lrs[k]))
+    const got = Array.from(params.get('w')!.dataSync())
+    const want = referenceAdamW(p0, grads, lrs, 0)
+    const withoutEps = referenceAdamW(p0, grads, lrs, 0, 0.9, 0.95, 0)
+    want.forEach((v, i) => {
+      expect(Math.abs(v)).toBeGreaterThan(1e-3)
+      expect(Math.abs(v - withoutEps[i]) / Math.abs(v)).toBeGreaterThan(2e-3) // eps matters at this scale
+      expect(Math.abs(got[i] - v) / Math.abs(v)).toBeLessThan(2e-4)
+    })
+  })
+
   it('skips frozen variables and round-trips its state exactly', () => {
     const params = new Map([
       ['w', tf.variable(tf.tensor1d([1, 2, 3]))],

@@ -9,7 +9,8 @@ import { withDataset } from '../data/datasets'
 import type { ClipRecord } from '../data/catalog'
 import { ClipFeatureStore } from '../data/clip-features'
 import { decodeAudio, thumbnail } from '../data/ffmpeg'
-import { encodeWav16, framePng, spectrogramPng } from '../data/images'
+import { framePng, spectrogramPng } from '../data/images'
+import { encodeWav16 } from '../data/wav'
 import { datasetDir } from '../workspace'
 
 export interface MediaReply {
@@ -66,7 +67,7 @@ export function createMediaHandler(workspace: string, features = new ClipFeature
     const what = req.what
     try {
       if (what === 'video') return await videoReply(clip, range)
-      if (what === 'audio.wav') return bytes('audio/wav', encodeWav16(await decodeAudio(clip.path), 16000))
+      if (what === 'audio.wav') return bytes('audio/wav', Buffer.from(encodeWav16(await decodeAudio(clip.path), 16000)))
       if (what === 'thumb.jpg') return bytes('image/jpeg', await thumbnail(clip.path, { width: 160 }))
       const frame = /^frame\/(\d+)\.png$/.exec(what)
       if (what === 'spectrogram.png' || frame) {

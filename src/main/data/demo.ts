@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url'
 import { gunzipSync } from 'node:zlib'
 import { ffmpegPath } from './ffmpeg'
 import { writeJsonAtomic } from '../util/atomic'
+import { parseWav16 } from './wav'
 
 export type DemoSplit = 'train' | 'test'
 
@@ -103,31 +104,6 @@ export function defaultDemoResourcesDir(): string {
     if (existsSync(join(candidate, 'sources.json'))) return candidate
   }
   throw new Error('demo resources not found: set EQUIAV_RESOURCES or run scripts/extract-demo-sources.mjs')
-}
-
-/** 16-bit PCM mono WAV → samples in [-1, 1]. */
-export function parseWav16(buf: Buffer, expectRate: number): Float32Array {
-  if (buf.toString('ascii', 0, 4) !== 'RIFF' || buf.toString('ascii', 8, 12) !== 'WAVE') throw new Error('not a WAV file')
-  let fmtOk = false
-  for (let p = 12; p + 8 <= buf.length; ) {
-    const id = buf.toString('ascii', p, p + 4)
-    const size = buf.readUInt32LE(p + 4)
-    if (id === 'fmt ') {
-      const [format, channels, rate, bits] = [buf.readUInt16LE(p + 8), buf.readUInt16LE(p + 10), buf.readUInt32LE(p + 12), buf.readUInt16LE(p + 22)]
-      if (format !== 1 || channels !== 1 || bits !== 16 || rate !== expectRate) {
-        throw new Error(`WAV must be PCM 16-bit mono ${expectRate} Hz, got format ${format}, ${channels} ch, ${bits} bit, ${rate} Hz`)
-      }
-      fmtOk = true
-    } else if (id === 'data') {
-      if (!fmtOk) throw new Error('WAV data chunk before fmt chunk')
-      const n = Math.min(size, buf.length - p - 8) >> 1
-      const out = new Float32Array(n)
-      for (let i = 0; i < n; i++) out[i] = buf.readInt16LE(p + 8 + 2 * i) / 32768
-      return out
-    }
-    p += 8 + size + (size & 1)
-  }
-  throw new Error('WAV has no data chunk')
 }
 
 /** An unsigned-byte IDX file (any rank) → its dims and pixel bytes. */

@@ -83,22 +83,3 @@ export function valueRange(x: Float32Array): { min: number; max: number } {
   }
   return { min, max }
 }
-
-/** Mono samples in [−1, 1] → 16-bit PCM WAV. */
-export function encodeWav16(samples: Float32Array, sampleRate: number): Buffer {
-  const out = Buffer.alloc(44 + samples.length * 2)
-  out.write('RIFF', 0, 'ascii')
-  out.writeUInt32LE(36 + samples.length * 2, 4)
-  out.write('WAVEfmt ', 8, 'ascii')
-  out.writeUInt32LE(16, 16)
-  out.writeUInt16LE(1, 20) // PCM
-  out.writeUInt16LE(1, 22) // mono
-  out.writeUInt32LE(sampleRate, 24)
-  out.writeUInt32LE(sampleRate * 2, 28)
-  out.writeUInt16LE(2, 32)
-  out.writeUInt16LE(16, 34)
-  out.write('data', 36, 'ascii')
-  out.writeUInt32LE(samples.length * 2, 40)
-  for (let i = 0; i < samples.length; i++) out.writeInt16LE(Math.round(Math.min(1, Math.max(-1, samples[i])) * 32767), 44 + i * 2)
-  return out
-}

@@ -15,7 +15,7 @@
  */
 import { gaussianBlur, sampleBlurSigma } from './blur'
 import { applyColorJitter, type ColorJitterParams, encodeColorJitter, sampleColorJitter, TENSOR_LUMA } from './color'
-import { type CropBox, randomResizedCropParams, resizedCrop } from './crop'
+import { type CropBox, encodeCrop, randomResizedCropParams, resizedCrop } from './crop'
 import { flipHorizontal } from './geometry'
 import type { Rng } from '../rng'
 
@@ -108,6 +108,20 @@ function sampleMask(rng: Rng, maxWidth: number, length: number): MaskRange {
   return { start, end: start + Math.floor(width) }
 }
 
+/** SpecAugment's maximum mask widths for a T × F input: the official 192 frames and 48 bins at 1024 × 128, scaled. */
+export function defaultMaskWidths(T: number, F: number): { timem: number; freqm: number } {
+  return { timem: Math.round((OFFICIAL_TIMEM * T) / OFFICIAL_T), freqm: Math.round((OFFICIAL_FREQM * F) / OFFICIAL_F) }
+}
+
+/**
+ * The crop's part of t_a. The crop box is in (time, mel) pixels of the T × F fbank, and the official code
+ * divides its time extents (top, height) by F and its mel extents (left, width) by T: the normalisers are
+ * swapped, and kept so because a pretrained predictor learned them.
+ */
+export function encodeAudioCrop(vector: Float32Array, crop: CropBox, T: number, F: number): void {
+  encodeCrop(vector, AUDIO_AUG_INDEX, crop, F, T)
+}
+
 export function audioAugSize(size: number): AudioAugSize {
   const found = AUDIO_AUG_SIZES.find((s) => s === size)
   if (found === undefined) throw new Error(`audio augmentation size must be one of ${AUDIO_AUG_SIZES.join(', ')}; got ${size}`)
@@ -117,8 +131,8 @@ export function audioAugSize(size: number): AudioAugSize {
 export function sampleAudioAugParams(rng: Rng, opts: AudioAugOptions): AudioAugParams {
   const { T, F } = opts
   const size = audioAugSize(opts.augSize ?? 24)
-  const timem = opts.timem ?? Math.round((OFFICIAL_TIMEM * T) / OFFICIAL_T)
-  const freqm = opts.freqm ?? Math.round((OFFICIAL_FREQM * F) / OFFICIAL_F)
+  const timem = opts.timem ?? defaultMaskWidths(T, F).timem
+  const freqm = opts.freqm ?? defaultMaskWidths(T, F).freqm
   const I = AUDIO_AUG_INDEX
   const vector = new Float32Array(size) // [augSize]
   const spec: AudioAugSpec = { timeMask: null, freqMask: null, timeShift: null, crop: null, colorJitter: null, blurSigma: null, hflip: false }
@@ -139,11 +153,7 @@ export function sampleAudioAugParams(rng: Rng, opts: AudioAugOptions): AudioAugP
     const aspectScale = F / T / (OFFICIAL_F / OFFICIAL_T)
     const ratio: [number, number] = [CROP_RATIO[0] * aspectScale, CROP_RATIO[1] * aspectScale]
     spec.crop = randomResizedCropParams(rng, T, F, CROP_SCALE, ratio)
-    vector[I.cropOn] = 1
-    vector[I.cropTop] = spec.crop.top / F
-    vector[I.cropLeft] = spec.crop.left / T
-    vector[I.cropHeight] = spec.crop.height / F
-    vector[I.cropWidth] = spec.crop.width / T
+    encodeAudioCrop(vector, spec.crop, T, F)
   }
   if (size >= 21) {
     spec.colorJitter = rng.uniform() < P_JITTER ? sampleColorJitter(rng) : null

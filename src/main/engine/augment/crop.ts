@@ -20,6 +20,28 @@ export interface CropBox {
   width: number
 }
 
+/** Where a crop sits in an augmentation parameter vector. */
+export interface CropFields {
+  cropOn: number
+  cropTop: number
+  cropLeft: number
+  cropHeight: number
+  cropWidth: number
+}
+
+/**
+ * A crop's part of an augmentation vector: on, then top and height divided by `rowNorm`, left and width by
+ * `colNorm`. The visual vector divides by the image's own height and width; the audio vector swaps them
+ * (see encodeAudioCrop).
+ */
+export function encodeCrop(vector: Float32Array, at: CropFields, crop: CropBox, rowNorm: number, colNorm: number): void {
+  vector[at.cropOn] = 1
+  vector[at.cropTop] = crop.top / rowNorm
+  vector[at.cropLeft] = crop.left / colNorm
+  vector[at.cropHeight] = crop.height / rowNorm
+  vector[at.cropWidth] = crop.width / colNorm
+}
+
 /** Python's round(): halves go to the even neighbour */
 export function roundHalfEven(x: number): number {
   const r = Math.round(x)

@@ -5,9 +5,9 @@
  *  - the crop, which the official pipelines always apply, is the full input when it is not the part probed
  *    (encoded with the official normalisers, swap quirk included, and not applied since it is the identity).
  */
-import { type AudioAugSpec, AUDIO_AUG_INDEX, audioAugSize } from './audio'
+import { type AudioAugSpec, AUDIO_AUG_INDEX, audioAugSize, defaultMaskWidths, encodeAudioCrop } from './audio'
 import { type ColorJitterParams, encodeColorJitter } from './color'
-import type { CropBox } from './crop'
+import { type CropBox, encodeCrop } from './crop'
 import type { Rng } from '../rng'
 import { type VisualAugSpec, VISUAL_AUG_INDEX, visualAugSize } from './visual'
 
@@ -58,12 +58,9 @@ function writer(vector: Float32Array): (index: number, value: number) => void {
 
 export function identityAudioAug(T: number, F: number, augSize = 24): SingleAug<AudioAugSpec> {
   const vector = new Float32Array(audioAugSize(augSize))
-  const set = writer(vector)
   const I = AUDIO_AUG_INDEX
-  // full crop: time extent T over the official time normaliser F, mel extent F over T (the swap quirk)
-  set(I.cropOn, 1)
-  set(I.cropHeight, T / F)
-  set(I.cropWidth, F / T)
+  // the full crop, encoded as the official code does (time extent T over F, mel extent F over T)
+  if (vector.length > I.cropWidth) encodeAudioCrop(vector, { top: 0, left: 0, height: T, width: F }, T, F)
   if (vector.length > I.jitterHue) encodeColorJitter(vector, I.jitterOn, null)
   return { vector, spec: { timeMask: null, freqMask: null, timeShift: null, crop: null, colorJitter: null, blurSigma: null, hflip: false } }
 }
@@ -79,8 +76,8 @@ export function singleAudioAug(kind: AudioAugKind, level: number, rng: Rng, o: {
       const start = rng.randint(0, length - width + 1)
       return { start, end: start + width }
     }
-    spec.timeMask = mask(o.timem ?? Math.round((192 * T) / 1024), T)
-    spec.freqMask = mask(o.freqm ?? Math.round((48 * F) / 128), F)
+    spec.timeMask = mask(o.timem ?? defaultMaskWidths(T, F).timem, T)
+    spec.freqMask = mask(o.freqm ?? defaultMaskWidths(T, F).freqm, F)
     set(I.specAugOn, 1)
     set(I.timeMaskStart, spec.timeMask.start)
     set(I.timeMaskEnd, spec.timeMask.end)
@@ -89,10 +86,7 @@ export function singleAudioAug(kind: AudioAugKind, level: number, rng: Rng, o: {
     set(I.timeShiftOn, 1) // encoded with the masks officially; the shift itself is 0 (and never applied)
   } else if (kind === 'rrc') {
     spec.crop = cropOfArea(rng, T, F, level)
-    set(I.cropTop, spec.crop.top / F)
-    set(I.cropLeft, spec.crop.left / T)
-    set(I.cropHeight, spec.crop.height / F)
-    set(I.cropWidth, spec.crop.width / T)
+    encodeAudioCrop(vector, spec.crop, T, F)
   } else if (kind === 'colour-jitter') {
     spec.colorJitter = jitterOfLevel(rng, level)
     encodeColorJitter(vector, I.jitterOn, spec.colorJitter)
@@ -110,11 +104,10 @@ export function singleAudioAug(kind: AudioAugKind, level: number, rng: Rng, o: {
 export function identityVisualAug(H: number, W: number, augSize = 18): SingleAug<VisualAugSpec> {
   const vector = new Float32Array(visualAugSize(augSize))
   const I = VISUAL_AUG_INDEX
-  vector[I.cropOn] = 1
-  vector[I.cropHeight] = 1
-  vector[I.cropWidth] = 1
+  const crop = { top: 0, left: 0, height: H, width: W }
+  encodeCrop(vector, I, crop, H, W)
   encodeColorJitter(vector, I.jitterOn, null)
-  return { vector, spec: { crop: { top: 0, left: 0, height: H, width: W }, colorJitter: null, blurSigma: null, hflip: false, grayscale: false, rotation: null, vflip: false } }
+  return { vector, spec: { crop, colorJitter: null, blurSigma: null, hflip: false, grayscale: false, rotation: null, vflip: false } }
 }
 
 export function singleVisualAug(kind: VisualAugKind, level: number, rng: Rng, o: { H: number; W: number; augSize?: number }): SingleAug<VisualAugSpec> {
@@ -123,10 +116,7 @@ export function singleVisualAug(kind: VisualAugKind, level: number, rng: Rng, o:
   const I = VISUAL_AUG_INDEX
   if (kind === 'rrc') {
     spec.crop = cropOfArea(rng, o.H, o.W, level)
-    set(I.cropTop, spec.crop.top / o.H)
-    set(I.cropLeft, spec.crop.left / o.W)
-    set(I.cropHeight, spec.crop.height / o.H)
-    set(I.cropWidth, spec.crop.width / o.W)
+    encodeCrop(vector, I, spec.crop, o.H, o.W)
   } else if (kind === 'colour-jitter') {
     spec.colorJitter = jitterOfLevel(rng, level)
     encodeColorJitter(vector, I.jitterOn, spec.colorJitter)

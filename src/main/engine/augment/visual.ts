@@ -12,7 +12,7 @@
  */
 import { gaussianBlur, sampleBlurSigma } from './blur'
 import { applyColorJitter, type ColorJitterParams, encodeColorJitter, grayscale, PIL_LUMA, sampleColorJitter } from './color'
-import { type CropBox, randomResizedCropParams, resizedCrop } from './crop'
+import { type CropBox, encodeCrop, randomResizedCropParams, resizedCrop } from './crop'
 import { flipHorizontal, flipVertical, rotateQuarterTurns } from './geometry'
 import type { Rng } from '../rng'
 import type { InputNorm } from '../config'
@@ -91,11 +91,7 @@ export function sampleVisualAugParams(rng: Rng, opts: VisualAugOptions): VisualA
   const vector = new Float32Array(size) // [augSize]
   const crop = randomResizedCropParams(rng, H, W, CROP_SCALE, CROP_RATIO)
   const spec: VisualAugSpec = { crop, colorJitter: null, blurSigma: null, hflip: false, grayscale: false, rotation: null, vflip: false }
-  vector[I.cropOn] = 1
-  vector[I.cropTop] = crop.top / H
-  vector[I.cropLeft] = crop.left / W
-  vector[I.cropHeight] = crop.height / H
-  vector[I.cropWidth] = crop.width / W
+  encodeCrop(vector, I, crop, H, W)
 
   spec.colorJitter = rng.uniform() < P_JITTER ? sampleColorJitter(rng) : null
   encodeColorJitter(vector, I.jitterOn, spec.colorJitter)
