@@ -1,4 +1,5 @@
 /** The engine's trainers on a run folder of the disk, as the workflows open them. */
+import { PRESETS } from '../../src/main/engine/config'
 import { DEFAULT_LOSS_WEIGHTS } from '../../src/main/engine/losses'
 import type { Reporter } from '../../src/main/engine/report'
 import type { RunStore } from '../../src/main/engine/train/loop'
@@ -37,4 +38,30 @@ export function pretrainFolder(dir: string, reporter: Reporter, keepCheckpoints 
 
 export function finetuneFolder(dir: string, reporter: Reporter, keepCheckpoints = KEEP_CHECKPOINTS): RunStore<FinetuneRunConfig> {
   return openRunFolder(dir, { schema: FinetuneConfigSchema, keepCheckpoints, log: (line) => reporter.log(line) })
+}
+
+/** A complete config.json of a finished `tiny` pretraining run on the synthetic task, with `extra` over it. */
+export function pretrainConfigFixture(extra: Partial<RunConfig> = {}): RunConfig {
+  return {
+    run: 'r1',
+    created: '2026-01-01T00:00:00.000Z',
+    model: PRESETS.tiny,
+    preset: 'tiny',
+    objective: 'equiav',
+    totalSteps: 10,
+    stepsPerEpoch: 16,
+    warmupSteps: 1,
+    batchSize: 16,
+    lr: 2e-4,
+    weightDecay: WEIGHT_DECAY,
+    clipNorm: 0.01,
+    tau: DEFAULT_TAU,
+    lossWeights: DEFAULT_LOSS_WEIGHTS,
+    timeRoll: true,
+    seed: 0,
+    checkpointEvery: 100,
+    data: { kind: 'synthetic', clips: 256, describe: 'synthetic', size: 256 },
+    backend: { name: 'wasm', tfBackend: 'wasm', reason: 'wasm', simd: true, threads: 1 },
+    ...extra
+  }
 }

@@ -10,6 +10,7 @@ import { ApiError, createRouter } from '../../src/main/api/router'
 import { workspaceServices } from '../../src/main/api/services'
 import { JobRunner } from '../../src/main/jobs/runner'
 import { WEB_PREFERENCES, isTrustedUrl } from '../../src/main/security'
+import { pretrainConfigFixture } from '../helpers/runs'
 import { METHODS } from '../../src/shared/methods'
 
 const workspace = mkdtempSync(join(tmpdir(), 'equiav-api-'))
@@ -23,7 +24,7 @@ beforeAll(() => {
   mkdirSync(run, { recursive: true })
   writeFileSync(
     join(run, 'config.json'),
-    JSON.stringify({ preset: 'tiny', objective: 'equiav', totalSteps: 10, created: 'now', data: { describe: 'synthetic' }, backend: { name: 'wasm' } })
+    JSON.stringify(pretrainConfigFixture({ created: 'now' }))
   )
   writeFileSync(join(run, 'metrics.jsonl'), [row(1), row(2), row(3)].join('\n') + '\n' + '{"step":4,"ep') // a line being written
   mkdirSync(staticDir, { recursive: true })

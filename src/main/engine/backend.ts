@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']
@@ -51,8 +51,8 @@ async function activate(name: BackendName): Promise<BackendInfo | string> {
       setWasmPaths(wasmDir)
       if (!(await tf.setBackend('wasm'))) return 'wasm backend did not initialise'
       const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))
-      const threads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'))
-      return { name, tfBackend: 'wasm', reason: 'wasm', simd, threads: threads ? 2 : 1 }
+      // the thread pool wasm actually runs (1 where the runtime has no multithreaded build), as it reports it
+      return { name, tfBackend: 'wasm', reason: 'wasm', simd, threads: getThreadsCount() }
     }
     case 'cpu':
       await tf.setBackend('cpu')
@@ -71,7 +71,7 @@ export async function initBackend(force: string | undefined = process.env.EQUIAV
     }
     const got = await activate(force as BackendName)
     if (typeof got === 'string') throw new Error(`backend ${force} was forced but is unavailable: ${got}`)
-    active = { ...got, reason: `forced by EQUIAV_BACKEND/--backend (${got.reason})` }
+    active = { ...got, reason: `forced by EQUIAV_BACKEND (${got.reason})` }
     return active
   }
   const skipped: string[] = []

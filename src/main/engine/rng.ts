@@ -1,7 +1,8 @@
 /**
  * Seeded generator for the augmentation pipeline. Every random choice of a view (masks, crops, jitter,
- * frame picks) is drawn from here, so a (seed, step) pair reproduces a batch bit for bit on any machine,
- * and the state is a plain number[] that a training checkpoint can store and restore exactly.
+ * frame picks) is drawn from here, so a (seed, step) pair reproduces a batch bit for bit on any machine.
+ * Training never stores a generator's state: it derives one per (seed, step) (train/data-source.ts), and
+ * a checkpoint records only the seed and the step.
  *
  * Generator: xoshiro128** (Blackman & Vigna), 4 × 32-bit words, seeded through splitmix32.
  */

@@ -1,52 +1,20 @@
-/** Runs: config.json and metrics.jsonl of each run folder. */
-import { existsSync } from 'node:fs'
-import { readFile, readdir } from 'node:fs/promises'
-import { join } from 'node:path'
+/** Runs: each run folder's config and metrics, read through src/main/runs/. */
 import type { Output } from '../../../shared/contract'
 import type { RUNS_METHODS } from '../../../shared/methods'
-import { runDir, runsDir } from '../../workspace'
+import type { AnyRunConfig } from '../../runs/config'
+import { listRuns, metricsLines } from '../../runs/list'
 import type { AreaServices, ServiceContext } from './types'
 
-export async function metricsLines(workspace: string, run: string): Promise<string[]> {
-  const path = join(runDir(workspace, run), 'metrics.jsonl')
-  if (!existsSync(path)) return []
-  // a line still being written has no newline yet: leave it for the next poll
-  const text = await readFile(path, 'utf8')
-  const lines = text.split('\n')
-  lines.pop()
-  return lines.filter((l) => l.trim())
-}
-
-/** What the runs table reads of a run's config.json (a pretraining run's has no kind; a fine-tuning run's says so). */
-interface StoredRunConfig {
-  kind?: 'finetune'
-  preset: string
-  objective?: string
-  modality?: string
-  linearProbe?: boolean
-  loss?: string
-  totalSteps: number
-  created: string
-  data: { describe: string }
-  backend: { name: string }
-}
-
-function objectiveOf(c: Pick<StoredRunConfig, 'kind' | 'objective' | 'modality' | 'linearProbe' | 'loss'>): string {
-  if (c.kind === 'finetune') return `${c.linearProbe ? 'linear probe' : 'fine-tune'} ${c.modality ?? ''}, ${c.loss ?? ''}`
-  return c.objective ?? ''
+function objectiveOf(c: AnyRunConfig): string {
+  return c.kind === 'finetune' ? `${c.linearProbe ? 'linear probe' : 'fine-tune'} ${c.modality}, ${c.loss}` : c.objective
 }
 
 export function runsServices({ workspace, version }: ServiceContext): AreaServices<typeof RUNS_METHODS> {
   return {
     'app.info': async () => ({ version, workspace }),
     'runs.list': async () => {
-      if (!existsSync(runsDir(workspace))) return []
-      const names = (await readdir(runsDir(workspace), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name)
       const out: Output<'runs.list'> = []
-      for (const name of names.sort()) {
-        const configPath = join(runDir(workspace, name), 'config.json')
-        if (!existsSync(configPath)) continue
-        const c = JSON.parse(await readFile(configPath, 'utf8')) as StoredRunConfig
+      for (const { name, config: c } of await listRuns(workspace)) {
         const lines = await metricsLines(workspace, name)
         out.push({
           name,
