@@ -89,18 +89,8 @@ type FinetuneStepFields = {
   eval_top5?: number
 }
 
-export interface FinetuneMetricsRow {
-  step: number
-  epoch: number
-  loss: number
-  lr: number
-  clips_per_s: number
-  time: string
-  eval_split?: string
-  eval_mAP?: number
-  eval_top1?: number
-  eval_top5?: number
-}
+/** A row of a fine-tuning run's metrics.jsonl. */
+export type FinetuneMetricsRow = LoopRow<FinetuneStepFields>
 
 export interface FinetuneSummary {
   runDir: string
@@ -198,7 +188,7 @@ export async function runFinetune(opts: FinetuneOptions, pretrained: PretrainedE
   reporter.log(`loaded ${loaded.length} encoder tensors from ${pretrained.lineage.from}${cfg.linearProbe ? ' (frozen: linear probe)' : ''}`)
   const optimizer = new AdamW(params, { weightDecay: cfg.weightDecay })
   let lastEval: ClassificationResult | undefined
-  const evaluated = async (row: LoopRow<{ loss: number; lr: number }>): Promise<FinetuneMetricsRow> => {
+  const evaluated = async (row: FinetuneMetricsRow): Promise<FinetuneMetricsRow> => {
     if (!sources.eval || (row.step % cfg.stepsPerEpoch !== 0 && row.step !== cfg.totalSteps)) return row
     lastEval = await evaluateClassifier(params, cfg, sources.eval.source)
     return { ...row, ...evalFields(sources.eval.split, lastEval) }

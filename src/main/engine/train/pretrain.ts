@@ -15,7 +15,7 @@ import { type EncoderLayout, loadEncoders } from '../checkpoint/encoders'
 import type { TensorDict } from '../checkpoint/tensors'
 import type { Reporter } from '../report'
 import { type ClipSource, derivedRng, stepsPerEpoch } from './data-source'
-import { type RunStore, runTrainingLoop } from './loop'
+import { type LoopRow, type RunStore, runTrainingLoop } from './loop'
 import { collateBatch } from './views'
 import { batchTensors, trainStep } from './step'
 
@@ -75,21 +75,21 @@ export interface RunConfig
   timeRoll?: boolean
 }
 
-export interface MetricsRow {
-  step: number
-  epoch: number
+/** A pretraining step's loss terms, learning rate and gradient norm. */
+type PretrainFields = {
   loss: number
   loss_inter: number
   loss_intra_a: number
   loss_intra_v: number
   lr: number
   grad_norm: number
-  /** mean cosine between different clips' inter-modal embeddings in the batch: 1 = collapsed */
+  /** mean cosine between different clips' inter-modal embeddings in the batch: 1 = collapsed (absent in older runs) */
   spread_a?: number
   spread_v?: number
-  clips_per_s: number
-  time: string
 }
+
+/** A row of a pretraining run's metrics.jsonl. */
+export type MetricsRow = LoopRow<PretrainFields>
 
 export interface PretrainSummary {
   runDir: string
@@ -138,7 +138,7 @@ async function startFromPretrained(init: NonNullable<PretrainOptions['init']>, p
 }
 
 /** One pretraining step on a step's clips, as a metrics row's loss fields. */
-function pretrainStep(params: Params, optimizer: AdamW, cfg: RunConfig, clips: RawClip[], step: number): Omit<MetricsRow, 'step' | 'epoch' | 'clips_per_s' | 'time'> {
+function pretrainStep(params: Params, optimizer: AdamW, cfg: RunConfig, clips: RawClip[], step: number): PretrainFields {
   const c = cfg.model
   const batch: EquiAVBatch = collateBatch(clips, derivedRng(cfg.seed, 'step', step), c, cfg.timeRoll ?? true)
   const lr = warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
