@@ -10,6 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pretrainConfigFixture } from '../helpers/runs'
 import { type Workbench, openWorkbench, shots, tempWorkspace } from './harness'
 
 let wb: Workbench
@@ -20,7 +21,7 @@ beforeAll(async () => {
   mkdirSync(run, { recursive: true })
   writeFileSync(
     join(run, 'config.json'),
-    JSON.stringify({ preset: 'tiny', objective: 'equiav', totalSteps: 3, created: 'now', data: { describe: 'seeded by the test' }, backend: { name: 'wasm' } })
+    JSON.stringify(pretrainConfigFixture({ run: 'seeded', totalSteps: 3, created: 'now', data: { kind: 'synthetic', clips: 4, describe: 'seeded by the test', size: 4 } }))
   )
   const row = (step: number, loss: number): string =>
     JSON.stringify({ step, epoch: 0, loss, loss_inter: loss / 2, loss_intra_a: loss, loss_intra_v: loss, lr: 1e-4, grad_norm: 1, clips_per_s: 9, time: 't' })

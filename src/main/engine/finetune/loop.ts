@@ -200,10 +200,7 @@ export async function runFinetune(opts: FinetuneOptions, pretrained: PretrainedE
       params,
       optimizer,
       resume: opts.resume,
-      totalSteps: cfg.totalSteps,
-      batchSize: cfg.batchSize,
-      seed: cfg.seed,
-      checkpointEvery: cfg.checkpointEvery,
+      config: cfg,
       step: (clips, step) => {
         const lr = cfg.schedule === 'constant' ? cfg.lr : warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
         const loss = finetuneStep(params, optimizer, spec, cfg.loss, clips, { train: true, rng: derivedRng(cfg.seed, 'step', step), mixup: cfg.mixup, timeRoll: cfg.timeRoll }, lr)

@@ -42,10 +42,8 @@ export interface TrainingLoop<F extends StepFields> {
   params: Params
   optimizer: AdamW
   resume: boolean
-  totalSteps: number
-  batchSize: number
-  seed: number
-  checkpointEvery: number
+  /** the run's length, batch, seed (of the data order) and checkpoint cadence, as its config records them */
+  config: { totalSteps: number; batchSize: number; seed: number; checkpointEvery: number }
   /** once the start step is known (0 for a fresh run), e.g. to load pretrained encoders */
   begin?(startStep: number): Promise<void>
   /** one optimisation step on the clips of `step`: nothing may be applied when the loss is not finite */
@@ -78,6 +76,7 @@ async function resumeStep(store: RunStore<unknown>, params: Params, optimizer: A
 }
 
 export async function runTrainingLoop<F extends StepFields>(loop: TrainingLoop<F>, reporter: Reporter): Promise<LoopSummary<LoopRow<F>>> {
+  const { totalSteps, batchSize, seed, checkpointEvery } = loop.config
   try {
     const startStep = loop.resume ? await resumeStep(loop.store, loop.params, loop.optimizer, reporter) : 0
     await loop.begin?.(startStep)
@@ -90,12 +89,12 @@ export async function runTrainingLoop<F extends StepFields>(loop: TrainingLoop<F
         optimizer: loop.optimizer.exportState(),
         state: { step, epoch, ...loop.state(step), time: new Date().toISOString() }
       })
-    const fetch = (s: number): Promise<FetchedClips> => fetchClips(loop.source, s, loop.batchSize, loop.seed)
+    const fetch = (s: number): Promise<FetchedClips> => fetchClips(loop.source, s, batchSize, seed)
     let prefetched: Promise<FetchedClips> | null = null
-    while (step < loop.totalSteps && !reporter.signal.aborted) {
+    while (step < totalSteps && !reporter.signal.aborted) {
       const t0 = performance.now()
       const fetched = await (prefetched ?? fetch(step))
-      prefetched = step + 1 < loop.totalSteps ? fetch(step + 1) : null
+      prefetched = step + 1 < totalSteps ? fetch(step + 1) : null
       epoch = fetched.epoch
       const fields = loop.step(fetched.clips, step)
       if (!Number.isFinite(fields.loss)) {
@@ -106,18 +105,18 @@ export async function runTrainingLoop<F extends StepFields>(loop: TrainingLoop<F
         )
       }
       step++
-      const row: LoopRow<F> = { step, epoch, ...fields, clips_per_s: loop.batchSize / ((performance.now() - t0) / 1000), time: new Date().toISOString() }
+      const row: LoopRow<F> = { step, epoch, ...fields, clips_per_s: batchSize / ((performance.now() - t0) / 1000), time: new Date().toISOString() }
       last = loop.after ? await loop.after(row) : row
       await loop.store.appendMetrics(last)
       reporter.metrics({ ...last })
-      reporter.progress({ done: step, total: loop.totalSteps, unit: 'step', fields: loop.progressFields(last) })
-      if (step % loop.checkpointEvery === 0 || step === loop.totalSteps) await checkpoint()
+      reporter.progress({ done: step, total: totalSteps, unit: 'step', fields: loop.progressFields(last) })
+      if (step % checkpointEvery === 0 || step === totalSteps) await checkpoint()
     }
     await prefetched?.catch(() => undefined) // a cancelled run's read-ahead is not needed
-    const cancelled = step < loop.totalSteps
-    if (cancelled && step > startStep && step % loop.checkpointEvery !== 0) await checkpoint()
+    const cancelled = step < totalSteps
+    if (cancelled && step > startStep && step % checkpointEvery !== 0) await checkpoint()
     // --steps 0: the initialisation itself, e.g. the randomly initialised encoders a linear probe is compared with
-    if (loop.totalSteps === 0 && startStep === 0) await checkpoint()
+    if (totalSteps === 0 && startStep === 0) await checkpoint()
     return { startStep, finalStep: step, cancelled, last }
   } finally {
     loop.params.forEach((v) => v.dispose())

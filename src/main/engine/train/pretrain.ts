@@ -167,10 +167,7 @@ export async function runPretrain(opts: PretrainOptions, source: ClipSource, sto
       params,
       optimizer,
       resume: opts.resume,
-      totalSteps: cfg.totalSteps,
-      batchSize: cfg.batchSize,
-      seed: cfg.seed,
-      checkpointEvery: cfg.checkpointEvery,
+      config: cfg,
       begin: async (startStep) => {
         if (startStep === 0 && opts.init) await startFromPretrained(opts.init, params, cfg, store, reporter)
       },
