@@ -3,6 +3,7 @@ import type { EstimateTask } from '../../shared/estimate'
 import type { ImportSpec } from '../data/dataset-import'
 import type { FinetuneRequest } from '../data/finetune-request'
 import type { JobProgress } from './context'
+import type { ClusterExportJobArgs } from '../cluster/job'
 
 /** What the runner asks an engine process to do. */
 export type JobRequest = | { kind: 'prepare'; args: PrepareRequest }
@@ -11,6 +12,7 @@ export type JobRequest = | { kind: 'prepare'; args: PrepareRequest }
   | { kind: 'import'; args: ImportJobArgs }
   | { kind: 'embed'; args: EmbedJobArgs }
   | { kind: 'estimate'; args: EstimateJobArgs }
+  | { kind: 'cluster-export'; args: ClusterExportJobArgs }
 
 /** Seconds per step measured for a task, preset and batch size, cached in the workspace (src/main/jobs/estimate-job.ts). */
 export interface EstimateJobArgs {
