@@ -5,25 +5,8 @@ import { Catalog } from '../data/catalog'
 import { datasetModel } from '../data/dataset-source'
 import { checkName, datasetDir } from '../workspace'
 import type { JobContext } from '../jobs/context'
+import type { ClusterExportJobArgs } from '../jobs/protocol'
 import { type ClusterExportResult, exportForCluster } from './export'
-
-export interface ClusterExportJobArgs {
-  workspace: string
-  run: string
-  dataset: string
-  preset: 'tiny' | 'small' | 'base'
-  objective: 'equiav' | 'invariant' | 'inter-only'
-  steps: number
-  batchSize: number
-  lr: number
-  seed: number
-  cenNum?: number
-  timeRoll?: boolean
-  checkpointEvery: number
-  out: string
-  dataRef?: string
-  runDir?: string
-}
 
 export async function runClusterExport(a: ClusterExportJobArgs, ctx: JobContext): Promise<ClusterExportResult> {
   const overrides = a.cenNum ? { cenNum: a.cenNum } : {}

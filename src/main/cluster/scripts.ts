@@ -12,8 +12,8 @@ export interface ScriptSettings {
   data?: string
 }
 
-/** A shell word for a path: single-quoted unless it is empty (then the default applies). */
-const quoted = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`
+/** A path inside a double-quoted shell word: \\, ", $ and ` escaped. */
+const quoted = (value: string): string => value.replace(/[\\"$`]/g, (c) => `\\${c}`)
 
 function common(s: ScriptSettings, here: string): string {
   return [
@@ -22,6 +22,13 @@ function common(s: ScriptSettings, here: string): string {
     `DATA="\${DATA:-${s.data ? quoted(s.data) : `${here}/data`}}"`
   ].join('\n')
 }
+
+/**
+ * torchrun of torch 1.x on Python ≥ 3.11 cannot parse its own default --redirects/--tee "0" (the enum lookup
+ * misses Std.NONE); explicit non-zero values avoid it: workers' stdout to torchrun's log files, stderr (the
+ * trainer's log) to the console as well.
+ */
+const TORCHRUN_QUIRK = `QUIRK="$("$PYTHON" -c 'import sys, torch; print("--redirects 1 --tee 2" if torch.__version__.startswith("1.") and sys.version_info >= (3, 11) else "")')"`
 
 /** The run folder starts as the exported one (config.json, and a desktop run's checkpoint when one was exported). */
 const seedRunDir = (here: string): string =>
@@ -56,7 +63,9 @@ if [ -z "$NPROC" ]; then
   if [ "$GPUS" -gt 0 ]; then NPROC="$GPUS"; else NPROC=2; fi
 fi
 ${seedRunDir('$HERE')}
-exec "$PYTHON" -m torch.distributed.run --standalone --nnodes 1 --nproc_per_node "$NPROC" \\
+${TORCHRUN_QUIRK}
+# shellcheck disable=SC2086
+exec "$PYTHON" -m torch.distributed.run --standalone --nnodes 1 --nproc_per_node "$NPROC" $QUIRK \\
   -m equiav_trainer --run-dir "$RUN_DIR" --data "$DATA" \${ARGS[@]+"\${ARGS[@]}"}
 `
 }
@@ -80,7 +89,9 @@ ${common(s, '$HERE')}
 GPUS_PER_NODE="\${GPUS_PER_NODE:-\${SLURM_GPUS_ON_NODE:-8}}"
 HEAD="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"
 ${seedRunDir('$HERE')}
-srun --kill-on-bad-exit=1 "$PYTHON" -m torch.distributed.run --nnodes "$SLURM_NNODES" --nproc_per_node "$GPUS_PER_NODE" \\
+${TORCHRUN_QUIRK}
+# shellcheck disable=SC2086
+srun --kill-on-bad-exit=1 "$PYTHON" -m torch.distributed.run --nnodes "$SLURM_NNODES" --nproc_per_node "$GPUS_PER_NODE" $QUIRK \\
   --rdzv_id "$SLURM_JOB_ID" --rdzv_backend c10d --rdzv_endpoint "$HEAD:29500" \\
   -m equiav_trainer --run-dir "$RUN_DIR" --data "$DATA" "$@"
 `

@@ -3,7 +3,6 @@ import type { EstimateTask } from '../../shared/estimate'
 import type { ImportSpec } from '../data/dataset-import'
 import type { FinetuneRequest } from '../data/finetune-request'
 import type { JobProgress } from './context'
-import type { ClusterExportJobArgs } from '../cluster/job'
 
 /** What the runner asks an engine process to do. */
 export type JobRequest = | { kind: 'prepare'; args: PrepareRequest }
@@ -56,6 +55,17 @@ export interface PretrainJobArgs {
   /** a prepared dataset of the workspace, or the synthetic task */
   dataset?: string
   syntheticClips?: number
+}
+
+/** A pretraining run exported for the PyTorch trainer on a cluster (src/main/cluster/job.ts). */
+export type ClusterExportJobArgs = Omit<PretrainJobArgs, 'resume' | 'syntheticClips' | 'dataset'> & {
+  dataset: string
+  /** the folder written */
+  out: string
+  /** a CAV-MAE export already on the cluster, instead of exporting the data */
+  dataRef?: string
+  /** the run folder's place on the cluster */
+  runDir?: string
 }
 
 /** Messages from an engine process to the runner. */
