@@ -13,7 +13,7 @@ import torchaudio
 
 from . import augment
 from .model import ModelConfig
-from .rng import Rng, batch_indices
+from .rng import Rng, batch_indices, derived_rng
 
 FRAMES = 10
 
@@ -147,8 +147,6 @@ class StepBatches(torch.utils.data.Dataset):
         return self.last - self.first
 
     def __getitem__(self, k: int) -> dict:
-        from .rng import derived_rng
-
         step = self.first + k
         epoch, indices = batch_indices(step, len(self.clips), self.batch, self.seed)
         local = self.batch // self.world
