@@ -32,7 +32,7 @@ export default tseslint.config(
     'the engine computes on tensors: no files, no processes, nothing above it (it reports through engine/report.ts, stores through a RunStore)'
   ),
   layer(['src/main/data/**/*.ts', 'src/main/runs/**/*.ts'], ['electron', '**/renderer/**', '**/workflows/**', '**/jobs/**', '**/api/**', '**/cli/**'], 'data/ and runs/ sit below the workflows, jobs and api'),
-  layer(['src/main/workflows/**/*.ts'], ['electron', '**/renderer/**', '**/jobs/**', '**/api/**', '**/cli/**'], 'a workflow is run by the CLI and by jobs, never the other way round'),
+  layer(['src/main/workflows/**/*.ts', 'src/main/cluster/**/*.ts'], ['electron', '**/renderer/**', '**/jobs/**', '**/api/**', '**/cli/**'], 'a workflow is run by the CLI and by jobs, never the other way round'),
   layer(['src/main/jobs/**/*.ts'], ['**/renderer/**', '**/api/**', '**/cli/**'], 'jobs sit below the api and the CLI'),
   layer(['src/main/api/**/*.ts'], ['**/renderer/**', '**/cli/**'], 'the api sits below the CLI'),
   {

@@ -74,7 +74,8 @@ const ENCODERS = {
 const IMG_SIZE = 'must be a multiple of 16 between 16 and 1024'
 const oneLength = { path: ['steps'], message: 'give epochs or steps, not both' }
 
-export const PretrainRequestSchema = z
+/** The pretraining request's fields, before the checks across fields (`cluster.export` takes most of them too). */
+export const PretrainFieldsSchema = z
   .object({
     ...training,
     preset: oneOf(PRESET_NAMES).default('tiny'),
@@ -93,7 +94,8 @@ export const PretrainRequestSchema = z
     initModalities: z.array(oneOf(INIT_MODALITIES)).min(1).default(['audio', 'visual'])
   })
   .strict()
-  .refine((r) => r.epochs === undefined || r.steps === undefined, oneLength)
+
+export const PretrainRequestSchema = PretrainFieldsSchema.refine((r) => r.epochs === undefined || r.steps === undefined, oneLength)
   .transform((r) => ({ ...r, lr: r.lr ?? DEFAULT_LR[r.preset] }))
 export type PretrainRequestInput = z.input<typeof PretrainRequestSchema>
 export type PretrainRequest = z.output<typeof PretrainRequestSchema>

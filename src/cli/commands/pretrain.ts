@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { type Command, UsageError, int, num, parseFlags, str } from '../command'
+import { type Command, UsageError, int, parseFlags, str } from '../command'
 import { terminalJobContext } from '../job-context'
 import { resolveWorkspace, runDir } from '../../main/workspace'
 import { runPretrainRequest } from '../../main/workflows/pretrain'
-import { DEFAULT_LR, INIT_MODALITIES, OBJECTIVES, PRESET_NAMES, PretrainRequestSchema } from '../../shared/requests'
+import { INIT_MODALITIES, PretrainRequestSchema } from '../../shared/requests'
+import { TRAINING_OPTIONS, TRAINING_USAGE, trainingFlags } from './training-options'
 
 /** --init-from: a run of the workspace by name, else a checkpoint file, made absolute as the request wants it. */
 function initFromOption(workspace: string, from: string | undefined): string | undefined {
@@ -24,51 +25,22 @@ export const pretrainCommand: Command = {
   path: ['pretrain'],
   summary: 'pretrain EquiAV encoders (synthetic task or a prepared dataset)',
   usage: [
-    `  --preset ${PRESET_NAMES.join('|')}     model size (default tiny)`,
-    `  --objective ${OBJECTIVES.join('|')}   (default equiav)`,
-    '  --cen-num S                  centroid samples S (default 16)',
-    '  --img-size N                 frame side in pixels, a multiple of 16 (default: the preset\'s; prepare the dataset with the same)',
-    '  --steps N | --epochs N       training length (default 1 epoch; --steps 0 saves the initialisation, a baseline for probes)',
-    '  --batch-size B               (default 16)',
-    `  --lr LR                      peak learning rate (default ${DEFAULT_LR.tiny} for tiny, ${DEFAULT_LR.base} otherwise)`,
-    '  --warmup-steps N             (default 10% of the steps)',
-    '  --clip-norm X                gradient-norm clip (default 0.01, as the official code)',
-    '  --tau T                      temperature of both losses (default 0.07)',
-    '  --no-time-roll               keep the audio in place (default: roll it circularly in time, the official noise=True)',
-    '  --seed N                     (default 0)',
+    ...TRAINING_USAGE,
     '  --workspace DIR              (default $EQUIAV_WORKSPACE or ~/EquiAV)',
     '  --run NAME                   run folder name (default: a timestamp)',
-    '  --checkpoint-every N         steps between checkpoints (default 100)',
-    '  --keep-checkpoints N         newest checkpoints kept on disk (default 3; 0 keeps all)',
     '  --resume                     continue the run from its last checkpoint',
     '  --init-from RUN|FILE         start the encoders from a run of the workspace or a checkpoint (.pth / .safetensors:',
     '                               an EquiAV state dict, or a single ViT such as MAE\'s mae_pretrain_vit_base.pth, as the paper)',
     '  --init-modalities audio,visual   which encoders --init-from sets (default both)',
     '  --synthetic [--clips N]      a generated task with known correspondence (default 256 clips)',
-    '  --dataset NAME               a prepared dataset of the workspace',
-    '  --input-norm dataset|official   input statistics (default: the dataset\'s own when `dataset norm-stats` stored them, else AudioSet / ImageNet)'
+    '  --dataset NAME               a prepared dataset of the workspace'
   ].join('\n'),
   options: {
-    'input-norm': { type: 'string' },
+    ...TRAINING_OPTIONS,
     'init-from': { type: 'string' },
-    'keep-checkpoints': { type: 'string' },
     'init-modalities': { type: 'string' },
-    preset: { type: 'string' },
-    objective: { type: 'string' },
-    'cen-num': { type: 'string' },
-    'img-size': { type: 'string' },
-    steps: { type: 'string' },
-    epochs: { type: 'string' },
-    'batch-size': { type: 'string' },
-    lr: { type: 'string' },
-    'warmup-steps': { type: 'string' },
-    'clip-norm': { type: 'string' },
-    tau: { type: 'string' },
-    'no-time-roll': { type: 'boolean' },
-    seed: { type: 'string' },
     workspace: { type: 'string' },
     run: { type: 'string' },
-    'checkpoint-every': { type: 'string' },
     resume: { type: 'boolean' },
     synthetic: { type: 'boolean' },
     clips: { type: 'string' },
@@ -79,26 +51,11 @@ export const pretrainCommand: Command = {
     if (Boolean(values.synthetic) === Boolean(dataset)) throw new UsageError('give exactly one of --synthetic or --dataset NAME')
     const workspace = resolveWorkspace(str(values, 'workspace'))
     const request = parseFlags(PretrainRequestSchema, {
+      ...trainingFlags(values),
       run: str(values, 'run') ?? new Date().toISOString().replace(/[:.]/g, '-'),
-      preset: str(values, 'preset'),
-      objective: str(values, 'objective'),
-      cenNum: int(values, 'cen-num'),
-      imgSize: int(values, 'img-size'),
-      steps: int(values, 'steps'),
-      epochs: int(values, 'epochs'),
-      batchSize: int(values, 'batch-size'),
-      lr: num(values, 'lr'),
-      warmupSteps: int(values, 'warmup-steps'),
-      clipNorm: num(values, 'clip-norm'),
-      tau: num(values, 'tau'),
-      timeRoll: !values['no-time-roll'],
-      seed: int(values, 'seed'),
-      checkpointEvery: int(values, 'checkpoint-every'),
-      keepCheckpoints: int(values, 'keep-checkpoints'),
       resume: Boolean(values.resume),
       dataset,
       syntheticClips: int(values, 'clips'),
-      inputNorm: str(values, 'input-norm'),
       initFrom: initFromOption(workspace, str(values, 'init-from')),
       initModalities: initModalities(str(values, 'init-modalities'))
     }, { syntheticClips: 'clips' })

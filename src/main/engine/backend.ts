@@ -24,6 +24,9 @@ export interface BackendInfo {
   threads?: number
 }
 
+/** The backend config.json names: the engine's, or another trainer's (the PyTorch trainer on a cluster writes its own). */
+export type RecordedBackend = Omit<BackendInfo, 'name'> & { name: string }
+
 const requireHere = createRequire(import.meta.url)
 
 function tryRequire(pkg: string): string | null {

@@ -7,6 +7,7 @@ import { runImport } from '../workflows/import'
 import { runPretrainRequest } from '../workflows/pretrain'
 import { prepareDataset } from '../data/prepare-dataset'
 import { FinetuneRequestSchema, PretrainRequestSchema } from '../../shared/requests'
+import { runClusterExport } from '../cluster/job'
 import type { JobRequest } from './protocol'
 
 export async function runJob(req: JobRequest, ctx: Reporter): Promise<unknown> {
@@ -30,5 +31,7 @@ export async function runJob(req: JobRequest, ctx: Reporter): Promise<unknown> {
       return runEmbed(req.args, ctx)
     case 'estimate':
       return runEstimate(req.args, ctx)
+    case 'cluster-export':
+      return runClusterExport(req.args, ctx)
   }
 }

@@ -1,5 +1,6 @@
 import type { PrepareRequest } from '../data/prepare-dataset'
 import type { ImportRequest } from '../workflows/import'
+import type { ClusterExportRequest } from '../cluster/job'
 import type { EmbedRequest } from '../workflows/embed'
 import type { EstimateRequest } from '../workflows/estimate'
 import type { FinetuneRequestInput, PretrainRequestInput } from '../../shared/requests'
@@ -12,6 +13,7 @@ export type JobRequest = | { kind: 'prepare'; args: PrepareRequest }
   | { kind: 'import'; args: ImportJobArgs }
   | { kind: 'embed'; args: EmbedJobArgs }
   | { kind: 'estimate'; args: EstimateJobArgs }
+  | { kind: 'cluster-export'; args: ClusterExportJobArgs }
 
 /** Seconds per step measured for a task, preset and batch size, cached in the workspace (src/main/workflows/estimate.ts). */
 export type EstimateJobArgs = EstimateRequest
@@ -29,6 +31,9 @@ export type EmbedJobArgs = EmbedRequest
 
 /** A folder or a manifest imported into a dataset of the workspace (src/main/workflows/import.ts). */
 export type ImportJobArgs = ImportRequest
+
+/** A pretraining run exported for the PyTorch trainer on a cluster (src/main/cluster/job.ts). */
+export type ClusterExportJobArgs = ClusterExportRequest
 
 /** Messages from an engine process to the runner. */
 export type HostMessage =

@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
-import { BACKEND_NAMES } from '../engine/backend'
 import { type ModelConfig, OFFICIAL_INPUT_NORM } from '../engine/config'
 import type { FinetuneRunConfig } from '../engine/finetune/loop'
 import type { RunConfig } from '../engine/train/pretrain'
@@ -39,7 +38,7 @@ const ModelSchema = z.looseObject({
   inputNorm: InputNormSchema.default(OFFICIAL_INPUT_NORM)
 }) satisfies z.ZodType<ModelConfig>
 
-const BackendSchema = z.looseObject({ name: z.enum(BACKEND_NAMES), tfBackend: z.string(), reason: z.string(), simd: z.boolean().optional(), threads: z.number().optional() })
+const BackendSchema = z.looseObject({ name: z.string(), tfBackend: z.string(), reason: z.string(), simd: z.boolean().optional(), threads: z.number().optional() })
 const DataSchema = z.discriminatedUnion('kind', [
   z.looseObject({ kind: z.literal('synthetic'), clips: z.number().int() }),
   z.looseObject({ kind: z.literal('dataset'), name: z.string() })
@@ -106,8 +105,10 @@ export async function readConfig<S extends z.ZodType>(runDir: string, schema: S)
     throw new Error(`${path}: not valid JSON (${(err as Error).message})`, { cause: err })
   }
   const parsed = schema.safeParse(raw)
-  if (!parsed.success) throw new Error(`${path}: not a run config this version reads (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`)
-  return parsed.data
+  if (parsed.success) return parsed.data
+  // of a union (pretraining or fine-tuning), the problems of the kind it comes closest to
+  const issues = parsed.error.issues.flatMap((i) => (i.code === 'invalid_union' ? i.errors.reduce((a, b) => (a.length <= b.length ? a : b)) : [i]))
+  throw new Error(`${path}: not a run config this version reads (${issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`)
 }
 
 export const readPretrainConfig = (runDir: string): Promise<RunConfig> => readConfig(runDir, PretrainConfigSchema)

@@ -14,10 +14,10 @@ export async function metricsLines(workspace: string, run: string): Promise<stri
   return lines.filter((l) => l.trim())
 }
 
-/** Every run folder with a config.json, by name, with its config. */
+/** Every run folder with a config.json (attached ones are links), by name, with its config. */
 export async function listRuns(workspace: string): Promise<{ name: string; config: AnyRunConfig }[]> {
   if (!existsSync(runsDir(workspace))) return []
-  const names = (await readdir(runsDir(workspace), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name)
+  const names = (await readdir(runsDir(workspace), { withFileTypes: true })).filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name)
   const found = names.sort().filter((name) => existsSync(configPath(runDir(workspace, name))))
   return Promise.all(found.map(async (name) => ({ name, config: await readConfig(runDir(workspace, name), AnyRunConfigSchema) })))
 }

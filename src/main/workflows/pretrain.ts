@@ -4,11 +4,11 @@
  * from, the run folder, and the engine's pretraining.
  */
 import { resolve } from 'node:path'
-import { PRESETS } from '../engine/config'
+import { type ModelConfig, PRESETS } from '../engine/config'
 import type { Modality } from '../engine/model'
 import type { Reporter } from '../engine/report'
 import { DEFAULT_LOSS_WEIGHTS } from '../engine/losses'
-import { type PretrainSummary, runPretrain } from '../engine/train/pretrain'
+import { type PretrainOptions, type PretrainSummary, runPretrain } from '../engine/train/pretrain'
 import { syntheticSource } from '../engine/train/synthetic-source'
 import { datasetModel, openDatasetSource } from '../data/dataset-source'
 import { PretrainConfigSchema } from '../runs/config'
@@ -17,10 +17,39 @@ import { runDir } from '../workspace'
 import { type PretrainRequest, SYNTHETIC_CLIPS, WEIGHT_DECAY } from '../../shared/requests'
 import { readEncoderSource } from './encoders'
 
+/** The engine's pretraining options a request sets, on a model whose input statistics are resolved (`model`). */
+export function trainingOptions(r: PretrainRequest, model: ModelConfig): Omit<PretrainOptions, 'data' | 'init'> {
+  return {
+    preset: r.preset,
+    model: { ...modelOverrides(r), inputNorm: model.inputNorm },
+    objective: r.objective,
+    steps: r.steps,
+    epochs: r.epochs,
+    batchSize: r.batchSize,
+    lr: r.lr,
+    warmupSteps: r.warmupSteps,
+    weightDecay: WEIGHT_DECAY,
+    clipNorm: r.clipNorm,
+    tau: r.tau,
+    lossWeights: DEFAULT_LOSS_WEIGHTS,
+    timeRoll: r.timeRoll,
+    seed: r.seed,
+    checkpointEvery: r.checkpointEvery,
+    resume: r.resume
+  }
+}
+
+/** S and the frame side, where the request changes the preset's. */
+const modelOverrides = (r: PretrainRequest): Partial<ModelConfig> => ({ ...(r.cenNum ? { cenNum: r.cenNum } : {}), ...(r.imgSize ? { imgSize: r.imgSize } : {}) })
+
+/** The model a request trains: its preset with its overrides, and the dataset's input statistics where it has them. */
+export function requestModel(workspace: string, r: PretrainRequest): ModelConfig {
+  const presetModel = { ...PRESETS[r.preset], ...modelOverrides(r) }
+  return r.dataset ? datasetModel(workspace, r.dataset, presetModel, r.inputNorm) : presetModel
+}
+
 export async function runPretrainRequest(workspace: string, r: PretrainRequest, reporter: Reporter): Promise<PretrainSummary> {
-  const overrides = { ...(r.cenNum ? { cenNum: r.cenNum } : {}), ...(r.imgSize ? { imgSize: r.imgSize } : {}) }
-  const presetModel = { ...PRESETS[r.preset], ...overrides }
-  const model = r.dataset ? datasetModel(workspace, r.dataset, presetModel, r.inputNorm) : presetModel
+  const model = requestModel(workspace, r)
   const clips = r.syntheticClips ?? SYNTHETIC_CLIPS
   const modalities: Modality[] = [...new Set(r.initModalities)].map((m) => (m === 'audio' ? 'a' : 'v'))
   const init = r.initFrom ? { ...(await readEncoderSource(workspace, r.initFrom)), modalities } : undefined
@@ -28,26 +57,7 @@ export async function runPretrainRequest(workspace: string, r: PretrainRequest, 
   try {
     const store = openRunFolder(resolve(runDir(workspace, r.run)), { schema: PretrainConfigSchema, keepCheckpoints: r.keepCheckpoints, log: (line) => reporter.log(line) })
     return await runPretrain(
-      {
-        preset: r.preset,
-        model: { ...overrides, inputNorm: model.inputNorm },
-        objective: r.objective,
-        steps: r.steps,
-        epochs: r.epochs,
-        batchSize: r.batchSize,
-        lr: r.lr,
-        warmupSteps: r.warmupSteps,
-        weightDecay: WEIGHT_DECAY,
-        clipNorm: r.clipNorm,
-        tau: r.tau,
-        lossWeights: DEFAULT_LOSS_WEIGHTS,
-        timeRoll: r.timeRoll,
-        seed: r.seed,
-        checkpointEvery: r.checkpointEvery,
-        resume: r.resume,
-        data: r.dataset ? { kind: 'dataset', name: r.dataset } : { kind: 'synthetic', clips },
-        init
-      },
+      { ...trainingOptions(r, model), data: r.dataset ? { kind: 'dataset', name: r.dataset } : { kind: 'synthetic', clips }, init },
       opened ? opened.source : syntheticSource(clips, r.seed, model),
       store,
       reporter

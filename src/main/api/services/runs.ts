@@ -3,6 +3,7 @@ import type { Output } from '../../../shared/contract'
 import type { RUNS_METHODS } from '../../../shared/methods'
 import type { AnyRunConfig } from '../../runs/config'
 import { listRuns, metricsLines } from '../../runs/list'
+import { attachedLocation } from '../../cluster/attach'
 import type { AreaServices, ServiceContext } from './types'
 
 function objectiveOf(c: AnyRunConfig): string {
@@ -25,6 +26,7 @@ export function runsServices({ workspace, version }: ServiceContext): AreaServic
           created: c.created,
           data: c.data.describe,
           backend: c.backend.name,
+          location: attachedLocation(workspace, name),
           last: lines.length ? JSON.parse(lines[lines.length - 1]) : null
         })
       }

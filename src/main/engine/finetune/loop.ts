@@ -8,7 +8,7 @@
  * official scheduler overwrites it every step anyway, §8).
  */
 import * as tf from '@tensorflow/tfjs'
-import { describeBackend, initBackend, type BackendInfo } from '../backend'
+import { describeBackend, initBackend, type BackendInfo, type RecordedBackend } from '../backend'
 import type { ModelConfig } from '../config'
 import type { TensorDict } from '../checkpoint/tensors'
 import { AdamW } from '../optim'
@@ -76,7 +76,7 @@ export interface FinetuneRunConfig
   stepsPerEpoch: number
   warmupSteps: number
   data: FinetuneOptions['data'] & { describe: string; size: number; evalSplit: string | null; evalDescribe: string | null }
-  backend: BackendInfo
+  backend: RecordedBackend
 }
 
 /** A step's loss and learning rate, and after an epoch's end its evaluation. */

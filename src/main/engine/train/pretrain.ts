@@ -3,7 +3,7 @@
  * Runs identically in the CLI and in an engine process: it reports through a Reporter and keeps its run
  * folder through a RunStore.
  */
-import { describeBackend, initBackend, type BackendInfo } from '../backend'
+import { describeBackend, initBackend, type BackendInfo, type RecordedBackend } from '../backend'
 import { type ModelConfig, PRESETS, type PresetName } from '../config'
 import type { LossWeights, Objective } from '../types'
 import type { EquiAVBatch } from '../batch'
@@ -69,7 +69,7 @@ export interface RunConfig
   stepsPerEpoch: number
   warmupSteps: number
   data: PretrainOptions['data'] & { describe: string; size: number }
-  backend: BackendInfo
+  backend: RecordedBackend
   init?: EncoderInit
   /** absent in runs made before the option: those rolled */
   timeRoll?: boolean
@@ -99,34 +99,39 @@ export interface PretrainSummary {
   last?: MetricsRow
 }
 
+/** config.json of a new run: the options resolved against the data (`equiav cluster export` writes the same). */
+export function newRunConfig(opts: PretrainOptions, run: string, data: { size: number; describe: string }, backend: RecordedBackend): RunConfig {
+  const spe = stepsPerEpoch(data.size, opts.batchSize)
+  const totalSteps = opts.steps ?? (opts.epochs ?? 1) * spe
+  return {
+    run,
+    created: new Date().toISOString(),
+    model: { ...PRESETS[opts.preset], ...opts.model },
+    preset: opts.preset,
+    objective: opts.objective,
+    totalSteps,
+    stepsPerEpoch: spe,
+    batchSize: opts.batchSize,
+    lr: opts.lr,
+    warmupSteps: opts.warmupSteps ?? Math.round(totalSteps / 10),
+    weightDecay: opts.weightDecay,
+    clipNorm: opts.clipNorm,
+    tau: opts.tau,
+    lossWeights: opts.lossWeights,
+    timeRoll: opts.timeRoll ?? true,
+    seed: opts.seed,
+    checkpointEvery: opts.checkpointEvery,
+    data: { ...opts.data, describe: data.describe, size: data.size },
+    backend
+  }
+}
+
 /** Start a new run folder, or reopen one with --resume. */
 async function openRun(opts: PretrainOptions, source: ClipSource, backend: BackendInfo, store: RunStore<RunConfig>): Promise<RunConfig> {
-  const spe = stepsPerEpoch(source.size, opts.batchSize)
-  const totalSteps = opts.steps ?? (opts.epochs ?? 1) * spe
   return store.openConfig(opts.resume, {
     // a resumed run keeps its model and data; only the step budget may grow
     resumed: (previous) => ({ ...previous, totalSteps: opts.steps ?? previous.totalSteps, backend }),
-    fresh: () => ({
-      run: store.name,
-      created: new Date().toISOString(),
-      model: { ...PRESETS[opts.preset], ...opts.model },
-      preset: opts.preset,
-      objective: opts.objective,
-      totalSteps,
-      stepsPerEpoch: spe,
-      batchSize: opts.batchSize,
-      lr: opts.lr,
-      warmupSteps: opts.warmupSteps ?? Math.round(totalSteps / 10),
-      weightDecay: opts.weightDecay,
-      clipNorm: opts.clipNorm,
-      tau: opts.tau,
-      lossWeights: opts.lossWeights,
-      timeRoll: opts.timeRoll ?? true,
-      seed: opts.seed,
-      checkpointEvery: opts.checkpointEvery,
-      data: { ...opts.data, describe: source.describe, size: source.size },
-      backend
-    })
+    fresh: () => newRunConfig(opts, store.name, source, backend)
   })
 }
 

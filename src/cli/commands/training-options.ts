@@ -1,0 +1,62 @@
+/** The pretraining hyperparameter flags, shared by `equiav pretrain` and `equiav cluster export`: they become fields of the pretraining request. */
+import { type OptionSpec, type OptionValues, int, num, str } from '../command'
+import { DEFAULT_LR, OBJECTIVES, PRESET_NAMES } from '../../shared/requests'
+
+export const TRAINING_USAGE = [
+  `  --preset ${PRESET_NAMES.join('|')}     model size (default tiny)`,
+  `  --objective ${OBJECTIVES.join('|')}   (default equiav)`,
+  '  --cen-num S                  centroid samples S (default 16)',
+  '  --img-size N                 frame side in pixels, a multiple of 16 (default: the preset\'s; prepare the dataset with the same)',
+  '  --steps N | --epochs N       training length (default 1 epoch; --steps 0 saves the initialisation, a baseline for probes)',
+  '  --batch-size B               (default 16)',
+  `  --lr LR                      peak learning rate (default ${DEFAULT_LR.tiny} for tiny, ${DEFAULT_LR.base} otherwise)`,
+  '  --warmup-steps N             (default 10% of the steps)',
+  '  --clip-norm X                gradient-norm clip (default 0.01, as the official code)',
+  '  --tau T                      temperature of both losses (default 0.07)',
+  '  --no-time-roll               keep the audio in place (default: roll it circularly in time, the official noise=True)',
+  '  --seed N                     (default 0)',
+  '  --checkpoint-every N         steps between checkpoints (default 100)',
+  '  --keep-checkpoints N         newest checkpoints kept on disk (default 3; 0 keeps all)',
+  '  --input-norm dataset|official   input statistics (default: the dataset\'s own when `dataset norm-stats` stored them, else AudioSet / ImageNet)'
+]
+
+export const TRAINING_OPTIONS: OptionSpec = {
+  'input-norm': { type: 'string' },
+  'keep-checkpoints': { type: 'string' },
+  preset: { type: 'string' },
+  objective: { type: 'string' },
+  'cen-num': { type: 'string' },
+  'img-size': { type: 'string' },
+  steps: { type: 'string' },
+  epochs: { type: 'string' },
+  'batch-size': { type: 'string' },
+  lr: { type: 'string' },
+  'warmup-steps': { type: 'string' },
+  'clip-norm': { type: 'string' },
+  tau: { type: 'string' },
+  'no-time-roll': { type: 'boolean' },
+  seed: { type: 'string' },
+  'checkpoint-every': { type: 'string' }
+}
+
+/** The request fields these flags give (absent flags: the schema's defaults). */
+export function trainingFlags(values: OptionValues): Record<string, unknown> {
+  return {
+    preset: str(values, 'preset'),
+    objective: str(values, 'objective'),
+    cenNum: int(values, 'cen-num'),
+    imgSize: int(values, 'img-size'),
+    steps: int(values, 'steps'),
+    epochs: int(values, 'epochs'),
+    batchSize: int(values, 'batch-size'),
+    lr: num(values, 'lr'),
+    warmupSteps: int(values, 'warmup-steps'),
+    clipNorm: num(values, 'clip-norm'),
+    tau: num(values, 'tau'),
+    timeRoll: !values['no-time-roll'],
+    seed: int(values, 'seed'),
+    checkpointEvery: int(values, 'checkpoint-every'),
+    keepCheckpoints: int(values, 'keep-checkpoints'),
+    inputNorm: str(values, 'input-norm')
+  }
+}
