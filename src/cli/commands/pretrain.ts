@@ -9,6 +9,7 @@ import { syntheticSource } from '../../main/engine/train/synthetic-source'
 import { datasetModel, openDatasetSource } from '../../main/data/dataset-source'
 import { readEncoderSource } from '../../main/data/encoder-source'
 import type { Modality } from '../../main/engine/model'
+import { resolveWorkers } from '../../main/engine/train/parallel/stepper'
 import { imgSizeOption, inputNormChoice } from './model-options'
 
 const OBJECTIVES: Objective[] = ['equiav', 'invariant', 'inter-only']
@@ -37,6 +38,7 @@ export const pretrainCommand: Command = {
     '  --tau T                      temperature of both losses (default 0.07)',
     '  --no-time-roll               keep the audio in place (default: roll it circularly in time, the official noise=True)',
     '  --seed N                     (default 0)',
+    '  --workers N                  engine worker threads the batch is split over (default: every core on wasm, 1 on tfjs-node)',
     '  --workspace DIR              (default $EQUIAV_WORKSPACE or ~/EquiAV)',
     '  --run NAME                   run folder name (default: a timestamp)',
     '  --checkpoint-every N         steps between checkpoints (default 100)',
@@ -67,6 +69,7 @@ export const pretrainCommand: Command = {
     tau: { type: 'string' },
     'no-time-roll': { type: 'boolean' },
     seed: { type: 'string' },
+    workers: { type: 'string' },
     workspace: { type: 'string' },
     run: { type: 'string' },
     'checkpoint-every': { type: 'string' },
@@ -95,6 +98,8 @@ export const pretrainCommand: Command = {
     const initFrom = str(values, 'init-from')
     const modalities = initModalities(str(values, 'init-modalities'))
     const init = initFrom ? { ...(await readEncoderSource(workspace, initFrom)), modalities } : undefined
+    const batchSize = int(values, 'batch-size') ?? PRETRAIN_DEFAULTS.batchSize
+    const workers = await resolveWorkers(int(values, 'workers'), batchSize)
     const { ctx, dispose } = terminalJobContext('pretrain')
     try {
       const summary = await runPretrain(
@@ -105,7 +110,7 @@ export const pretrainCommand: Command = {
           objective,
           steps: int(values, 'steps'),
           epochs: int(values, 'epochs'),
-          batchSize: int(values, 'batch-size') ?? PRETRAIN_DEFAULTS.batchSize,
+          batchSize,
           lr: num(values, 'lr') ?? (preset === 'tiny' ? 5e-4 : PRETRAIN_DEFAULTS.lr),
           warmupSteps: int(values, 'warmup-steps'),
           weightDecay: PRETRAIN_DEFAULTS.weightDecay,
@@ -116,6 +121,7 @@ export const pretrainCommand: Command = {
           seed,
           checkpointEvery: int(values, 'checkpoint-every') ?? PRETRAIN_DEFAULTS.checkpointEvery,
           keepCheckpoints: int(values, 'keep-checkpoints') ?? PRETRAIN_DEFAULTS.keepCheckpoints,
+          workers,
           resume: Boolean(values.resume),
           data: dataset ? { kind: 'dataset', name: dataset } : { kind: 'synthetic', clips },
           init

@@ -4,7 +4,7 @@
  * AdamW; with a pool they are brought up to date from the workers (sync) before a checkpoint or an evaluation.
  */
 import { availableParallelism } from 'node:os'
-import type { BackendInfo } from '../../backend'
+import { type BackendInfo, initBackend } from '../../backend'
 import type { Params } from '../../model'
 import type { AdamW } from '../../optim'
 import { assignFrom } from '../run'
@@ -14,6 +14,19 @@ import type { WorkerModel } from './protocol'
 /** Engine workers when none are asked for: every core on wasm (one thread each), one on the native backends. */
 export function defaultWorkers(backend: Pick<BackendInfo, 'name'>): number {
   return backend.name === 'wasm' || backend.name === 'cpu' ? availableParallelism() : 1
+}
+
+/**
+ * The engine workers of a training or embedding command: the number asked for (--workers, the forms), else
+ * the default of this process's backend, never more than the clips of a batch.
+ */
+export async function resolveWorkers(requested: number | undefined, batchSize: number): Promise<number> {
+  if (requested !== undefined) {
+    if (!Number.isInteger(requested) || requested < 1) throw new Error(`workers must be a whole number ≥ 1, got ${requested}`)
+    if (requested > batchSize) throw new Error(`a batch of ${batchSize} clips cannot be split over ${requested} engine workers: ask for ${batchSize} or fewer`)
+    return requested
+  }
+  return Math.max(1, Math.min(defaultWorkers(await initBackend()), batchSize))
 }
 
 export interface Stepper<Batch, Settings, Result> {
