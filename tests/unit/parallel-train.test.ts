@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { loadLatestCheckpoint } from '../../src/main/engine/checkpoint/store'
 import type { TensorDict } from '../../src/main/engine/checkpoint/tensors'
+import { embedClips } from '../../src/main/engine/eval/embed'
 import { FINETUNE_DEFAULTS, type FinetuneOptions, runFinetune } from '../../src/main/engine/finetune/loop'
 import { createParams } from '../../src/main/engine/model'
 import { AdamW } from '../../src/main/engine/optim'
@@ -164,6 +165,28 @@ describe('an engine pool whose worker fails', () => {
     void p.threads[0].terminate()
     await expect(step).rejects.toThrow(/engine worker 1 of 2 stopped unexpectedly/)
     await p.close()
+  })
+})
+
+describe('embedding on engine workers', () => {
+  it.each(['centroid', 'original'] as const)('%s embeddings on 2 workers equal those of one thread', async (kind) => {
+    const params = createParams(MICRO_MODEL, 4)
+    const pool = await EnginePool.start({ workers: 2, backend: 'wasm', model: { kind: 'pretrain', config: MICRO_MODEL, objective: 'equiav' }, params })
+    try {
+      const clipAt = (i: number): Promise<ReturnType<typeof syntheticClip>> => Promise.resolve(syntheticClip(i, 0, MICRO_MODEL))
+      // chunks of 5, 5 and 1 clips: the last one leaves the second worker idle
+      const o = { kind, seed: 3, batchSize: 5 }
+      const here = await embedClips(params, MICRO_MODEL, 11, clipAt, o)
+      const there = await embedClips(params, MICRO_MODEL, 11, clipAt, { ...o, embedRows: (x) => pool.embed(x) })
+      expect(there.ids).toEqual(here.ids)
+      for (const m of ['audio', 'visual'] as const) {
+        expect(there[m].length).toBe(11 * MICRO_MODEL.interProjOutDim)
+        expect(Math.max(...there[m].map((x, i) => Math.abs(x - here[m][i])))).toBeLessThan(TOLERANCE)
+      }
+    } finally {
+      await pool.close()
+      params.forEach((v) => v.dispose())
+    }
   })
 })
 

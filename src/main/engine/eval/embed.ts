@@ -98,7 +98,8 @@ export async function embedClips(
   const ids: string[] = []
   const labels: number[] = []
   const embed = o.embedRows ?? ((x: EmbedChunk) => Promise.resolve(embedRows(params, c, x)))
-  for (let start = 0; start < count; start += B) {
+  // chunks are read and drawn in order, each while the one before it is embedded
+  const prepare = async (start: number): Promise<EmbedChunk> => {
     const n = Math.min(B, count - start)
     const clips = await Promise.all(Array.from({ length: n }, (_, i) => clipAt(start + i)))
     const { a, v } = evalViews(clips, c)
@@ -111,10 +112,20 @@ export async function embedClips(
       ids.push(clip.id)
       labels.push(clip.label)
     })
-    const { za, zv } = await embed({ kind, rows: n, a, v, tAList, tVList })
-    audio.set(za, start * dim)
-    visual.set(zv, start * dim)
-    o.onProgress?.(start + n)
+    return { kind, rows: n, a, v, tAList, tVList }
+  }
+  let next: Promise<EmbedChunk> | null = count > 0 ? prepare(0) : null
+  try {
+    for (let start = 0; start < count; start += B) {
+      const chunk = await next!
+      next = start + B < count ? prepare(start + B) : null
+      const { za, zv } = await embed(chunk)
+      audio.set(za, start * dim)
+      visual.set(zv, start * dim)
+      o.onProgress?.(start + chunk.rows)
+    }
+  } finally {
+    await next?.catch(() => undefined) // a failed or cancelled run's read-ahead is not needed
   }
   return { ids, labels, dim, audio: l2NormalizeRows(audio, dim), visual: l2NormalizeRows(visual, dim) }
 }

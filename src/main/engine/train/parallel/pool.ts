@@ -101,7 +101,8 @@ export class EnginePool {
 
   static async start(o: PoolOptions): Promise<EnginePool> {
     if (!Number.isInteger(o.workers) || o.workers < 1) throw new Error(`--workers must be a whole number ≥ 1, got ${o.workers}`)
-    const trainable = [...o.params].filter(([, v]) => v.trainable)
+    // a pool that only embeds keeps no gradients
+    const trainable = o.optimizer ? [...o.params].filter(([, v]) => v.trainable) : []
     const layout = gradientLayout(o.workers, trainable.map(([name, v]) => ({ name, size: v.size })))
     const control = controlBuffer()
     const pool = new EnginePool(Array.from({ length: o.workers }, (_, i) => new Link(spawnWorker(i))), control, o.model)
