@@ -163,7 +163,7 @@ export class EnginePool {
     if (this.failure) throw this.failure
     const asked = this.links.map((l, i) => {
       const m = message(i)
-      if (m) l.thread.postMessage(m)
+      if (m) l.thread.postMessage(m, transferables(m))
       return m !== null
     })
     return Promise.all(asked.map((yes, i) => (yes ? this.expect(i, type) : Promise.resolve(null))))
@@ -293,6 +293,12 @@ export class EnginePool {
     this.closing = true
     await Promise.all(this.links.map((l) => l.thread.terminate()))
   }
+}
+
+/** The row copies a step or embed message carries move to the worker instead of being copied again. */
+function transferables(m: CoordinatorMessage): ArrayBuffer[] {
+  const arrays = m.type === 'pretrain-step' || m.type === 'finetune-step' ? Object.values(m.batch) : m.type === 'embed' ? [m.a, m.v, m.tAList, m.tVList] : []
+  return arrays.filter((x): x is Float32Array => x instanceof Float32Array).map((x) => x.buffer as ArrayBuffer)
 }
 
 /** Rows [start, start + count) of a row-major batch array of `rows` rows (a copy). */
