@@ -205,13 +205,32 @@ export class EnginePool {
       }),
       'embeddings'
     )
+    try {
+      return await this.lossAndBackward(this.model, s, seq, rows, forward.map((f) => f!.data), dE)
+    } catch (err) {
+      // the workers wait on this side: release them, and fail the pool rather than leave it half-stepped
+      this.fail(err instanceof Error ? err : new Error(String(err)))
+      throw err
+    }
+  }
+
+  /** The coordinator's part of a pretraining step: the losses on the gathered embeddings, dE out, the workers' update in. */
+  private async lossAndBackward(
+    { config, objective }: Extract<WorkerModel, { kind: 'pretrain' }>,
+    s: StepSettings,
+    seq: number,
+    rows: { start: number; count: number }[],
+    forward: Float32Array[],
+    dE: SharedArrayBuffer[]
+  ): Promise<StepResult> {
+    const B = rows.reduce((n, r) => n + r.count, 0)
     const keys = pretrainOutputKeys(objective)
     const dims = keys.map((k) => outputDim(config, k))
     // the worker's data holds, per output, its rows × dim; gathered: per output, the batch's rows × dim
     const segment = (w: number, k: number): number => rows[w].count * dims.slice(0, k).reduce((a, b) => a + b, 0)
     const gathered = dims.map((d, k) => {
       const all = new Float32Array(B * d)
-      forward.forEach((f, w) => all.set(f!.data.subarray(segment(w, k), segment(w, k) + rows[w].count * d), rows[w].start * d))
+      forward.forEach((f, w) => all.set(f.subarray(segment(w, k), segment(w, k) + rows[w].count * d), rows[w].start * d))
       return tf.tensor2d(all, [B, d])
     })
     let readings: LossReadings = { inter: NaN, intraA: NaN, intraV: NaN, spreadA: NaN, spreadV: NaN }
