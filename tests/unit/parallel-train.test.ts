@@ -4,7 +4,7 @@
  * of N, and a worker that throws or stops fails the job with an error naming it instead of hanging.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { loadLatestCheckpoint } from '../../src/main/engine/checkpoint/store'
@@ -15,6 +15,8 @@ import { createParams } from '../../src/main/engine/model'
 import { AdamW } from '../../src/main/engine/optim'
 import { derivedRng } from '../../src/main/engine/train/data-source'
 import { EnginePool } from '../../src/main/engine/train/parallel/pool'
+import { splitRows } from '../../src/main/engine/train/parallel/shared'
+import { defaultWorkers, resolveWorkers } from '../../src/main/engine/train/parallel/stepper'
 import { PRETRAIN_DEFAULTS, type PretrainOptions, runPretrain } from '../../src/main/engine/train/pretrain'
 import { toTensorDict } from '../../src/main/engine/train/run'
 import { DEFAULT_LOSS_WEIGHTS, DEFAULT_TAU } from '../../src/main/engine/losses'
@@ -92,6 +94,24 @@ function pretrainOptions(runDir: string, objective: Objective, workers: number, 
     ...extra
   }
 }
+
+describe('how a batch is split, and how many workers', () => {
+  it('gives contiguous rows, sizes differing by at most one, covering the batch', () => {
+    expect(splitRows(5, 2)).toEqual([{ start: 0, count: 3 }, { start: 3, count: 2 }])
+    expect(splitRows(16, 3)).toEqual([{ start: 0, count: 6 }, { start: 6, count: 5 }, { start: 11, count: 5 }])
+    expect(splitRows(1, 2)).toEqual([{ start: 0, count: 1 }, { start: 1, count: 0 }])
+  })
+
+  it('uses what is asked, refuses what cannot be split, and defaults to the cores on wasm (at most the batch)', async () => {
+    expect(await resolveWorkers(3, 16)).toBe(3)
+    await expect(resolveWorkers(0, 16)).rejects.toThrow(/workers must be a whole number ≥ 1, got 0/)
+    await expect(resolveWorkers(5, 4)).rejects.toThrow(/a batch of 4 clips cannot be split over 5 engine workers/)
+    const threadedKernels = !['wasm', 'cpu'].includes((await useTestBackend()).name) // tfjs-node: one worker
+    expect(await resolveWorkers(undefined, 64)).toBe(threadedKernels ? 1 : Math.min(64, availableParallelism()))
+    expect(await resolveWorkers(undefined, 1)).toBe(1)
+    expect(defaultWorkers({ name: 'tensorflow' })).toBe(1)
+  })
+})
 
 describe('pretraining on engine workers', () => {
   it.each(['equiav', 'invariant', 'inter-only'] as const)('%s: 2 workers give the 1-worker metrics and weights', async (objective) => {
