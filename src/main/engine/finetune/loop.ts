@@ -221,7 +221,7 @@ export async function runFinetune(opts: FinetuneOptions, pretrained: PretrainedE
   let step = startStep
   let epoch = 0
   const stepper = await startStepper<ClassifierBatch, number, number>(
-    { workers: cfg.workers ?? 1, backend, model: { kind: 'classifier', spec, loss: cfg.loss }, params, optimizer },
+    { workers: startStep < cfg.totalSteps ? (cfg.workers ?? 1) : 1, backend, model: { kind: 'classifier', spec, loss: cfg.loss }, params, optimizer },
     (batch, lr) => classifierStep(params, optimizer, spec, cfg.loss, batch, lr),
     (pool, batch, lr) => pool.finetuneStep(batch, lr)
   )

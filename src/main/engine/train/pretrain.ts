@@ -177,7 +177,8 @@ export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx
   let step = step0
   const startStep = step0
   const stepper = await startStepper<EquiAVBatch, StepSettings, StepResult>(
-    { workers: cfg.workers ?? 1, backend, model: { kind: 'pretrain', config: c, objective: cfg.objective }, params, optimizer },
+    // no threads for a run with no step left (--steps 0: the initialisation alone)
+    { workers: step0 < cfg.totalSteps ? (cfg.workers ?? 1) : 1, backend, model: { kind: 'pretrain', config: c, objective: cfg.objective }, params, optimizer },
     (batch, s) => {
       const inputs = batchTensors(batch, c)
       try {
