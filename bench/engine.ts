@@ -3,7 +3,8 @@
  *  --steps K [--objective O]  wall and CPU ms per `tiny` training step (batch 16) and the tensors left behind per 1000 steps
  *  --matmul                   GFLOP/s of a 2048² matMul
  *  --embed                    clips/s of the `tiny` centroid embedding (forwardFeat, batch 16), one thread
- *  --base-forwards N          ms per `base` pretraining forward at batch 1
+ *  --base-forwards N          ms per `base` pretraining forward and embedding forward at batch 1, and the
+ *                             GFLOP of their matmuls
  *  --micro                    the audio patch cut by the backend's Transpose against nn/permute, and one audio
  *                             attention's batched products by tf.matMul against nn/batchMatMul
  * Usage: tsx bench/engine.ts --backend wasm [sections]; prints one JSON line.
@@ -137,18 +138,43 @@ if (opt.micro) {
   tf.dispose([q, kT, v])
 }
 
+/** GFLOP of the matmuls `f` runs, counted from the kernels' input shapes (one profiled run). */
+async function matmulGflop(f: () => void): Promise<number> {
+  const info = await tf.profile(f)
+  let flops = 0
+  for (const k of info.kernels) {
+    if (k.name !== 'BatchMatMul' && k.name !== 'MatMul' && k.name !== '_FusedMatMul') continue
+    const [[m, kk], [, p]] = k.inputShapes.map((sh) => sh.slice(-2))
+    flops += 2 * k.inputShapes[0].slice(0, -2).reduce((x, y) => x * y, 1) * m * kk * p
+  }
+  return flops / 1e9
+}
+
 const baseRuns = Number(opt['base-forwards'])
 if (baseRuns > 0) {
+  // the pretraining forward (original and augmented views through both encoders) and the embedding
+  // forward (forwardFeat: original views, centroid of S predictions), batch 1, with their matmul GFLOP
   const base = PRESETS.base
   const baseParams = createParams(base, 0)
-  const baseInputs = batchTensors(collateBatch([syntheticClip(0, 0, base)], derivedRng(0, 'step', 0), base), base)
-  const t = timeIt(() => {
-    tf.tidy(() => {
-      const out = forwardPretrain(baseParams, base, baseInputs, 'equiav')
-      out.zAInv.dataSync()
-      out.zVAug?.dataSync()
-    })
-  }, baseRuns)
-  result.base_forward_ms = { batch: 1, ...t }
+  const b = batchTensors(collateBatch([syntheticClip(0, 0, base)], derivedRng(0, 'step', 0), base), base)
+  const ways = {
+    base_forward_ms: (): void =>
+      tf.tidy(() => {
+        const out = forwardPretrain(baseParams, base, b, 'equiav')
+        out.zAInv.dataSync()
+        out.zVAug?.dataSync()
+      }),
+    base_embed_ms: (): void =>
+      tf.tidy(() => {
+        const f = forwardFeat(baseParams, base, b.a, b.v, b.tAList, b.tVList)
+        f.zA.dataSync()
+        f.zV.dataSync()
+      })
+  }
+  for (const [key, f] of Object.entries(ways)) {
+    const gflop = await matmulGflop(f) // also the warm-up
+    const t = timeIt(f, baseRuns)
+    result[key] = { batch: 1, ...t, matmul_gflop: round(gflop), matmul_gflops_at_this_time: round(gflop / (t.median / 1000)) }
+  }
 }
 process.stdout.write(JSON.stringify(result) + '\n')

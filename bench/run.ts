@@ -72,7 +72,7 @@ interface DataParallelFigures {
 }
 const dpModule = join(here, 'data-parallel.ts')
 const dp = existsSync(dpModule)
-  ? ((await import(pathToFileURL(dpModule).href)) as { measureDataParallel(workers: number): Promise<DataParallelFigures> })
+  ? ((await import(pathToFileURL(dpModule).href)) as { measureDataParallel(workers: number, rounds?: number): Promise<DataParallelFigures> })
   : null
 
 const loadStart = loadavg()
@@ -114,7 +114,7 @@ for (let r = 0; r < rounds; r++) {
     }
   }
   if (dp) {
-    const f = await dp.measureDataParallel(workers)
+    const f = await dp.measureDataParallel(workers, 1) // one timed round (after its warm-up) per round of ours
     for (const [k, x] of Object.entries(f)) add(`dp.${k}`, x)
   }
   console.error(`round ${r + 1}/${rounds} done`)
@@ -178,6 +178,7 @@ const latest = {
     ])
   ),
   base_forward_ms: once.base_forward_ms ?? null,
+  base_embed_ms: once.base_embed_ms ?? null,
   patchify_audio_ms: once.patchify_audio_ms ?? null,
   attention_products_ms: once.attention_products_ms ?? null,
   profile,
@@ -205,7 +206,10 @@ const rows: Array<[string, string]> = [
   ['2048² matmul GFLOP/s: ours / PyTorch 1 thread / best', `${cell(latest.matmul_gflops_wasm)} / ${cell(latest.matmul_gflops_pytorch_1_thread)} / ${cell(latest.matmul_gflops_pytorch)}`],
   ['embed_clips_per_s', `${cell(latest.embed_clips_per_s)} (${latest.embed_basis})`],
   ['tensors_growth_per_1000_steps', String(growth)],
-  ['`base` forward, batch 1 (ms)', cell(gflops((latest.base_forward_ms as Json | null)?.median))]
+  ...(['base_forward_ms', 'base_embed_ms'] as const).map((k): [string, string] => {
+    const b = latest[k] as Json | null
+    return [`\`base\` ${k === 'base_forward_ms' ? 'pretraining forward' : 'embedding forward (forwardFeat)'}, batch 1: ms (matmul GFLOP, GFLOP/s)`, b ? `${b.median} (${b.matmul_gflop}, ${b.matmul_gflops_at_this_time})` : '–']
+  })
 ]
 for (const o of OBJECTIVES) {
   const p = (profile as Record<string, Json>)[o]
