@@ -85,7 +85,8 @@ const add = (key: string, x: unknown): void => {
 const med = (key: string): number | null => round(median(samples.get(key) ?? []))
 const skipped: string[] = []
 const note = (what: string, r: Json): Json => {
-  if (typeof r.skipped === 'string' && !skipped.includes(r.skipped)) skipped.push(`${what}: ${r.skipped}`)
+  const line = typeof r.skipped === 'string' ? `${what}: ${r.skipped}` : null
+  if (line && !skipped.includes(line)) skipped.push(line)
   return r
 }
 let torchMeta: Json = {}
