@@ -1,10 +1,11 @@
 import { resolve } from 'node:path'
-import { type Command, UsageError, int, num, str } from '../command'
+import { type Command, type OptionValues, UsageError, int, num, str } from '../command'
 import { terminalJobContext } from '../job-context'
 import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
 import { PRESETS, type PresetName } from '../../main/engine/config'
 import type { Objective } from '../../main/engine/types'
 import { PRETRAIN_DEFAULTS, runPretrain } from '../../main/engine/train/pretrain'
+import { type CollapseAction, GUARD_DEFAULTS, type GuardSettings } from '../../main/engine/train/guard'
 import { syntheticSource } from '../../main/engine/train/synthetic-source'
 import { datasetModel, openDatasetSource } from '../../main/data/dataset-source'
 import { readEncoderSource } from '../../main/data/encoder-source'
@@ -21,6 +22,22 @@ function initModalities(text = 'audio,visual'): Modality[] {
   return [...new Set(names)].map((w) => (w === 'audio' ? 'a' : 'v'))
 }
 
+const COLLAPSE_ACTIONS: CollapseAction[] = ['stop', 'warn', 'off']
+
+/** --on-collapse, --collapse-window, --collapse-spread, --max-norm-growth → the training guard's settings */
+function guardOptions(values: OptionValues): GuardSettings {
+  const d = GUARD_DEFAULTS
+  const action = (str(values, 'on-collapse') ?? d.collapse.action) as CollapseAction
+  if (!COLLAPSE_ACTIONS.includes(action)) throw new UsageError(`--on-collapse takes ${COLLAPSE_ACTIONS.join(', ')} (got ${action})`)
+  const window = int(values, 'collapse-window') ?? d.collapse.window
+  const spread = num(values, 'collapse-spread') ?? d.collapse.spread
+  const maxNormGrowth = num(values, 'max-norm-growth') ?? d.maxNormGrowth
+  if (window < 1) throw new UsageError('--collapse-window must be at least 1')
+  if (!(spread > 0 && spread <= 1)) throw new UsageError('--collapse-spread must be in (0, 1]')
+  if (maxNormGrowth < 0) throw new UsageError('--max-norm-growth must be 0 (no check) or more')
+  return { maxNormGrowth, collapse: { ...d.collapse, action, window, spread } }
+}
+
 export const pretrainCommand: Command = {
   path: ['pretrain'],
   summary: 'pretrain EquiAV encoders (synthetic task or a prepared dataset)',
@@ -31,7 +48,7 @@ export const pretrainCommand: Command = {
     '  --img-size N                 frame side in pixels, a multiple of 16 (default: the preset\'s; prepare the dataset with the same)',
     '  --steps N | --epochs N       training length (default 1 epoch; --steps 0 saves the initialisation, a baseline for probes)',
     '  --batch-size B               (default 16)',
-    '  --lr LR                      peak learning rate (default 1e-4; tiny: 5e-4)',
+    '  --lr LR                      peak learning rate (default 1e-4; tiny: 5e-4); with --resume, the run continues at it (recorded in config.json)',
     '  --warmup-steps N             (default 10% of the steps)',
     '  --clip-norm X                gradient-norm clip (default 0.01, as the official code)',
     '  --tau T                      temperature of both losses (default 0.07)',
@@ -41,7 +58,12 @@ export const pretrainCommand: Command = {
     '  --run NAME                   run folder name (default: a timestamp)',
     '  --checkpoint-every N         steps between checkpoints (default 100)',
     '  --keep-checkpoints N         newest checkpoints kept on disk (default 3; 0 keeps all)',
-    '  --resume                     continue the run from its last checkpoint',
+    '  --resume                     continue the run from its newest intact checkpoint (a corrupt one is skipped, saying why)',
+    '  --on-collapse stop|warn|off  when loss_inter sits at ln B with embedding spread above --collapse-spread (default 0.99)',
+    '                               for --collapse-window steps (default 100): stop the run (default), log a warning, or ignore it',
+    '  --max-norm-growth X          stop when one update grows the parameter norm more than X times (default 10; 0: no check);',
+    '                               a non-finite loss or parameter always stops the run, and nothing of the bad step is checkpointed',
+    '  --allow-partial              train on the clips cached so far when `dataset prepare` has not finished',
     '  --init-from RUN|FILE         start the encoders from a run of the workspace or a checkpoint (.pth / .safetensors:',
     '                               an EquiAV state dict, or a single ViT such as MAE\'s mae_pretrain_vit_base.pth, as the paper)',
     '  --init-modalities audio,visual   which encoders --init-from sets (default both)',
@@ -71,6 +93,11 @@ export const pretrainCommand: Command = {
     run: { type: 'string' },
     'checkpoint-every': { type: 'string' },
     resume: { type: 'boolean' },
+    'on-collapse': { type: 'string' },
+    'collapse-window': { type: 'string' },
+    'collapse-spread': { type: 'string' },
+    'max-norm-growth': { type: 'string' },
+    'allow-partial': { type: 'boolean' },
     synthetic: { type: 'boolean' },
     clips: { type: 'string' },
     dataset: { type: 'string' }
@@ -92,6 +119,7 @@ export const pretrainCommand: Command = {
     const clips = int(values, 'clips') ?? 256
     const opened = dataset ? await openDatasetSource(workspace, checkName('dataset', dataset), model, 'train', preset) : null
     const source = opened ? opened.source : syntheticSource(clips, seed, model)
+    const guard = guardOptions(values)
     const initFrom = str(values, 'init-from')
     const modalities = initModalities(str(values, 'init-modalities'))
     const init = initFrom ? { ...(await readEncoderSource(workspace, initFrom)), modalities } : undefined
@@ -106,7 +134,8 @@ export const pretrainCommand: Command = {
           steps: int(values, 'steps'),
           epochs: int(values, 'epochs'),
           batchSize: int(values, 'batch-size') ?? PRETRAIN_DEFAULTS.batchSize,
-          lr: num(values, 'lr') ?? (preset === 'tiny' ? 5e-4 : PRETRAIN_DEFAULTS.lr),
+          lr: num(values, 'lr'),
+          guard,
           warmupSteps: int(values, 'warmup-steps'),
           weightDecay: PRETRAIN_DEFAULTS.weightDecay,
           clipNorm: num(values, 'clip-norm') ?? PRETRAIN_DEFAULTS.clipNorm,

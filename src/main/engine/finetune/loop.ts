@@ -16,7 +16,9 @@ import { AdamW } from '../optim'
 import { warmupCosineLr } from '../schedule'
 import { type ClipSource, derivedRng, stepsPerEpoch } from '../train/data-source'
 import { toTensorDict } from '../train/run'
-import { type FetchedClips, fetchClips, openRunConfig, resumeFromLatest } from '../train/run-folder'
+import { type FetchedClips, fetchClips, guardStopError, openRunConfig, resumeFromLatest, withRunLock } from '../train/run-folder'
+import { GUARD_DEFAULTS, TrainingGuard } from '../train/guard'
+import { paramHealth } from '../train/param-health'
 import { trainableOf } from '../train/step'
 import { appendLine } from '../../util/atomic'
 import type { JobContext } from '../../jobs/context'
@@ -197,6 +199,10 @@ function evalFields(split: string, r: ClassificationResult): Partial<FinetuneMet
 }
 
 export async function runFinetune(opts: FinetuneOptions, pretrained: PretrainedEncoders, sources: FinetuneSources, ctx: JobContext): Promise<FinetuneSummary> {
+  return withRunLock(opts.runDir, ctx, () => finetune(opts, pretrained, sources, ctx))
+}
+
+async function finetune(opts: FinetuneOptions, pretrained: PretrainedEncoders, sources: FinetuneSources, ctx: JobContext): Promise<FinetuneSummary> {
   const backend = await initBackend()
   ctx.log(describeBackend(backend))
   const cfg = await openFinetuneRun(opts, sources, pretrained.lineage, backend, ctx)
@@ -209,6 +215,7 @@ export async function runFinetune(opts: FinetuneOptions, pretrained: PretrainedE
   const startStep = opts.resume ? await resumeFromLatest(opts.runDir, params, optimizer, metricsPath, ctx) : 0
   let step = startStep
   let epoch = 0
+  const guard = new TrainingGuard(GUARD_DEFAULTS, paramHealth(params))
   const checkpoint = async (): Promise<void> => {
     await saveCheckpoint(opts.runDir, step, {
       weights: toTensorDict(params),
@@ -229,10 +236,8 @@ export async function runFinetune(opts: FinetuneOptions, pretrained: PretrainedE
       epoch = fetched.epoch
       const lr = cfg.schedule === 'constant' ? cfg.lr : warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
       const loss = finetuneStep(params, optimizer, spec, cfg.loss, fetched.clips, { train: true, rng: derivedRng(cfg.seed, 'step', step), mixup: cfg.mixup, timeRoll: cfg.timeRoll }, lr)
-      if (!Number.isFinite(loss)) {
-        await checkpoint()
-        throw new Error(`loss became ${loss} at step ${step + 1} (lr ${lr.toExponential(2)}); nothing of that step was applied, and the last good state is checkpointed at step ${step} in ${opts.runDir}`)
-      }
+      const verdict = guard.check({ step: step + 1, loss, params: paramHealth(params) })
+      if (verdict.action === 'stop') throw await guardStopError(opts.runDir, `${verdict.reason} (lr ${lr.toExponential(2)})`)
       step++
       last = { step, epoch, loss, lr, clips_per_s: cfg.batchSize / ((performance.now() - t0) / 1000), time: new Date().toISOString() }
       if (sources.eval && (step % cfg.stepsPerEpoch === 0 || step === cfg.totalSteps)) {
