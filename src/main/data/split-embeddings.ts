@@ -54,7 +54,7 @@ export async function embedSplit(r: SplitEmbeddingRequest, o: EmbedOptions = {})
   await initBackend()
   const { config, params, step } = await loadRun(runDir(r.workspace, r.run))
   try {
-    const data = await openDatasetSource(r.workspace, r.dataset, config.model, r.split, config.preset)
+    const data = await openDatasetSource(r.workspace, r.dataset, config.model, r.split, config.preset, true)
     const catalog = Catalog.open(datasetDir(r.workspace, r.dataset))
     const classes = catalog.classes()
     catalog.close()
