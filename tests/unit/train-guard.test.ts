@@ -34,13 +34,12 @@ describe('TrainingGuard', () => {
     expect(v).toMatchObject({ action: 'stop', kind: 'diverged', reason: 'the update of step 2 made 1.86 M of 1.88 M parameters non-finite' })
   })
 
-  it('stops an update that grows the parameter norm past the limit, including past float32', () => {
+  it('stops an update that grows the parameter norm past the limit', () => {
     const g = new TrainingGuard(GUARD_DEFAULTS, healthy)
     expect(g.check(step(1, { params: { ...healthy, norm: 299 } })).action).toBe('continue') // 9.97×
     expect(g.check(step(2, { params: { ...healthy, norm: 3000 } }))).toMatchObject({ action: 'stop', kind: 'exploded' }) // 10.03×
-    const inf = new TrainingGuard(GUARD_DEFAULTS, healthy).check(step(1, { params: { ...healthy, norm: Infinity } }))
-    expect(inf).toMatchObject({ action: 'stop', kind: 'exploded' })
-    expect(inf.action !== 'continue' && inf.reason).toMatch(/step 1 grew the parameter norm past float32/)
+    const big = new TrainingGuard(GUARD_DEFAULTS, healthy).check(step(1, { params: { ...healthy, norm: 3.84e5 } }))
+    expect(big).toMatchObject({ action: 'stop', kind: 'exploded', reason: 'the update of step 1 grew the parameter norm 1.28e+4× (30.0 → 3.84e+5; limit 10×)' })
     const off = new TrainingGuard({ ...GUARD_DEFAULTS, maxNormGrowth: 0 }, healthy)
     expect(off.check(step(1, { params: { ...healthy, norm: 1e6 } })).action).toBe('continue')
   })

@@ -3,6 +3,7 @@
  * process is gone (killed, crashed) is stale: it is cleared, said so, and taken.
  */
 import { open, readFile, unlink } from 'node:fs/promises'
+import { storageError } from './storage-error'
 
 export function processAlive(pid: number): boolean {
   try {
@@ -49,7 +50,7 @@ export async function acquirePidLock(path: string, what: string, log: (line: str
       }
       return { path, release: () => unlink(path).catch(() => undefined) }
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(err, path)
     }
     let holder: Holder | null
     try {

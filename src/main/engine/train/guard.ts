@@ -28,7 +28,7 @@ export interface ParamHealth {
   /** parameters that are NaN or ±Infinity */
   nonFinite: number
   total: number
-  /** global L2 norm (Infinity when the squares overflow float32) */
+  /** global L2 norm of the finite parameters */
   norm: number
 }
 
@@ -78,7 +78,7 @@ export class TrainingGuard {
       return {
         action: 'stop',
         kind: 'exploded',
-        reason: `the update of step ${h.step} grew the parameter norm ${growth === Infinity ? 'past float32' : `${growth.toPrecision(3)}×`} (${before.toPrecision(3)} → ${h.params.norm.toPrecision(3)}; limit ${this.settings.maxNormGrowth}×)`
+        reason: `the update of step ${h.step} grew the parameter norm ${growth.toPrecision(3)}× (${before.toPrecision(3)} → ${h.params.norm.toPrecision(3)}; limit ${this.settings.maxNormGrowth}×)`
       }
     }
     return this.checkCollapse(h)
