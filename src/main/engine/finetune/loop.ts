@@ -16,7 +16,7 @@ import { AdamW } from '../optim'
 import { warmupCosineLr } from '../schedule'
 import { type ClipSource, derivedRng, stepsPerEpoch } from '../train/data-source'
 import { toTensorDict } from '../train/run'
-import { type FetchedClips, fetchClips, guardStopError, openRunConfig, resumeFromLatest, withRunLock } from '../train/run-folder'
+import { type FetchedClips, type LrChange, applyResumedLr, fetchClips, guardStopError, openRunConfig, resumeFromLatest, withRunLock } from '../train/run-folder'
 import { GUARD_DEFAULTS, TrainingGuard } from '../train/guard'
 import { paramHealth } from '../train/param-health'
 import { trainableOf } from '../train/step'
@@ -60,7 +60,8 @@ export interface FinetuneOptions {
   steps?: number
   epochs?: number
   batchSize: number
-  lr: number
+  /** peak learning rate (default 1e-4, 1e-3 for a linear probe); with `resume`, a new value replaces the run's from there on */
+  lr?: number
   schedule: LrSchedule
   /** default: one epoch, at most 10% of the steps */
   warmupSteps?: number
@@ -74,8 +75,11 @@ export interface FinetuneOptions {
 }
 
 export interface FinetuneRunConfig
-  extends Pick<FinetuneOptions, 'preset' | 'modality' | 'linearProbe' | 'loss' | 'mixup' | 'timeRoll' | 'classes' | 'batchSize' | 'lr' | 'schedule' | 'weightDecay' | 'seed' | 'checkpointEvery'> {
+  extends Pick<FinetuneOptions, 'preset' | 'modality' | 'linearProbe' | 'loss' | 'mixup' | 'timeRoll' | 'classes' | 'batchSize' | 'schedule' | 'weightDecay' | 'seed' | 'checkpointEvery'> {
   kind: 'finetune'
+  lr: number
+  /** `--resume --lr` changes, oldest first */
+  lrChanges?: LrChange[]
   run: string
   created: string
   lineage: Lineage
@@ -155,7 +159,7 @@ async function openFinetuneRun(opts: FinetuneOptions, sources: FinetuneSources, 
       totalSteps,
       stepsPerEpoch: spe,
       batchSize: opts.batchSize,
-      lr: opts.lr,
+      lr: opts.lr ?? (opts.linearProbe ? FINETUNE_DEFAULTS.linearProbeLr : FINETUNE_DEFAULTS.lr),
       schedule: opts.schedule,
       warmupSteps: opts.warmupSteps ?? Math.min(spe, Math.round(totalSteps / 10)),
       weightDecay: opts.weightDecay,
@@ -213,6 +217,7 @@ async function finetune(opts: FinetuneOptions, pretrained: PretrainedEncoders, s
   const optimizer = new AdamW(params, { weightDecay: cfg.weightDecay })
   const metricsPath = join(opts.runDir, 'metrics.jsonl')
   const startStep = opts.resume ? await resumeFromLatest(opts.runDir, params, optimizer, metricsPath, ctx) : 0
+  if (opts.resume) await applyResumedLr(opts.runDir, cfg, opts.lr, startStep, ctx)
   let step = startStep
   let epoch = 0
   const guard = new TrainingGuard(GUARD_DEFAULTS, paramHealth(params))
