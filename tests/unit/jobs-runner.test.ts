@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -53,6 +54,40 @@ describe('JobRunner', () => {
     await runner.idle()
     expect(runner.get(job.id).state).toBe('failed')
     expect(runner.get(job.id).error).toMatch(/exited with code 1; last log: .*no dataset "missing"/)
+  })
+
+  it('fails a job whose engine process is killed by a signal within seconds, with the signal and its last log lines, and runs the next', async () => {
+    const runner = new JobRunner(workspace)
+    const doomed = runner.start({ kind: 'pretrain', args: args('oom', { steps: 500, checkpointEvery: 1000 }) })
+    const next = runner.start({ kind: 'pretrain', args: args('after-oom', { steps: 1 }) })
+    await new Promise<void>((r) => {
+      const onProgress = (rec: { id: string; progress?: { done: number } }): void => {
+        if (rec.id === doomed.id && (rec.progress?.done ?? 0) >= 1) {
+          runner.off('progress', onProgress)
+          r()
+        }
+      }
+      runner.on('progress', onProgress)
+    })
+    // the engine host: a child of this process running engine-host.ts (as the OOM killer would pick it)
+    const ps = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout
+    const pid = Number(ps.split('\n').find((l) => l.includes('engine-host'))?.trim().split(/\s+/)[0])
+    expect(pid).toBeGreaterThan(0)
+    process.kill(pid, 'SIGKILL')
+    const killedAt = Date.now()
+    await new Promise<void>((r) => {
+      const onUpdate = (rec: { id: string; state: string }): void => {
+        if (rec.id === doomed.id && rec.state === 'failed') {
+          runner.off('update', onUpdate)
+          r()
+        }
+      }
+      runner.on('update', onUpdate)
+    })
+    expect(Date.now() - killedAt).toBeLessThan(5000)
+    expect(runner.get(doomed.id).error).toMatch(/^engine process killed by SIGKILL; last log: .+/)
+    await runner.idle()
+    expect(runner.get(next.id).state).toBe('done') // the queue is not blocked
   })
 
   it('cancels a running job after a checkpoint, queues the next, and resumes the cancelled one', async () => {

@@ -144,7 +144,7 @@ export const evalProbeCommand: Command = {
     const classes = catalog.classes().length
     catalog.close()
     const load = async (split: Split) => {
-      const d = await openDatasetSource(workspace, dataset, config.model, split, config.preset)
+      const d = await openDatasetSource(workspace, dataset, config.model, split, config.preset, true)
       try {
         return await Promise.all(Array.from({ length: d.source.size }, (_, i) => d.source.clip(i)))
       } finally {

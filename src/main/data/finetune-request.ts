@@ -135,7 +135,7 @@ export async function runFinetuneRequest(r: FinetuneRequest, ctx: JobContext): P
         steps: r.steps,
         epochs: r.epochs,
         batchSize,
-        lr: r.lr ?? (linearProbe ? FINETUNE_DEFAULTS.linearProbeLr : FINETUNE_DEFAULTS.lr),
+        lr: r.lr,
         schedule: r.schedule ?? FINETUNE_DEFAULTS.schedule,
         warmupSteps: r.warmupSteps,
         weightDecay: FINETUNE_DEFAULTS.weightDecay,

@@ -63,7 +63,7 @@ export async function embedSplit(r: SplitEmbeddingRequest, o: EmbedOptions = {})
   const workers = await resolveWorkers(o.workers, EMBED_BATCH)
   const pool = workers > 1 ? await EnginePool.start({ workers, backend: backend.name, model: { kind: 'pretrain', config: config.model, objective: config.objective }, params }) : null
   try {
-    const data = await openDatasetSource(r.workspace, r.dataset, config.model, r.split, config.preset)
+    const data = await openDatasetSource(r.workspace, r.dataset, config.model, r.split, config.preset, true)
     const catalog = Catalog.open(datasetDir(r.workspace, r.dataset))
     const classes = catalog.classes()
     catalog.close()

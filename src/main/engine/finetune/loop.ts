@@ -16,8 +16,10 @@ import { AdamW } from '../optim'
 import { warmupCosineLr } from '../schedule'
 import { type ClipSource, derivedRng, stepsPerEpoch } from '../train/data-source'
 import { toTensorDict } from '../train/run'
-import { fetchClips, openRunConfig, resumeFromLatest } from '../train/run-folder'
+import { type LrChange, applyResumedLr, fetchClips, guardStopError, openRunConfig, resumeFromLatest, withRunLock } from '../train/run-folder'
 import { startStepper } from '../train/parallel/stepper'
+import { GUARD_DEFAULTS, TrainingGuard } from '../train/guard'
+import { paramHealth } from '../train/param-health'
 import { trainableOf } from '../train/step'
 import { appendLine } from '../../util/atomic'
 import type { JobContext } from '../../jobs/context'
@@ -59,7 +61,8 @@ export interface FinetuneOptions {
   steps?: number
   epochs?: number
   batchSize: number
-  lr: number
+  /** peak learning rate (default 1e-4, 1e-3 for a linear probe); with `resume`, a new value replaces the run's from there on */
+  lr?: number
   schedule: LrSchedule
   /** default: one epoch, at most 10% of the steps */
   warmupSteps?: number
@@ -75,8 +78,11 @@ export interface FinetuneOptions {
 }
 
 export interface FinetuneRunConfig
-  extends Pick<FinetuneOptions, 'preset' | 'modality' | 'linearProbe' | 'loss' | 'mixup' | 'timeRoll' | 'classes' | 'batchSize' | 'lr' | 'schedule' | 'weightDecay' | 'seed' | 'checkpointEvery'> {
+  extends Pick<FinetuneOptions, 'preset' | 'modality' | 'linearProbe' | 'loss' | 'mixup' | 'timeRoll' | 'classes' | 'batchSize' | 'schedule' | 'weightDecay' | 'seed' | 'checkpointEvery'> {
   kind: 'finetune'
+  lr: number
+  /** `--resume --lr` changes, oldest first */
+  lrChanges?: LrChange[]
   run: string
   created: string
   lineage: Lineage
@@ -158,7 +164,7 @@ async function openFinetuneRun(opts: FinetuneOptions, sources: FinetuneSources, 
       totalSteps,
       stepsPerEpoch: spe,
       batchSize: opts.batchSize,
-      lr: opts.lr,
+      lr: opts.lr ?? (opts.linearProbe ? FINETUNE_DEFAULTS.linearProbeLr : FINETUNE_DEFAULTS.lr),
       schedule: opts.schedule,
       warmupSteps: opts.warmupSteps ?? Math.min(spe, Math.round(totalSteps / 10)),
       weightDecay: opts.weightDecay,
@@ -208,6 +214,10 @@ function evalFields(split: string, r: ClassificationResult): Partial<FinetuneMet
 }
 
 export async function runFinetune(opts: FinetuneOptions, pretrained: PretrainedEncoders, sources: FinetuneSources, ctx: JobContext): Promise<FinetuneSummary> {
+  return withRunLock(opts.runDir, ctx, () => finetune(opts, pretrained, sources, ctx))
+}
+
+async function finetune(opts: FinetuneOptions, pretrained: PretrainedEncoders, sources: FinetuneSources, ctx: JobContext): Promise<FinetuneSummary> {
   const backend = await initBackend()
   ctx.log(describeBackend(backend))
   const cfg = await openFinetuneRun(opts, sources, pretrained.lineage, backend, ctx)
@@ -218,6 +228,7 @@ export async function runFinetune(opts: FinetuneOptions, pretrained: PretrainedE
   const optimizer = new AdamW(params, { weightDecay: cfg.weightDecay })
   const metricsPath = join(opts.runDir, 'metrics.jsonl')
   const startStep = opts.resume ? await resumeFromLatest(opts.runDir, params, optimizer, metricsPath, ctx) : 0
+  if (opts.resume) await applyResumedLr(opts.runDir, cfg, opts.lr, startStep, ctx)
   let step = startStep
   let epoch = 0
   const stepper = await startStepper<ClassifierBatch, number, number>(
@@ -226,6 +237,7 @@ export async function runFinetune(opts: FinetuneOptions, pretrained: PretrainedE
     (pool, batch, lr) => pool.finetuneStep(batch, lr)
   )
   if (stepper.workers > 1) ctx.log(`steps run on ${stepper.workers} engine workers`)
+  const guard = new TrainingGuard(GUARD_DEFAULTS, paramHealth(params))
   const checkpoint = async (): Promise<void> => {
     await stepper.sync()
     await saveCheckpoint(opts.runDir, step, {
@@ -252,10 +264,8 @@ export async function runFinetune(opts: FinetuneOptions, pretrained: PretrainedE
       epoch = prepared.epoch
       const lr = cfg.schedule === 'constant' ? cfg.lr : warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
       const loss = await stepper.step(prepared.batch, lr)
-      if (!Number.isFinite(loss)) {
-        await checkpoint()
-        throw new Error(`loss became ${loss} at step ${step + 1} (lr ${lr.toExponential(2)}); nothing of that step was applied, and the last good state is checkpointed at step ${step} in ${opts.runDir}`)
-      }
+      const verdict = guard.check({ step: step + 1, loss, params: stepper.health() })
+      if (verdict.action === 'stop') throw await guardStopError(opts.runDir, `${verdict.reason} (lr ${lr.toExponential(2)})`)
       step++
       last = { step, epoch, loss, lr, clips_per_s: cfg.batchSize / ((performance.now() - t0) / 1000), time: new Date().toISOString() }
       if (sources.eval && (step % cfg.stepsPerEpoch === 0 || step === cfg.totalSteps)) {

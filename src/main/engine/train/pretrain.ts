@@ -18,7 +18,9 @@ import { toTensorDict } from './run'
 import { appendLine, writeJsonAtomic } from '../../util/atomic'
 import type { JobContext } from '../../jobs/context'
 import { type ClipSource, derivedRng, stepsPerEpoch } from './data-source'
-import { fetchClips, openRunConfig, resumeFromLatest } from './run-folder'
+import { type LrChange, applyResumedLr, fetchClips, guardStopError, openRunConfig, resumeFromLatest, withRunLock } from './run-folder'
+import { GUARD_DEFAULTS, type GuardSettings, TrainingGuard } from './guard'
+import { paramHealth } from './param-health'
 import { collateBatch } from './views'
 import { batchTensors, type StepResult, type StepSettings, trainStep } from './step'
 import { startStepper } from './parallel/stepper'
@@ -34,7 +36,10 @@ export interface PretrainOptions {
   steps?: number
   epochs?: number
   batchSize: number
-  lr: number
+  /** peak learning rate (default: 5e-4 for tiny, else 1e-4); with `resume`, a new value replaces the run's from there on */
+  lr?: number
+  /** what stops a run (divergence, explosion, collapse); default GUARD_DEFAULTS */
+  guard?: GuardSettings
   /** default: 10% of the steps, like the official 2 of 20 epochs */
   warmupSteps?: number
   weightDecay: number
@@ -71,8 +76,11 @@ export interface EncoderInit {
 
 /** config.json of a run: the options as resolved at its start, plus what they imply. */
 export interface RunConfig
-  extends Pick<PretrainOptions, 'preset' | 'objective' | 'batchSize' | 'lr' | 'weightDecay' | 'clipNorm' | 'tau' | 'lossWeights' | 'seed' | 'checkpointEvery'> {
+  extends Pick<PretrainOptions, 'preset' | 'objective' | 'batchSize' | 'weightDecay' | 'clipNorm' | 'tau' | 'lossWeights' | 'seed' | 'checkpointEvery'> {
   run: string
+  lr: number
+  /** `--resume --lr` changes, oldest first */
+  lrChanges?: LrChange[]
   created: string
   model: ModelConfig
   totalSteps: number
@@ -124,6 +132,11 @@ export const PRETRAIN_DEFAULTS = {
   keepCheckpoints: KEEP_CHECKPOINTS
 }
 
+/** The peak learning rate of a new run when none is given. */
+export function defaultLr(preset: PresetName): number {
+  return preset === 'tiny' ? 5e-4 : PRETRAIN_DEFAULTS.lr
+}
+
 /** config.json of a new run: the options resolved against the data (`equiav cluster export` writes the same). */
 export function newRunConfig(opts: PretrainOptions, data: { size: number; describe: string }, backend: BackendInfo): RunConfig {
   const spe = stepsPerEpoch(data.size, opts.batchSize)
@@ -137,7 +150,7 @@ export function newRunConfig(opts: PretrainOptions, data: { size: number; descri
     totalSteps,
     stepsPerEpoch: spe,
     batchSize: opts.batchSize,
-    lr: opts.lr,
+    lr: opts.lr ?? defaultLr(opts.preset),
     warmupSteps: opts.warmupSteps ?? Math.round(totalSteps / 10),
     weightDecay: opts.weightDecay,
     clipNorm: opts.clipNorm,
@@ -168,6 +181,10 @@ async function startFromPretrained(init: NonNullable<PretrainOptions['init']>, p
 }
 
 export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx: JobContext): Promise<PretrainSummary> {
+  return withRunLock(opts.runDir, ctx, () => train(opts, source, ctx))
+}
+
+async function train(opts: PretrainOptions, source: ClipSource, ctx: JobContext): Promise<PretrainSummary> {
   const backend = await initBackend()
   ctx.log(describeBackend(backend))
   const cfg = await openRun(opts, source, backend, ctx)
@@ -177,7 +194,9 @@ export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx
   const metricsPath = join(opts.runDir, 'metrics.jsonl')
 
   const step0 = opts.resume ? await resumeFromLatest(opts.runDir, params, optimizer, metricsPath, ctx) : 0
+  if (opts.resume) await applyResumedLr(opts.runDir, cfg, opts.lr, step0, ctx)
   if (step0 === 0 && opts.init) await startFromPretrained(opts.init, params, cfg, opts.runDir, ctx)
+  const guard = new TrainingGuard(opts.guard ?? GUARD_DEFAULTS, paramHealth(params))
   let step = step0
   const startStep = step0
   const stepper = await startStepper<EquiAVBatch, StepSettings, StepResult>(
@@ -227,13 +246,14 @@ export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx
         clipNorm: cfg.clipNorm,
         lr
       })
-      if (!Number.isFinite(r.total)) {
-        await checkpoint(epoch)
-        throw new Error(
-          `loss became ${r.total} at step ${step + 1} (lr ${lr.toExponential(2)}); nothing of that step was applied, ` +
-            `and the last good state is checkpointed at step ${step} in ${opts.runDir}`
-        )
-      }
+      const verdict = guard.check({
+        step: step + 1,
+        loss: r.total,
+        params: stepper.health(),
+        inter: { loss: r.inter, batchSize: cfg.batchSize, spreadA: r.spreadA, spreadV: r.spreadV }
+      })
+      if (verdict.action === 'warn') ctx.log(`warning: ${verdict.reason}`)
+      if (verdict.action === 'stop') throw await guardStopError(opts.runDir, `${verdict.reason} (lr ${lr.toExponential(2)})`)
       step++
 
       const seconds = (performance.now() - t0) / 1000

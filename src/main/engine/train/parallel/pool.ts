@@ -21,6 +21,8 @@ import type { PretrainOutputs } from '../../types'
 import { toTensorDict } from '../run'
 import { type LossReadings, pretrainLoss, type StepResult, type StepSettings } from '../step'
 import { outputDim, pretrainOutputKeys, valuesPerRow } from './outputs'
+import type { ParamHealth } from '../guard'
+import { combineHealth } from '../param-health'
 import type { CoordinatorMessage, WorkerModel, WorkerReply } from './protocol'
 import { ABORT, DE_SEQ, controlBuffer, gradientBuffer, gradientLayout, publish, splitRows } from './shared'
 
@@ -80,6 +82,8 @@ export class EnginePool {
   private failure: Error | null = null
   private closing = false
   private seq = 0
+  /** the parameters after the last step, as the workers measured them (each a share) */
+  health: ParamHealth | null = null
   private readonly control: Int32Array
 
   private constructor(
@@ -249,6 +253,7 @@ export class EnginePool {
     })
     publish(this.control, DE_SEQ, seq)
     const done = await Promise.all(this.links.map((_, i) => this.expect(i, 'stepped')))
+    this.health = combineHealth(done.map((d) => d.health))
     return { total, ...readings, gradNorm: finite ? done[0].gradNorm : NaN }
   }
 
@@ -273,6 +278,7 @@ export class EnginePool {
       }),
       'stepped'
     )
+    this.health = combineHealth(done.map((d) => d!.health))
     return done.reduce((sum, d) => sum + d!.loss, 0)
   }
 

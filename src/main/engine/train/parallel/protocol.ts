@@ -14,6 +14,7 @@ import type { ClassifierBatch } from '../../finetune/batch'
 import type { ClassifierSpec } from '../../finetune/model'
 import type { FinetuneLoss } from '../../finetune/objective'
 import type { Objective } from '../../types'
+import type { ParamHealthPart } from '../param-health'
 
 /** What the workers' parameters are: the pretraining model, or a fine-tuning classifier. */
 export type WorkerModel = { kind: 'pretrain'; config: ModelConfig; objective: Objective } | { kind: 'classifier'; spec: ClassifierSpec; loss: FinetuneLoss }
@@ -63,8 +64,11 @@ export type WorkerReply =
   | { type: 'ready' }
   /** the worker's embeddings, each output's rows in `pretrainOutputKeys` order, flattened */
   | { type: 'embeddings'; seq: number; data: Float32Array }
-  /** gradNorm: global norm of the summed gradient before clipping (NaN when nothing was applied) */
-  | { type: 'stepped'; seq: number; gradNorm: number; loss: number }
+  /**
+   * gradNorm: global norm of the summed gradient before clipping (NaN when nothing was applied);
+   * health: the worker's share of the updated parameters, measured for the training guard
+   */
+  | { type: 'stepped'; seq: number; gradNorm: number; loss: number; health: ParamHealthPart }
   | { type: 'embedded'; za: Float32Array; zv: Float32Array }
   | { type: 'exported'; weights: TensorDict; optimizer: TensorDict | null }
   | { type: 'error'; message: string }

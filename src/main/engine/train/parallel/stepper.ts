@@ -8,6 +8,8 @@ import { type BackendInfo, initBackend } from '../../backend'
 import type { Params } from '../../model'
 import type { AdamW } from '../../optim'
 import { assignFrom } from '../run'
+import type { ParamHealth } from '../guard'
+import { paramHealth } from '../param-health'
 import { EnginePool } from './pool'
 import type { WorkerModel } from './protocol'
 
@@ -35,6 +37,8 @@ export interface Stepper<Batch, Settings, Result> {
   step(batch: Batch, settings: Settings): Promise<Result>
   /** the loop's parameters and AdamW state equal the workers' afterwards */
   sync(): Promise<void>
+  /** the parameters after the last step, for the training guard (measured where they live) */
+  health(): ParamHealth
   close(): Promise<void>
 }
 
@@ -54,7 +58,13 @@ export async function startStepper<Batch, Settings, Result>(
   pooled: (pool: EnginePool, batch: Batch, s: Settings) => Promise<Result>
 ): Promise<Stepper<Batch, Settings, Result>> {
   if (o.workers <= 1) {
-    return { workers: 1, step: (batch, s) => Promise.resolve(here(batch, s)), sync: () => Promise.resolve(), close: () => Promise.resolve() }
+    return {
+      workers: 1,
+      step: (batch, s) => Promise.resolve(here(batch, s)),
+      sync: () => Promise.resolve(),
+      health: () => paramHealth(o.params),
+      close: () => Promise.resolve()
+    }
   }
   const pool = await EnginePool.start({ workers: o.workers, backend: o.backend.name, model: o.model, params: o.params, optimizer: o.optimizer })
   return {
@@ -64,6 +74,10 @@ export async function startStepper<Batch, Settings, Result>(
       const state = await pool.exportState()
       assignFrom(o.params, state.weights, 'engine worker 1')
       if (state.optimizer) o.optimizer.importState(state.optimizer)
+    },
+    health: () => {
+      if (!pool.health) throw new Error('no step has run on the engine workers yet')
+      return pool.health
     },
     close: () => pool.close()
   }

@@ -16,6 +16,7 @@ import { forwardPretrain, type Params } from '../../model'
 import { AdamW, clipByGlobalNorm } from '../../optim'
 import { toTensorDict } from '../run'
 import { batchTensors } from '../step'
+import { paramHealthPart } from '../param-health'
 import { pretrainOutputKeys } from './outputs'
 import type { CoordinatorMessage, FinetuneStepRequest, InitRequest, PretrainStepRequest, WorkerModel, WorkerReply } from './protocol'
 import { ABORT, DE_SEQ, GRADS_DONE, type GradientLayout, arrive, gradientLayout, waitAtLeast } from './shared'
@@ -122,7 +123,8 @@ function pretrainStep(m: PretrainStepRequest): WorkerReply {
       return tf.sum(tf.mul(flat, tf.tensor1d(reply.subarray(1))))
     }, s.trainable)
     value.dispose()
-    return { type: 'stepped', seq: m.seq, gradNorm: reduceAndApply(s, m.seq, grads, finite, m.lr, m.clipNorm), loss: NaN }
+    const gradNorm = reduceAndApply(s, m.seq, grads, finite, m.lr, m.clipNorm)
+    return { type: 'stepped', seq: m.seq, gradNorm, loss: NaN, health: paramHealthPart(s.params, index, s.layout.workers) }
   } finally {
     tf.dispose(Object.values(inputs))
   }
@@ -142,7 +144,7 @@ function finetuneStep(m: FinetuneStepRequest): WorkerReply {
     const part = value.dataSync()[0]
     value.dispose()
     const gradNorm = reduceAndApply(s, m.seq, grads, Number.isFinite(part), m.lr, null)
-    return { type: 'stepped', seq: m.seq, gradNorm, loss: part }
+    return { type: 'stepped', seq: m.seq, gradNorm, loss: part, health: paramHealthPart(s.params, index, s.layout.workers) }
   } finally {
     tf.dispose([inputs.a, inputs.v, inputs.targets])
   }
