@@ -1,5 +1,5 @@
 /** A media file probed into a catalog record: usable (`ok`, with its streams and hash) or quarantined with the reason. */
-import { stat } from 'node:fs/promises'
+import { realpath, stat } from 'node:fs/promises'
 import type { ClipRecord } from '../catalog'
 import type { inspectClip } from '../inspect'
 import { MediaError } from '../media-types'
@@ -14,6 +14,8 @@ export async function probedRecord(path: string, base: ClipBase, inspect: typeof
     return {
       ...base,
       path,
+      // what was probed: media is later served only from this file (a symlink swapped since is refused)
+      realPath: await realpath(path).catch(() => null),
       size: c.size,
       mtimeMs: c.mtimeMs,
       duration: c.probe.duration,
