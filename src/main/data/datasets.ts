@@ -79,7 +79,8 @@ export class DatasetCatalogs {
 
   constructor(
     private readonly workspace: string,
-    private readonly waitMs = 30_000
+    private readonly waitMs = 30_000,
+    private readonly slice = COUNT_SLICE
   ) {}
 
   /** Runs a synchronous `fn` on a dataset's catalog, retrying (asynchronously) while another process holds its lock. */
@@ -99,8 +100,8 @@ export class DatasetCatalogs {
   async counts(name: string): Promise<DatasetCounts> {
     const last = await this.use(name, (c) => c.lastSeq())
     let out: DatasetCounts = { total: 0, ok: 0, quarantined: 0, missing: 0, excluded: 0, byReason: {}, bySplit: {} }
-    for (let from = 0; from < last; from += COUNT_SLICE) {
-      out = addCounts(out, await this.use(name, (c) => c.countsBetween(from, from + COUNT_SLICE)))
+    for (let from = 0; from < last; from += this.slice) {
+      out = addCounts(out, await this.use(name, (c) => c.countsBetween(from, from + this.slice)))
       await sleep(0)
     }
     return out
@@ -110,8 +111,8 @@ export class DatasetCatalogs {
   async count(name: string, filter: ClipFilter): Promise<number> {
     const last = await this.use(name, (c) => c.lastSeq())
     let n = 0
-    for (let from = 0; from < last; from += COUNT_SLICE) {
-      n += await this.use(name, (c) => c.countBetween(filter, from, from + COUNT_SLICE))
+    for (let from = 0; from < last; from += this.slice) {
+      n += await this.use(name, (c) => c.countBetween(filter, from, from + this.slice))
       await sleep(0)
     }
     return n

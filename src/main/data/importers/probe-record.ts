@@ -1,11 +1,21 @@
 /** A media file probed into a catalog record: usable (`ok`, with its streams and hash) or quarantined with the reason. */
-import { realpath, stat } from 'node:fs/promises'
+import { realpathSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
 import type { ClipRecord } from '../catalog'
 import type { inspectClip } from '../inspect'
 import { MediaError } from '../media-types'
 
 /** What the importer knows of a clip before opening its file. */
 export type ClipBase = Pick<ClipRecord, 'id' | 'labels' | 'split' | 'excluded'>
+
+/** The file a path leads to (symlinks resolved), or null when it is gone. */
+function realPathOf(path: string): string | null {
+  try {
+    return realpathSync(path)
+  } catch {
+    return null
+  }
+}
 
 export async function probedRecord(path: string, base: ClipBase, inspect: typeof inspectClip): Promise<ClipRecord> {
   try {
@@ -15,7 +25,7 @@ export async function probedRecord(path: string, base: ClipBase, inspect: typeof
       ...base,
       path,
       // what was probed: media is later served only from this file (a symlink swapped since is refused)
-      realPath: await realpath(path).catch(() => null),
+      realPath: realPathOf(path),
       size: c.size,
       mtimeMs: c.mtimeMs,
       duration: c.probe.duration,
