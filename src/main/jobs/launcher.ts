@@ -15,6 +15,8 @@ export interface EngineProcess {
   /** true until the process has exited */
   running(): boolean
   kill(): void
+  /** the process id (recorded with the job, so a restarted server knows when it has gone) */
+  pid: number | undefined
 }
 
 export type EngineLauncher = () => EngineProcess
@@ -31,6 +33,7 @@ export const forkLauncher: EngineLauncher = () => {
     onStderr: (cb) => void child.stderr?.on('data', (d: Buffer) => cb(d.toString())),
     onExit: (cb) => void child.on('exit', (code, signal) => cb(code, signal)),
     running: () => child.exitCode === null && child.signalCode === null,
-    kill: () => void child.kill('SIGKILL')
+    kill: () => void child.kill('SIGKILL'),
+    pid: child.pid
   }
 }

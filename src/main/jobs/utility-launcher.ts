@@ -33,7 +33,8 @@ export function utilityLauncher(forkUtility: UtilityFork, mainDir: string): Engi
       // a utility process reports only its exit code; a kill shows as a non-zero code
       onExit: (cb) => void child.on('exit', (code) => cb(code, null)),
       running: () => !exited,
-      kill: () => void child.kill()
+      kill: () => void child.kill(),
+      pid: child.pid
     }
   }
 }
