@@ -246,6 +246,16 @@ describe('the server\'s catalogs', () => {
       await expect(pool.use('swap', (c) => c.count())).rejects.toThrow(/no dataset "swap"/)
       newDataset('swap', 7)
       expect(await pool.use('swap', (c) => c.count())).toBe(7)
+      // counts and page indexes are kept until the catalog changes, by this connection or another one
+      expect(await pool.count('swap', { status: 'ok' })).toBe(7)
+      const other = new Catalog(join(root, 'ws', 'datasets', 'swap', 'catalog.sqlite'))
+      other.upsert([clip(20), clip(21)])
+      other.close()
+      expect(await pool.count('swap', { status: 'ok' })).toBe(9)
+      expect((await pool.counts('swap')).total).toBe(9)
+      expect((await pool.counts('swap')).excluded).toBe(2) // c5 and c20
+      await pool.use('swap', (c) => c.edit('c21.mp4', { excluded: true }))
+      expect((await pool.counts('swap')).excluded).toBe(3)
     } finally {
       pool.close()
     }

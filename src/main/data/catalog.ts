@@ -367,6 +367,13 @@ export class Catalog {
     })
   }
 
+  /** The seqs of the clips with seq in (from, to] matching a filter, in order: a slice of a filter's page index. */
+  seqsBetween(f: ClipFilter, from: number, to: number): number[] {
+    const { sql, args } = whereOf({ ...f, after: undefined })
+    const where = `${sql ? `${sql} AND` : 'WHERE'} seq > ? AND seq <= ?`
+    return this.locked(() => (this.db.all(`SELECT seq FROM clips ${where} ORDER BY seq`, [...args, from, to]) as Row[]).map((r) => Number(r.seq)))
+  }
+
   /** The newest clip's seq (0 when empty): where stepwise counts end. */
   lastSeq(): number {
     return this.locked(() => Number((this.db.get('SELECT COALESCE(MAX(seq), 0) AS n FROM clips') as Row).n))

@@ -44,10 +44,10 @@ export async function withDataset<T>(workspace: string, name: string, fn: (c: Ca
 export type DatasetCounts = CatalogCounts & { excluded: number }
 
 /** Clips counted per slice of import order: a slice of a big catalog takes a few milliseconds. */
-const COUNT_SLICE = 50_000
-/** page boundaries remembered: per filter, and how many filters */
-const MEMO_BOUNDARIES = 20_000
-const MEMO_FILTERS = 16
+const COUNT_SLICE = 20_000
+/** clips per stretch of a filter's page index (a page read skips fewer than this), and values kept per dataset */
+const PAGE_STEP = 100
+const KEPT_VALUES = 32
 
 function addCounts(a: DatasetCounts, b: DatasetCounts): DatasetCounts {
   const sum = <K extends string>(x: Partial<Record<K, number>>, y: Partial<Record<K, number>>): Partial<Record<K, number>> => {
@@ -66,16 +66,31 @@ function addCounts(a: DatasetCounts, b: DatasetCounts): DatasetCounts {
   }
 }
 
+/** Where each stretch of PAGE_STEP clips matching a filter starts: a page at any offset is then a keyset query. */
+interface FilterIndex {
+  /** how many clips match */
+  total: number
+  /** starts[j]: seq of the clip just before position j·PAGE_STEP (0 for the first) */
+  starts: number[]
+}
+
+/** What is known about a dataset at one catalog version (it changes with any write, from any process). */
+interface Known {
+  version: string
+  /** counts, filters' page indexes and reports, by key */
+  values: Map<string, Promise<unknown>>
+}
+
 /**
  * The server's catalogs: one open catalog per dataset, reused across requests (opening one costs ~16 ms).
  * A call never blocks the event loop on another process's lock: it fails at once inside SQLite and is
- * retried here after an asynchronous pause, until `waitMs`; counts of big catalogs are taken in slices
- * with the event loop free between them.
+ * retried here after an asynchronous pause, until `waitMs`. Counts and the page index of a filter are
+ * computed in slices, with the event loop free between them, and kept until the catalog changes; a page
+ * is then read by key (`seq > ?`) from the start of its stretch, never by OFFSET over the clips before it.
  */
 export class DatasetCatalogs {
   private readonly open = new Map<string, { catalog: Catalog; ino: number }>()
-  /** per dataset and filter: offset → seq of the clip just before it, learnt from pages served (keyset paging) */
-  private readonly boundaries = new Map<string, { version: string; at: Map<number, number> }>()
+  private readonly known = new Map<string, Known>()
 
   constructor(
     private readonly workspace: string,
@@ -96,51 +111,77 @@ export class DatasetCatalogs {
     }
   }
 
-  /** A dataset's counts by status, reason, split and exclusion, counted slice by slice. */
+  /** `fn`'s result on the dataset, computed once per catalog version (reports read on every visit: the quarantine list). */
+  async remember<T>(name: string, key: string, fn: (c: Catalog) => T): Promise<T> {
+    return this.kept(name, `report:${key}`, () => this.use(name, fn))
+  }
+
+  /** A dataset's counts by status, reason, split and exclusion. */
   async counts(name: string): Promise<DatasetCounts> {
-    const last = await this.use(name, (c) => c.lastSeq())
-    let out: DatasetCounts = { total: 0, ok: 0, quarantined: 0, missing: 0, excluded: 0, byReason: {}, bySplit: {} }
-    for (let from = 0; from < last; from += this.slice) {
-      out = addCounts(out, await this.use(name, (c) => c.countsBetween(from, from + this.slice)))
-      await sleep(0)
-    }
-    return out
+    return this.kept(name, 'counts', () =>
+      this.sliced(name, { total: 0, ok: 0, quarantined: 0, missing: 0, excluded: 0, byReason: {}, bySplit: {} } as DatasetCounts, (c, from, to, acc) => addCounts(acc, c.countsBetween(from, to)))
+    )
   }
 
-  /** How many clips match a filter, counted slice by slice. */
+  /** How many clips match a filter. */
   async count(name: string, filter: ClipFilter): Promise<number> {
-    const last = await this.use(name, (c) => c.lastSeq())
-    let n = 0
-    for (let from = 0; from < last; from += this.slice) {
-      n += await this.use(name, (c) => c.countBetween(filter, from, from + this.slice))
-      await sleep(0)
-    }
-    return n
+    return (await this.filterIndex(name, filter)).total
   }
 
-  /**
-   * A page of clips at an offset, read from the nearest page boundary seen before (keyset: `seq > ?`), so
-   * paging down a big catalog never makes SQLite step over the rows it skipped; a jump far ahead costs one
-   * OFFSET from the nearest known boundary. Boundaries are forgotten when the catalog changes.
-   */
+  /** A page of clips matching a filter, at an offset in import order. */
   async page(name: string, filter: ClipFilter, offset: number, limit: number): Promise<ClipRecord[]> {
-    const key = `${name}\0${JSON.stringify(filter)}`
-    return this.use(name, (c) => {
-      const version = c.version()
-      let memo = this.boundaries.get(key)
-      if (!memo || memo.version !== version) {
-        memo = { version, at: new Map([[0, 0]]) }
-        this.boundaries.delete(key)
-        this.boundaries.set(key, memo)
-        while (this.boundaries.size > MEMO_FILTERS) this.boundaries.delete(this.boundaries.keys().next().value as string)
-      }
-      let from = 0
-      for (const k of memo.at.keys()) if (k <= offset && k > from) from = k
-      const rows = c.list({ ...filter, after: memo.at.get(from), offset: offset - from, limit })
-      const last = rows.at(-1)?.seq
-      if (last !== undefined && memo.at.size < MEMO_BOUNDARIES) memo.at.set(offset + rows.length, last)
-      return rows
+    const { starts } = await this.filterIndex(name, filter)
+    const j = Math.min(Math.floor(offset / PAGE_STEP), starts.length - 1)
+    return this.use(name, (c) => c.list({ ...filter, after: starts[j], offset: offset - j * PAGE_STEP, limit }))
+  }
+
+  private filterIndex(name: string, filter: ClipFilter): Promise<FilterIndex> {
+    return this.kept(name, `filter:${JSON.stringify(filter)}`, () => {
+      let previous = 0
+      return this.sliced(name, { total: 0, starts: [] } as FilterIndex, (c, from, to, acc) => {
+        for (const seq of c.seqsBetween(filter, from, to)) {
+          if (acc.total++ % PAGE_STEP === 0) acc.starts.push(previous)
+          previous = seq
+        }
+        return acc
+      })
     })
+  }
+
+  /** A value kept for the catalog's current version; a failed computation is not kept. */
+  private async kept<T>(name: string, key: string, compute: () => Promise<T>): Promise<T> {
+    const k = await this.current(name)
+    let got = k.values.get(key) as Promise<T> | undefined
+    if (!got) {
+      const computing = compute()
+      got = computing
+      k.values.set(key, computing)
+      computing.catch(() => k.values.get(key) === computing && k.values.delete(key))
+      while (k.values.size > KEPT_VALUES) k.values.delete(k.values.keys().next().value as string)
+    }
+    return got
+  }
+
+  /** What is known of the dataset, forgotten when its catalog has changed. */
+  private async current(name: string): Promise<Known> {
+    const version = await this.use(name, (c) => c.version())
+    let k = this.known.get(name)
+    if (!k || k.version !== version) {
+      k = { version, values: new Map() }
+      this.known.set(name, k)
+    }
+    return k
+  }
+
+  /** Folds `step` over the catalog's clips in slices of import order, yielding the event loop between slices. */
+  private async sliced<T>(name: string, init: T, step: (c: Catalog, from: number, to: number, acc: T) => T): Promise<T> {
+    const last = await this.use(name, (c) => c.lastSeq())
+    let acc = init
+    for (let from = 0; from < last; from += this.slice) {
+      acc = await this.use(name, (c) => step(c, from, from + this.slice, acc))
+      await sleep(0)
+    }
+    return acc
   }
 
   close(): void {

@@ -48,13 +48,10 @@ export function datasetsServices({ workspace, jobs, catalogs }: ServiceContext, 
     },
     'datasets.info': async ({ dataset }) => {
       const counts = await catalogs.counts(dataset)
-      return catalogs.use(dataset, (c) => ({
-        name: dataset,
-        source: c.meta('source'),
-        classes: c.classes(),
-        counts,
-        quarantined: c.list({ status: 'quarantined', limit: REPORT_LIMIT }).map((q) => ({ id: q.id, reason: q.reason, detail: q.detail }))
-      }))
+      const quarantined = await catalogs.remember(dataset, 'quarantined', (c) =>
+        c.list({ status: 'quarantined', limit: REPORT_LIMIT }).map((q) => ({ id: q.id, reason: q.reason, detail: q.detail }))
+      )
+      return catalogs.use(dataset, (c) => ({ name: dataset, source: c.meta('source'), classes: c.classes(), counts, quarantined }))
     },
     'datasets.clip': async ({ dataset, clip }) =>
       catalogs.use(dataset, (c) => {
