@@ -11,7 +11,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -54,6 +54,16 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
     if (got) return got
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 250))
+  }
+}
+
+/** CPU seconds a process has used (Linux /proc), or NaN elsewhere. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100 // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return NaN
   }
 }
 
@@ -118,6 +128,8 @@ async function main(): Promise<void> {
     }
 
     const interval = (seconds * 1000) / calls
+    const load0 = loadavg()[0]
+    const cpu0 = cpuSeconds(server.pid)
     const begin = performance.now()
     const pending: Promise<{ method: string; kind: string; ok: boolean; ms: number; status: number; body: unknown }>[] = []
     for (let i = 0; i < calls; i++) {
@@ -128,6 +140,8 @@ async function main(): Promise<void> {
     }
     const results = await Promise.all(pending)
     const wall = (performance.now() - begin) / 1000
+    const serverCpu = cpuSeconds(server.pid) - cpu0
+    const load1 = loadavg()[0]
     const stepsDuring = trained() - stepsBefore
     const job = ((await call('jobs.list', {})).body as { id: string; state: string }[]).find((j) => j.id === jobId)
     await call('jobs.cancel', { id: jobId })
@@ -148,10 +162,14 @@ async function main(): Promise<void> {
       catalogReads: summary(results.filter((r) => r.kind === 'catalog')),
       others: summary(results.filter((r) => r.kind === 'other')),
       byMethod: Object.fromEntries([...new Set(results.map((r) => r.method))].map((m) => [m, summary(results.filter((r) => r.method === m))])),
-      training: { stepsDuring, stateAfter: job?.state }
+      training: { stepsDuring, stateAfter: job?.state },
+      // how much of the machine the server itself used, and how busy the machine was (its cores are shared)
+      serverCpuSeconds: +serverCpu.toFixed(2),
+      loadAverage: [+load0.toFixed(1), +load1.toFixed(1)]
     }
     console.log(`${calls} calls in ${report.seconds} s, ${report.errors} errors; p50 ${report.all.p50} ms, p95 ${report.all.p95} ms, p99 ${report.all.p99} ms, max ${report.all.max} ms`)
     console.log(`catalog reads p99 ${report.catalogReads.p99} ms, other calls p99 ${report.others.p99} ms; the job trained ${stepsDuring} steps meanwhile (${job?.state})`)
+    console.log(`the server used ${report.serverCpuSeconds} CPU s for the ${calls} calls; load average ${report.loadAverage.join(' → ')} on ${availableParallelism()} cores`)
     console.log(JSON.stringify(report))
     mkdirSync(join(here, 'results'), { recursive: true })
     writeFileSync(join(here, 'results', `serve-load-${report.date.slice(0, 19).replace(/:/g, '')}.json`), JSON.stringify(report, null, 2) + '\n')

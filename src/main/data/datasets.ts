@@ -44,7 +44,7 @@ export async function withDataset<T>(workspace: string, name: string, fn: (c: Ca
 export type DatasetCounts = CatalogCounts & { excluded: number }
 
 /** Clips counted per slice of import order: a slice of a big catalog takes a few milliseconds. */
-const COUNT_SLICE = 20_000
+const COUNT_SLICE = 10_000
 /** clips per stretch of a filter's page index (a page read skips fewer than this), and values kept per dataset */
 const PAGE_STEP = 100
 const KEPT_VALUES = 32
