@@ -45,8 +45,8 @@ async function serve(): Promise<{ child: ChildProcess; call: (method: string, in
   return { child, call }
 }
 
-const metricsSteps = (): number[] => {
-  const file = join(workspace, 'runs', 'r', 'metrics.jsonl')
+const metricsSteps = (run = 'r'): number[] => {
+  const file = join(workspace, 'runs', run, 'metrics.jsonl')
   if (!existsSync(file)) return []
   return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => (JSON.parse(l) as { step: number }).step)
 }
@@ -80,6 +80,19 @@ describe('a job when its server dies', () => {
     expect(done.log.join('\n')).toMatch(/continuing it from its last checkpoint/)
     expect(done.log.join('\n')).toMatch(new RegExp(`from its checkpoint at step ${stoppedAt}`))
     expect(metricsSteps()).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
+
+    // stopped with SIGTERM (or Ctrl-C) while training: the server exits at once and leaves the job to the next one
+    const next = (await second.call('jobs.start', { kind: 'pretrain', args: { run: 'r2', steps: 6, batchSize: 4, checkpointEvery: 100, syntheticClips: 16 } })) as Job
+    await until('two steps of r2', () => metricsSteps('r2').length >= 2)
     second.child.kill('SIGTERM')
+    await until('the server to exit', () => second.child.exitCode !== null, 30_000)
+    const engine2 = (JSON.parse(readFileSync(join(workspace, 'jobs', `${next.id}.json`), 'utf8')) as { engine: number; state: string })
+    expect(engine2.state).toBe('running')
+    await until('its engine process to checkpoint and exit', () => !processAlive(engine2.engine))
+    expect(readdirSync(join(workspace, 'runs', 'r2', 'checkpoints'))).toHaveLength(1)
+    const third = await serve()
+    await until('r2 to finish', async () => ((await third.call('jobs.list', {})) as Job[]).find((x) => x.id === next.id && x.state === 'done'))
+    expect(metricsSteps('r2')).toEqual([1, 2, 3, 4, 5, 6])
+    third.child.kill('SIGTERM')
   }, 300_000)
 })

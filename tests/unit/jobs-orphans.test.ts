@@ -28,7 +28,8 @@ function recordingEngine(launched: { request: ParentMessage; at: number }[]): En
       onExit: (cb) => void (exit = cb),
       running: () => false,
       kill: () => undefined,
-      pid: 4242
+      pid: 4242,
+      detach: () => undefined
     }
   }
 }

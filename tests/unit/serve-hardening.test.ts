@@ -39,7 +39,7 @@ const json = { 'content-type': 'application/json' }
 const deadEngine: EngineLauncher = () => {
   let exit: (code: number | null, signal: string | null) => void = () => undefined
   setImmediate(() => exit(1, null))
-  return { send: () => undefined, onMessage: () => undefined, onStderr: () => undefined, onExit: (cb) => void (exit = cb), running: () => false, kill: () => undefined, pid: undefined }
+  return { send: () => undefined, onMessage: () => undefined, onStderr: () => undefined, onExit: (cb) => void (exit = cb), running: () => false, kill: () => undefined, pid: undefined, detach: () => undefined }
 }
 
 /** One raw HTTP/1.1 exchange (any request target, any header): the status line's code and the body. */

@@ -59,6 +59,8 @@ export const serveCommand: Command = {
     process.stdout.write(`http://${host.includes(':') ? `[${host}]` : host}:${port}/?token=${token}\n`)
     await new Promise<void>((done) => {
       const stop = (): void => {
+        // a running job checkpoints and is continued by the next `equiav serve` on this workspace
+        void jobs.detach()
         for (const client of events.clients) client.terminate()
         events.close()
         server.close(() => {

@@ -28,8 +28,12 @@ export function processAlive(pid: number): boolean {
 export function registerHolder(file: string): void {
   const n = opened.get(file) ?? 0
   if (n === 0) {
-    mkdirSync(holdersDir(file), { recursive: true })
-    writeFileSync(`${holdersDir(file)}/${process.pid}`, `${new Date().toISOString()}\n`)
+    try {
+      mkdirSync(holdersDir(file), { recursive: true })
+      writeFileSync(`${holdersDir(file)}/${process.pid}`, `${new Date().toISOString()}\n`)
+    } catch {
+      // a read-only dataset folder: nobody can clear a lock in it either
+    }
   }
   opened.set(file, n + 1)
 }

@@ -31,16 +31,6 @@ export function openDataset(workspace: string, name: string): Catalog {
   return new Catalog(catalogFile(workspace, name))
 }
 
-/** Runs `fn` on a dataset's catalog and closes it, whatever happens. */
-export async function withDataset<T>(workspace: string, name: string, fn: (c: Catalog) => T | Promise<T>): Promise<T> {
-  const catalog = openDataset(workspace, name)
-  try {
-    return await fn(catalog)
-  } finally {
-    catalog.close()
-  }
-}
-
 export type DatasetCounts = CatalogCounts & { excluded: number }
 
 /** Clips counted per slice of import order: a slice of a big catalog takes a few milliseconds. */

@@ -29,6 +29,8 @@ function parentChannel(onParentGone: () => void): Channel | null {
   if (port) return { send: (m) => port.postMessage(m), onMessage: (cb) => port.on('message', (e) => cb(e.data)) }
   if (!process.send) return null
   process.on('disconnect', onParentGone)
+  // Ctrl-C on `equiav serve` reaches this process too (same process group): stop as the server does
+  process.on('SIGINT', onParentGone)
   // once the parent is gone, messages have nowhere to go (sending would throw) and stderr's pipe is closed
   process.stderr.on('error', () => undefined)
   return { send: (m) => void (process.connected && process.send?.(m)), onMessage: (cb) => void process.on('message', cb) }

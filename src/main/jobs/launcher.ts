@@ -17,6 +17,8 @@ export interface EngineProcess {
   kill(): void
   /** the process id (recorded with the job, so a restarted server knows when it has gone) */
   pid: number | undefined
+  /** lets the process go on without this one: it checkpoints its job and exits by itself (engine-host.ts) */
+  detach(): void
 }
 
 export type EngineLauncher = () => EngineProcess
@@ -34,6 +36,11 @@ export const forkLauncher: EngineLauncher = () => {
     onExit: (cb) => void child.on('exit', (code, signal) => cb(code, signal)),
     running: () => child.exitCode === null && child.signalCode === null,
     kill: () => void child.kill('SIGKILL'),
-    pid: child.pid
+    pid: child.pid,
+    detach: () => {
+      if (child.connected) child.disconnect()
+      child.stderr?.destroy()
+      child.unref()
+    }
   }
 }

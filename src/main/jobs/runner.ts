@@ -43,6 +43,7 @@ export class JobRunner extends EventEmitter {
   private readonly dir: string
   private current: { id: string; child: EngineProcess; cancelRequested: boolean } | null = null
   private waiting: NodeJS.Timeout | null = null
+  private detached = false
   private counter = 0
   /** record writes in order, so an older state never lands after a newer one */
   private saving: Promise<void> = Promise.resolve()
@@ -117,6 +118,17 @@ export class JobRunner extends EventEmitter {
     return rec
   }
 
+  /**
+   * The server is stopping: the running engine process is let go (it checkpoints its job and exits by
+   * itself), nothing more is started, and the job stays `running` on disk for the next runner to continue.
+   */
+  detach(): Promise<void> {
+    this.detached = true
+    if (this.waiting) clearTimeout(this.waiting)
+    this.current?.child.detach()
+    return this.saving
+  }
+
   /** Resolves when no job is queued or running and every record is on disk (tests, shutdown). */
   idle(): Promise<void> {
     return new Promise((resolve) => {
@@ -132,7 +144,7 @@ export class JobRunner extends EventEmitter {
   }
 
   private pump(): void {
-    if (this.current || this.waiting) return
+    if (this.current || this.waiting || this.detached) return
     const next = this.list().find((j) => j.state === 'queued')
     if (!next) return
     if (next.waitFor !== undefined && processAlive(next.waitFor)) {
@@ -168,6 +180,7 @@ export class JobRunner extends EventEmitter {
     })
     child.send(next.request)
     child.onExit((code, signal) => {
+      if (this.detached) return // its next runner continues it
       this.current = null
       if (code === 0) this.finish(next, cancelled ? 'cancelled' : 'done')
       else if (running.cancelRequested) this.finish(next, 'cancelled')

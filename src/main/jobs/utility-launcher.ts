@@ -34,7 +34,9 @@ export function utilityLauncher(forkUtility: UtilityFork, mainDir: string): Engi
       onExit: (cb) => void child.on('exit', (code) => cb(code, null)),
       running: () => !exited,
       kill: () => void child.kill(),
-      pid: child.pid
+      pid: child.pid,
+      // a utility process ends with the app; its job continues from its last checkpoint at the next start
+      detach: () => undefined
     }
   }
 }
