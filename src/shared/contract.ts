@@ -12,6 +12,7 @@ import { jobsContract } from './contract/jobs'
 import { runsContract } from './contract/runs'
 import { analysisContract } from './contract/analysis'
 import { trainContract } from './contract/train'
+import { clusterContract } from './contract/cluster'
 import type { MethodSpec } from './contract/spec'
 import { eventsContract } from './contract/events'
 
@@ -22,13 +23,15 @@ export * from './contract/jobs'
 export * from './contract/datasets'
 export * from './contract/analysis'
 export * from './contract/train'
+export * from './contract/cluster'
 
 export const contract = {
   ...runsContract,
   ...jobsContract,
   ...datasetsContract,
   ...analysisContract,
-  ...trainContract
+  ...trainContract,
+  ...clusterContract
 } as const satisfies Record<Method, MethodSpec>
 
 export type Contract = typeof contract

@@ -8,8 +8,9 @@ export const DATASETS_METHODS = ['datasets.list', 'datasets.info', 'datasets.cli
 export const ANALYSIS_METHODS = ['analysis.embed', 'retrieval.query', 'retrieval.summary', 'embeddings.map', 'embeddings.points', 'runs.retrieval'] as const
 
 export const TRAIN_METHODS = ['train.estimate', 'train.measure'] as const
+export const CLUSTER_METHODS = ['cluster.export', 'cluster.attach'] as const
 
-export const METHODS = [...RUNS_METHODS, ...JOBS_METHODS, ...DATASETS_METHODS, ...ANALYSIS_METHODS, ...TRAIN_METHODS] as const
+export const METHODS = [...RUNS_METHODS, ...JOBS_METHODS, ...DATASETS_METHODS, ...ANALYSIS_METHODS, ...TRAIN_METHODS, ...CLUSTER_METHODS] as const
 export type Method = (typeof METHODS)[number]
 
 /** Events the main process pushes to every connected page (payload only); `api.connected` is raised by the

@@ -12,6 +12,7 @@ import { pretrainCommand } from './pretrain'
 import { serveCommand } from './serve'
 import { datasetPrepareCommand } from './prepare'
 import { datasetNormStatsCommand } from './norm-stats'
+import { clusterAttachCommand, clusterExportCommand } from './cluster'
 
 /** Every `equiav` subcommand. Each lives in its own module beside this one. */
-export const commands: Command[] = [pretrainCommand, createDemoCommand, datasetImportCommand, datasetInfoCommand, datasetEditCommand, datasetExportCommand, datasetNormStatsCommand, datasetPrepareCommand, featuresFbankCommand, evalRetrievalCommand, evalProbeCommand, finetuneCommand, evalClassifyCommand, evalEquivarianceCommand, embedCommand, experimentAblationCommand, demoCommand, serveCommand]
+export const commands: Command[] = [pretrainCommand, createDemoCommand, datasetImportCommand, datasetInfoCommand, datasetEditCommand, datasetExportCommand, datasetNormStatsCommand, datasetPrepareCommand, featuresFbankCommand, evalRetrievalCommand, evalProbeCommand, finetuneCommand, evalClassifyCommand, evalEquivarianceCommand, embedCommand, experimentAblationCommand, demoCommand, serveCommand, clusterExportCommand, clusterAttachCommand]

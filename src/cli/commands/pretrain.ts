@@ -1,17 +1,15 @@
 import { resolve } from 'node:path'
-import { type Command, UsageError, int, num, str } from '../command'
+import { type Command, UsageError, int, str } from '../command'
 import { terminalJobContext } from '../job-context'
 import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
-import { PRESETS, type PresetName } from '../../main/engine/config'
-import type { Objective } from '../../main/engine/types'
-import { PRETRAIN_DEFAULTS, runPretrain } from '../../main/engine/train/pretrain'
+import { PRESETS } from '../../main/engine/config'
+import { runPretrain } from '../../main/engine/train/pretrain'
 import { syntheticSource } from '../../main/engine/train/synthetic-source'
 import { datasetModel, openDatasetSource } from '../../main/data/dataset-source'
 import { readEncoderSource } from '../../main/data/encoder-source'
 import type { Modality } from '../../main/engine/model'
-import { imgSizeOption, inputNormChoice } from './model-options'
-
-const OBJECTIVES: Objective[] = ['equiav', 'invariant', 'inter-only']
+import { inputNormChoice } from './model-options'
+import { TRAINING_OPTIONS, TRAINING_USAGE, trainingChoices } from './training-options'
 
 /** --init-modalities audio,visual → ['a', 'v'] */
 function initModalities(text = 'audio,visual'): Modality[] {
@@ -25,68 +23,34 @@ export const pretrainCommand: Command = {
   path: ['pretrain'],
   summary: 'pretrain EquiAV encoders (synthetic task or a prepared dataset)',
   usage: [
-    '  --preset tiny|small|base     model size (default tiny)',
-    '  --objective equiav|invariant|inter-only   (default equiav)',
-    '  --cen-num S                  centroid samples S (default 16)',
-    '  --img-size N                 frame side in pixels, a multiple of 16 (default: the preset\'s; prepare the dataset with the same)',
-    '  --steps N | --epochs N       training length (default 1 epoch; --steps 0 saves the initialisation, a baseline for probes)',
-    '  --batch-size B               (default 16)',
-    '  --lr LR                      peak learning rate (default 1e-4; tiny: 5e-4)',
-    '  --warmup-steps N             (default 10% of the steps)',
-    '  --clip-norm X                gradient-norm clip (default 0.01, as the official code)',
-    '  --tau T                      temperature of both losses (default 0.07)',
-    '  --no-time-roll               keep the audio in place (default: roll it circularly in time, the official noise=True)',
-    '  --seed N                     (default 0)',
+    ...TRAINING_USAGE,
     '  --workspace DIR              (default $EQUIAV_WORKSPACE or ~/EquiAV)',
     '  --run NAME                   run folder name (default: a timestamp)',
-    '  --checkpoint-every N         steps between checkpoints (default 100)',
-    '  --keep-checkpoints N         newest checkpoints kept on disk (default 3; 0 keeps all)',
     '  --resume                     continue the run from its last checkpoint',
     '  --init-from RUN|FILE         start the encoders from a run of the workspace or a checkpoint (.pth / .safetensors:',
     '                               an EquiAV state dict, or a single ViT such as MAE\'s mae_pretrain_vit_base.pth, as the paper)',
     '  --init-modalities audio,visual   which encoders --init-from sets (default both)',
     '  --synthetic [--clips N]      a generated task with known correspondence (default 256 clips)',
-    '  --dataset NAME               a prepared dataset of the workspace',
-    '  --input-norm dataset|official   input statistics (default: the dataset\'s own when `dataset norm-stats` stored them, else AudioSet / ImageNet)'
+    '  --dataset NAME               a prepared dataset of the workspace'
   ].join('\n'),
   options: {
-    'input-norm': { type: 'string' },
+    ...TRAINING_OPTIONS,
     'init-from': { type: 'string' },
-    'keep-checkpoints': { type: 'string' },
     'init-modalities': { type: 'string' },
-    preset: { type: 'string' },
-    objective: { type: 'string' },
-    'cen-num': { type: 'string' },
-    'img-size': { type: 'string' },
-    steps: { type: 'string' },
-    epochs: { type: 'string' },
-    'batch-size': { type: 'string' },
-    lr: { type: 'string' },
-    'warmup-steps': { type: 'string' },
-    'clip-norm': { type: 'string' },
-    tau: { type: 'string' },
-    'no-time-roll': { type: 'boolean' },
-    seed: { type: 'string' },
     workspace: { type: 'string' },
     run: { type: 'string' },
-    'checkpoint-every': { type: 'string' },
     resume: { type: 'boolean' },
     synthetic: { type: 'boolean' },
     clips: { type: 'string' },
     dataset: { type: 'string' }
   },
   async run(values) {
-    const preset = (str(values, 'preset') ?? 'tiny') as PresetName
-    if (!(preset in PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`)
-    const objective = (str(values, 'objective') ?? PRETRAIN_DEFAULTS.objective) as Objective
-    if (!OBJECTIVES.includes(objective)) throw new UsageError(`--objective must be one of ${OBJECTIVES.join(', ')}`)
+    const { overrides, ...training } = trainingChoices(values)
+    const { preset, seed } = training
     const dataset = str(values, 'dataset')
     if (Boolean(values.synthetic) === Boolean(dataset)) throw new UsageError('give exactly one of --synthetic or --dataset NAME')
     const workspace = resolveWorkspace(str(values, 'workspace'))
     const run = checkName('run', str(values, 'run') ?? new Date().toISOString().replace(/[:.]/g, '-'))
-    const seed = int(values, 'seed') ?? PRETRAIN_DEFAULTS.seed
-    const cenNum = int(values, 'cen-num')
-    const overrides = { ...(cenNum ? { cenNum } : {}), ...imgSizeOption(values) }
     const presetModel = { ...PRESETS[preset], ...overrides }
     const model = dataset ? datasetModel(workspace, checkName('dataset', dataset), presetModel, inputNormChoice(values)) : presetModel
     const clips = int(values, 'clips') ?? 256
@@ -99,23 +63,9 @@ export const pretrainCommand: Command = {
     try {
       const summary = await runPretrain(
         {
+          ...training,
           runDir: resolve(runDir(workspace, run)),
-          preset,
           model: { ...overrides, inputNorm: model.inputNorm },
-          objective,
-          steps: int(values, 'steps'),
-          epochs: int(values, 'epochs'),
-          batchSize: int(values, 'batch-size') ?? PRETRAIN_DEFAULTS.batchSize,
-          lr: num(values, 'lr') ?? (preset === 'tiny' ? 5e-4 : PRETRAIN_DEFAULTS.lr),
-          warmupSteps: int(values, 'warmup-steps'),
-          weightDecay: PRETRAIN_DEFAULTS.weightDecay,
-          clipNorm: num(values, 'clip-norm') ?? PRETRAIN_DEFAULTS.clipNorm,
-          tau: num(values, 'tau') ?? PRETRAIN_DEFAULTS.tau,
-          lossWeights: PRETRAIN_DEFAULTS.lossWeights,
-          timeRoll: !values['no-time-roll'],
-          seed,
-          checkpointEvery: int(values, 'checkpoint-every') ?? PRETRAIN_DEFAULTS.checkpointEvery,
-          keepCheckpoints: int(values, 'keep-checkpoints') ?? PRETRAIN_DEFAULTS.keepCheckpoints,
           resume: Boolean(values.resume),
           data: dataset ? { kind: 'dataset', name: dataset } : { kind: 'synthetic', clips },
           init

@@ -11,6 +11,7 @@ import { runEmbed } from './embed-job'
 import { prepareDataset } from '../data/prepare-dataset'
 import { runEstimate } from './estimate-job'
 import type { ImportJobArgs, JobRequest } from './protocol'
+import { runClusterExport } from '../cluster/job'
 
 export async function runJob(req: JobRequest, ctx: JobContext): Promise<unknown> {
   switch (req.kind) {
@@ -58,6 +59,8 @@ export async function runJob(req: JobRequest, ctx: JobContext): Promise<unknown>
       return runEmbed(req.args, ctx)
     case 'estimate':
       return runEstimate(req.args, ctx)
+    case 'cluster-export':
+      return runClusterExport(req.args, ctx)
   }
 }
 

@@ -11,6 +11,7 @@ export type JobRequest = | { kind: 'prepare'; args: PrepareRequest }
   | { kind: 'import'; args: ImportJobArgs }
   | { kind: 'embed'; args: EmbedJobArgs }
   | { kind: 'estimate'; args: EstimateJobArgs }
+  | { kind: 'cluster-export'; args: ClusterExportJobArgs }
 
 /** Seconds per step measured for a task, preset and batch size, cached in the workspace (src/main/jobs/estimate-job.ts). */
 export interface EstimateJobArgs {
@@ -54,6 +55,17 @@ export interface PretrainJobArgs {
   /** a prepared dataset of the workspace, or the synthetic task */
   dataset?: string
   syntheticClips?: number
+}
+
+/** A pretraining run exported for the PyTorch trainer on a cluster (src/main/cluster/job.ts). */
+export type ClusterExportJobArgs = Omit<PretrainJobArgs, 'resume' | 'syntheticClips' | 'dataset'> & {
+  dataset: string
+  /** the folder written */
+  out: string
+  /** a CAV-MAE export already on the cluster, instead of exporting the data */
+  dataRef?: string
+  /** the run folder's place on the cluster */
+  runDir?: string
 }
 
 /** Messages from an engine process to the runner. */

@@ -72,7 +72,7 @@ export const JobProgressSchema = z.object({ done: z.number(), total: z.number(),
 
 export const JobSchema = z.object({
   id: z.string(),
-  kind: z.enum(['pretrain', 'finetune', 'import', 'prepare', 'embed', 'estimate']),
+  kind: z.enum(['pretrain', 'finetune', 'import', 'prepare', 'embed', 'estimate', 'cluster-export']),
   /** the run a training job writes, or whose embeddings an embed job computes */
   run: z.string().nullable(),
   /** the dataset an import fills */

@@ -38,6 +38,8 @@ export const RunSummarySchema = z.object({
   created: z.string(),
   data: z.string(),
   backend: z.string(),
+  /** where an attached run trains (`equiav cluster attach`: a folder on a shared file system); null for a folder of the workspace */
+  location: z.string().nullable(),
   last: MetricsRowSchema.nullable()
 })
 export type RunSummary = z.infer<typeof RunSummarySchema>

@@ -6,6 +6,7 @@ import { datasetsServices } from './datasets'
 import { jobsServices } from './jobs'
 import { runsServices } from './runs'
 import { trainServices } from './train'
+import { clusterServices } from './cluster'
 import type { ServiceContext, Services } from './types'
 
 export type { Services, ServiceContext } from './types'
@@ -18,6 +19,7 @@ export function workspaceServices(workspace: string, version: string, jobs: JobR
     ...jobsServices(ctx),
     ...datasetsServices(ctx),
     ...analysisServices(ctx),
-    ...trainServices(ctx)
+    ...trainServices(ctx),
+    ...clusterServices(ctx)
   }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import type { Output } from '../../../shared/contract'
 import type { RUNS_METHODS } from '../../../shared/methods'
 import { runDir, runsDir } from '../../workspace'
+import { attachedLocation } from '../../cluster/attach'
 import type { AreaServices, ServiceContext } from './types'
 
 export async function metricsLines(workspace: string, run: string): Promise<string[]> {
@@ -41,7 +42,7 @@ export function runsServices({ workspace, version }: ServiceContext): AreaServic
     'app.info': async () => ({ version, workspace }),
     'runs.list': async () => {
       if (!existsSync(runsDir(workspace))) return []
-      const names = (await readdir(runsDir(workspace), { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name)
+      const names = (await readdir(runsDir(workspace), { withFileTypes: true })).filter((d) => d.isDirectory() || d.isSymbolicLink()).map((d) => d.name)
       const out: Output<'runs.list'> = []
       for (const name of names.sort()) {
         const configPath = join(runDir(workspace, name), 'config.json')
@@ -57,6 +58,7 @@ export function runsServices({ workspace, version }: ServiceContext): AreaServic
           created: c.created,
           data: c.data.describe,
           backend: c.backend.name,
+          location: attachedLocation(workspace, name),
           last: lines.length ? JSON.parse(lines[lines.length - 1]) : null
         })
       }

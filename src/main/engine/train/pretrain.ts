@@ -119,34 +119,39 @@ export const PRETRAIN_DEFAULTS = {
   keepCheckpoints: KEEP_CHECKPOINTS
 }
 
+/** config.json of a new run: the options resolved against the data (`equiav cluster export` writes the same). */
+export function newRunConfig(opts: PretrainOptions, data: { size: number; describe: string }, backend: BackendInfo): RunConfig {
+  const spe = stepsPerEpoch(data.size, opts.batchSize)
+  const totalSteps = opts.steps ?? (opts.epochs ?? 1) * spe
+  return {
+    run: opts.runDir.split(/[\\/]/).pop() ?? opts.runDir,
+    created: new Date().toISOString(),
+    model: { ...PRESETS[opts.preset], ...opts.model },
+    preset: opts.preset,
+    objective: opts.objective,
+    totalSteps,
+    stepsPerEpoch: spe,
+    batchSize: opts.batchSize,
+    lr: opts.lr,
+    warmupSteps: opts.warmupSteps ?? Math.round(totalSteps / 10),
+    weightDecay: opts.weightDecay,
+    clipNorm: opts.clipNorm,
+    tau: opts.tau,
+    lossWeights: opts.lossWeights,
+    timeRoll: opts.timeRoll ?? true,
+    seed: opts.seed,
+    checkpointEvery: opts.checkpointEvery,
+    data: { ...opts.data, describe: data.describe, size: data.size },
+    backend
+  }
+}
+
 /** Start a new run folder, or reopen one with --resume. */
 async function openRun(opts: PretrainOptions, source: ClipSource, backend: BackendInfo, ctx: JobContext): Promise<RunConfig> {
-  const spe = stepsPerEpoch(source.size, opts.batchSize)
-  const totalSteps = opts.steps ?? (opts.epochs ?? 1) * spe
   return openRunConfig<RunConfig>(opts.runDir, opts.resume, ctx, {
     // a resumed run keeps its model and data; only the step budget may grow
     resumed: (previous) => ({ ...previous, model: withInputNorm(previous.model), totalSteps: opts.steps ?? previous.totalSteps, backend }),
-    fresh: () => ({
-      run: opts.runDir.split(/[\\/]/).pop() ?? opts.runDir,
-      created: new Date().toISOString(),
-      model: { ...PRESETS[opts.preset], ...opts.model },
-      preset: opts.preset,
-      objective: opts.objective,
-      totalSteps,
-      stepsPerEpoch: spe,
-      batchSize: opts.batchSize,
-      lr: opts.lr,
-      warmupSteps: opts.warmupSteps ?? Math.round(totalSteps / 10),
-      weightDecay: opts.weightDecay,
-      clipNorm: opts.clipNorm,
-      tau: opts.tau,
-      lossWeights: opts.lossWeights,
-      timeRoll: opts.timeRoll ?? true,
-      seed: opts.seed,
-      checkpointEvery: opts.checkpointEvery,
-      data: { ...opts.data, describe: source.describe, size: source.size },
-      backend
-    })
+    fresh: () => newRunConfig(opts, source, backend)
   })
 }
 

@@ -8,6 +8,9 @@ import type { MetricsRow, RunSummary } from '../../../shared/contract'
 import { api } from '../api'
 import { appendMetrics } from './metrics-merge'
 
+/** how often the selected attached run's metrics.jsonl is read for new rows */
+export const ATTACHED_POLL_MS = 5000
+
 export const useRunsStore = defineStore('runs', () => {
   const runs = ref<RunSummary[]>([])
   const selected = ref<string | null>(null)
@@ -59,6 +62,23 @@ export const useRunsStore = defineStore('runs', () => {
     rows.value = []
     void loadMetrics()
   })
+
+  // an attached run trains elsewhere (no job here sends its rows): read the new rows of its log every few seconds
+  async function followAttached(): Promise<void> {
+    const run = selected.value
+    const summary = runs.value.find((r) => r.name === run)
+    if (!run || !summary?.location || pending) return
+    try {
+      const got = await api.call('runs.metrics', { run, since: rows.value.length })
+      if (run !== selected.value) return
+      if (got.next < rows.value.length) void loadMetrics() // the log was cut back (the run resumed from an earlier checkpoint)
+      else apply(got.rows)
+      if (got.rows.length) summary.last = got.rows[got.rows.length - 1]
+    } catch (err) {
+      fail(err)
+    }
+  }
+  setInterval(() => void followAttached(), ATTACHED_POLL_MS)
 
   api.on('api.connected', () => void refresh())
   // a training job that starts writes a new run folder; one that ends has its final row
