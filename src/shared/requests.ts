@@ -51,7 +51,7 @@ const training = {
   steps: z.number().int().min(0).max(1_000_000).optional(),
   epochs: z.number().int().min(1).max(10_000).optional(),
   batchSize: z.number().int().min(2).max(4096).default(16),
-  /** absent: the default of the preset (pretraining) or of the kind of fine-tuning */
+  /** absent: the default of the preset (pretraining) or of the kind of fine-tuning; on resume, the run's own (a value given changes it from there on) */
   lr: z.number().positive().max(1).optional(),
   /** absent: 10% of the steps (pretraining), one epoch and at most 10% (fine-tuning) */
   warmupSteps: z.number().int().min(0).optional(),
@@ -60,6 +60,8 @@ const training = {
   seed: z.number().int().min(0).default(0),
   checkpointEvery: z.number().int().min(1).default(100),
   keepCheckpoints: z.number().int().min(0).default(KEEP_CHECKPOINTS),
+  /** engine workers the batch is split over (absent: every core on wasm, 1 on tfjs-node; at most the batch) */
+  workers: z.number().int().min(1).max(256).optional(),
   resume: z.boolean().default(false),
   /** a prepared dataset of the workspace; absent: the synthetic task */
   dataset: DatasetName.optional(),
@@ -91,12 +93,14 @@ export const PretrainFieldsSchema = z
     inputNorm: oneOf(INPUT_NORMS).optional(),
     /** encoders to start from: a run of the workspace or an absolute .pth / .safetensors path (an EquiAV state dict or a bare ViT such as MAE's) */
     initFrom: z.union([RunName, CheckpointPath]).optional(),
-    initModalities: z.array(oneOf(INIT_MODALITIES)).min(1).default(['audio', 'visual'])
+    initModalities: z.array(oneOf(INIT_MODALITIES)).min(1).default(['audio', 'visual']),
+    /** train on the clips cached so far when `dataset prepare` has not finished */
+    allowPartial: z.boolean().optional()
   })
   .strict()
 
 export const PretrainRequestSchema = PretrainFieldsSchema.refine((r) => r.epochs === undefined || r.steps === undefined, oneLength)
-  .transform((r) => ({ ...r, lr: r.lr ?? DEFAULT_LR[r.preset] }))
+  .transform((r) => ({ ...r, lr: r.lr ?? (r.resume ? undefined : DEFAULT_LR[r.preset]) }))
 export type PretrainRequestInput = z.input<typeof PretrainRequestSchema>
 export type PretrainRequest = z.output<typeof PretrainRequestSchema>
 
@@ -126,6 +130,6 @@ export const FinetuneRequestSchema = z
   .refine((r) => r.preset === undefined || r.fromCheckpoint !== undefined, { path: ['preset'], message: 'a preset goes with fromCheckpoint; a run knows its own size' })
   .refine((r) => r.run !== r.from, { path: ['run'], message: 'the fine-tuning run needs a name of its own, not the name of the run it starts from' })
   .refine((r) => r.epochs === undefined || r.steps === undefined, oneLength)
-  .transform((r) => ({ ...r, lr: r.lr ?? (r.linearProbe ? FINETUNE_LR.linearProbe : FINETUNE_LR.fineTune) }))
+  .transform((r) => ({ ...r, lr: r.lr ?? (r.resume ? undefined : r.linearProbe ? FINETUNE_LR.linearProbe : FINETUNE_LR.fineTune) }))
 export type FinetuneRequestInput = z.input<typeof FinetuneRequestSchema>
 export type FinetuneRequest = z.output<typeof FinetuneRequestSchema>

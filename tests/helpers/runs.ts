@@ -3,8 +3,9 @@ import { PRESETS } from '../../src/main/engine/config'
 import { DEFAULT_LOSS_WEIGHTS } from '../../src/main/engine/losses'
 import type { Reporter } from '../../src/main/engine/report'
 import type { RunStore } from '../../src/main/engine/train/loop'
-import type { FinetuneRunConfig } from '../../src/main/engine/finetune/loop'
-import type { RunConfig } from '../../src/main/engine/train/pretrain'
+import { type FinetuneOptions, type FinetuneRunConfig, type FinetuneSources, type FinetuneSummary, type PretrainedEncoders, runFinetune } from '../../src/main/engine/finetune/loop'
+import { type PretrainOptions, type PretrainSummary, type RunConfig, runPretrain } from '../../src/main/engine/train/pretrain'
+import type { ClipSource } from '../../src/main/engine/train/data-source'
 import { FinetuneConfigSchema, PretrainConfigSchema } from '../../src/main/runs/config'
 import { openRunFolder } from '../../src/main/runs/run-folder'
 import { DEFAULT_TAU, KEEP_CHECKPOINTS, WEIGHT_DECAY } from '../../src/shared/requests'
@@ -38,6 +39,25 @@ export function pretrainFolder(dir: string, reporter: Reporter, keepCheckpoints 
 
 export function finetuneFolder(dir: string, reporter: Reporter, keepCheckpoints = KEEP_CHECKPOINTS): RunStore<FinetuneRunConfig> {
   return openRunFolder(dir, { schema: FinetuneConfigSchema, keepCheckpoints, log: (line) => reporter.log(line) })
+}
+
+/** A trainer's options with the run folder they train in and the checkpoints it keeps. */
+export type InFolder<O> = O & { runDir: string; keepCheckpoints: number }
+
+/** The settings of PRETRAIN_SETTINGS with the checkpoints a run keeps by default. */
+export const PRETRAIN_DEFAULTS = { ...PRETRAIN_SETTINGS, keepCheckpoints: KEEP_CHECKPOINTS }
+export const FINETUNE_DEFAULTS = { ...FINETUNE_SETTINGS, linearProbeLr: 1e-3, keepCheckpoints: KEEP_CHECKPOINTS }
+
+/** runPretrain on the run folder `o.runDir`, as the workflow opens it. */
+export function pretrainIn(o: InFolder<PretrainOptions>, source: ClipSource, reporter: Reporter): Promise<PretrainSummary> {
+  const { runDir, keepCheckpoints, ...opts } = o
+  return runPretrain(opts, source, pretrainFolder(runDir, reporter, keepCheckpoints), reporter)
+}
+
+/** runFinetune on the run folder `o.runDir`, as the workflow opens it. */
+export function finetuneIn(o: InFolder<FinetuneOptions>, pretrained: PretrainedEncoders, sources: FinetuneSources, reporter: Reporter): Promise<FinetuneSummary> {
+  const { runDir, keepCheckpoints, ...opts } = o
+  return runFinetune(opts, pretrained, sources, finetuneFolder(runDir, reporter, keepCheckpoints), reporter)
 }
 
 /** A complete config.json of a finished `tiny` pretraining run on the synthetic task, with `extra` over it. */

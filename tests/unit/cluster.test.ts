@@ -8,6 +8,7 @@ import { attachRun, attachedLocation, findRunFolder } from '../../src/main/clust
 import { runsServices } from '../../src/main/api/services/runs'
 import { pretrainConfigFixture } from '../helpers/runs'
 import type { JobRunner } from '../../src/main/jobs/runner'
+import { DatasetCatalogs } from '../../src/main/data/datasets'
 
 const root = mkdtempSync(join(tmpdir(), 'equiav-cluster-unit-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -56,7 +57,7 @@ describe('cluster attach', () => {
   it('links the folder under runs/, lists it with where it trains, and refuses a taken name', async () => {
     await attachRun(workspace, shared, 'c1')
     expect(attachedLocation(workspace, 'c1')).toBe(join(shared, 'run'))
-    const services = runsServices({ workspace, version: 'test', jobs: {} as JobRunner })
+    const services = runsServices({ workspace, version: 'test', jobs: {} as JobRunner, catalogs: new DatasetCatalogs(workspace) })
     const runs = await services['runs.list']({})
     expect(runs).toHaveLength(1)
     expect(runs[0]).toMatchObject({ name: 'c1', location: join(shared, 'run'), backend: 'pytorch-cpu', last: { step: 1 } })

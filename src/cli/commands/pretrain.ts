@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { type Command, UsageError, int, parseFlags, str } from '../command'
+import { type Command, type OptionValues, UsageError, int, num, parseFlags, str } from '../command'
 import { terminalJobContext } from '../job-context'
 import { resolveWorkspace, runDir } from '../../main/workspace'
 import { runPretrainRequest } from '../../main/workflows/pretrain'
+import { type CollapseAction, GUARD_DEFAULTS, type GuardSettings } from '../../main/engine/train/guard'
 import { INIT_MODALITIES, PretrainRequestSchema } from '../../shared/requests'
 import { TRAINING_OPTIONS, TRAINING_USAGE, trainingFlags } from './training-options'
 
@@ -21,14 +22,37 @@ function initModalities(text: string | undefined): string[] | undefined {
   return names
 }
 
+const COLLAPSE_ACTIONS: CollapseAction[] = ['stop', 'warn', 'off']
+
+/** --on-collapse, --collapse-window, --collapse-spread, --max-norm-growth → the training guard's settings */
+function guardOptions(values: OptionValues): GuardSettings {
+  const d = GUARD_DEFAULTS
+  const action = (str(values, 'on-collapse') ?? d.collapse.action) as CollapseAction
+  if (!COLLAPSE_ACTIONS.includes(action)) throw new UsageError(`--on-collapse takes ${COLLAPSE_ACTIONS.join(', ')} (got ${action})`)
+  const window = int(values, 'collapse-window') ?? d.collapse.window
+  const spread = num(values, 'collapse-spread') ?? d.collapse.spread
+  const maxNormGrowth = num(values, 'max-norm-growth') ?? d.maxNormGrowth
+  if (window < 1) throw new UsageError('--collapse-window must be at least 1')
+  if (!(spread > 0 && spread <= 1)) throw new UsageError('--collapse-spread must be in (0, 1]')
+  if (maxNormGrowth < 0) throw new UsageError('--max-norm-growth must be 0 (no check) or more')
+  return { maxNormGrowth, collapse: { ...d.collapse, action, window, spread } }
+}
+
 export const pretrainCommand: Command = {
   path: ['pretrain'],
   summary: 'pretrain EquiAV encoders (synthetic task or a prepared dataset)',
   usage: [
     ...TRAINING_USAGE,
+    '  --workers N                  engine worker threads the batch is split over (default: every core on wasm, 1 on tfjs-node)',
     '  --workspace DIR              (default $EQUIAV_WORKSPACE or ~/EquiAV)',
     '  --run NAME                   run folder name (default: a timestamp)',
-    '  --resume                     continue the run from its last checkpoint',
+    '  --resume                     continue the run from its newest intact checkpoint (a corrupt one is skipped, saying why);',
+    '                               a --lr given with it applies from there on and is recorded in config.json',
+    '  --on-collapse stop|warn|off  when loss_inter sits at ln B with embedding spread above --collapse-spread (default 0.99)',
+    '                               for --collapse-window steps (default 100): stop the run (default), log a warning, or ignore it',
+    '  --max-norm-growth X          stop when one update grows the parameter norm more than X times (default 10; 0: no check);',
+    '                               a non-finite loss or parameter always stops the run, and nothing of the bad step is checkpointed',
+    '  --allow-partial              train on the clips cached so far when `dataset prepare` has not finished',
     '  --init-from RUN|FILE         start the encoders from a run of the workspace or a checkpoint (.pth / .safetensors:',
     '                               an EquiAV state dict, or a single ViT such as MAE\'s mae_pretrain_vit_base.pth, as the paper)',
     '  --init-modalities audio,visual   which encoders --init-from sets (default both)',
@@ -37,11 +61,17 @@ export const pretrainCommand: Command = {
   ].join('\n'),
   options: {
     ...TRAINING_OPTIONS,
+    workers: { type: 'string' },
     'init-from': { type: 'string' },
     'init-modalities': { type: 'string' },
     workspace: { type: 'string' },
     run: { type: 'string' },
     resume: { type: 'boolean' },
+    'on-collapse': { type: 'string' },
+    'collapse-window': { type: 'string' },
+    'collapse-spread': { type: 'string' },
+    'max-norm-growth': { type: 'string' },
+    'allow-partial': { type: 'boolean' },
     synthetic: { type: 'boolean' },
     clips: { type: 'string' },
     dataset: { type: 'string' }
@@ -57,11 +87,14 @@ export const pretrainCommand: Command = {
       dataset,
       syntheticClips: int(values, 'clips'),
       initFrom: initFromOption(workspace, str(values, 'init-from')),
-      initModalities: initModalities(str(values, 'init-modalities'))
+      initModalities: initModalities(str(values, 'init-modalities')),
+      workers: int(values, 'workers'),
+      allowPartial: Boolean(values['allow-partial'])
     }, { syntheticClips: 'clips' })
+    const guard = guardOptions(values)
     const { ctx, dispose } = terminalJobContext('pretrain')
     try {
-      const summary = await runPretrainRequest(workspace, request, ctx)
+      const summary = await runPretrainRequest(workspace, request, ctx, { guard })
       const l = summary.last
       process.stderr.write(
         `${summary.cancelled ? 'stopped' : 'finished'} at step ${summary.finalStep} in ${summary.runDir}` +

@@ -7,6 +7,7 @@ import { resolveWorkspace } from '../../main/workspace'
 import { createApiServer, isLoopback, newToken } from '../../main/api/http'
 import { createRouter } from '../../main/api/router'
 import { workspaceServices } from '../../main/api/services'
+import { DatasetCatalogs } from '../../main/data/datasets'
 import { JobRunner } from '../../main/jobs/runner'
 import { EventHub, publishJobEvents } from '../../main/api/events'
 import { attachEventSocket } from '../../main/api/ws'
@@ -30,7 +31,13 @@ export async function serveWorkbench(workspace: string, host: string, port: numb
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version
   const token = newToken()
   const jobs = new JobRunner(workspace)
-  const server = createApiServer({ router: createRouter(workspaceServices(workspace, version, jobs)), token, staticDir: ensureRenderer(), media: createMediaHandler(workspace) })
+  const catalogs = new DatasetCatalogs(workspace)
+  const server = createApiServer({
+    router: createRouter(workspaceServices(workspace, version, jobs, catalogs)),
+    token,
+    staticDir: ensureRenderer(),
+    media: createMediaHandler(workspace, catalogs)
+  })
   const hub = new EventHub()
   publishJobEvents(jobs, hub)
   const events = attachEventSocket(server, hub, token)
@@ -40,9 +47,14 @@ export async function serveWorkbench(workspace: string, host: string, port: numb
   process.stdout.write(`http://${host.includes(':') ? `[${host}]` : host}:${bound}/?token=${token}\n`)
   await new Promise<void>((done) => {
     const stop = (): void => {
+      // a running job checkpoints and is continued by the next `equiav serve` on this workspace
+      void jobs.detach()
       for (const client of events.clients) client.terminate()
       events.close()
-      server.close(() => done())
+      server.close(() => {
+        catalogs.close()
+        done()
+      })
       server.closeAllConnections()
     }
     process.once('SIGINT', stop)
@@ -59,7 +71,7 @@ export const serveCommand: Command = {
     '  --allow-remote       accept a non-loopback --host (anyone with the token can then use the API)',
     '  --workspace DIR'
   ].join('\n'),
-  options: { port: { type: 'string' }, host: { type: 'string' }, 'allow-remote': { type: 'boolean' }, workspace: { type: 'string' } },
+  options: { port: { type: 'string' }, host: { type: 'string' }, 'allow-remote': { type: 'boolean' }, 'no-open': { type: 'boolean' }, workspace: { type: 'string' } },
   async run(values) {
     const host = str(values, 'host') ?? '127.0.0.1'
     if (!isLoopback(host) && !values['allow-remote']) throw new UsageError(`refusing to listen on ${host}: only loopback addresses unless --allow-remote is given`)

@@ -12,6 +12,8 @@ import { openDatasetSource } from '../data/dataset-source'
 import { exportEmbeddings } from '../data/embeddings-export'
 import { type SplitEmbeddingRequest, embeddingsDir, runEmbeddingKind, writeRetrievalReport } from '../runs/embeddings'
 import { loadRun } from '../runs/load'
+import { EnginePool } from '../engine/train/parallel/pool'
+import { resolveWorkers } from '../engine/train/parallel/stepper'
 import { checkName, datasetDir, runDir } from '../workspace'
 
 /** A dataset split of the workspace to embed with a run's newest weights. */
@@ -27,14 +29,21 @@ export interface EmbedOptions {
   onProgress?: (done: number, total: number) => void
   /** stops between batches with an error when aborted */
   signal?: AbortSignal
+  /** engine workers the clips are split over (default: every core on wasm, 1 on the native backends) */
+  workers?: number
 }
+
+/** clips embedded at a time (split over the engine workers) */
+const EMBED_BATCH = 16
 
 /** A dataset split embedded with a run's newest weights. */
 export async function embedSplit(r: SplitEmbeddingRequest, o: EmbedOptions = {}): Promise<{ emb: Embeddings; classes: string[]; step: number }> {
-  await initBackend()
+  const backend = await initBackend()
   const { config, params, step } = await loadRun(runDir(r.workspace, r.run))
+  const workers = await resolveWorkers(o.workers, EMBED_BATCH)
+  const pool = workers > 1 ? await EnginePool.start({ workers, backend: backend.name, model: { kind: 'pretrain', config: config.model, objective: config.objective }, params }) : null
   try {
-    const data = await openDatasetSource(r.workspace, r.dataset, config.model, r.split, config.preset)
+    const data = await openDatasetSource(r.workspace, r.dataset, config.model, r.split, config.preset, true)
     const catalog = Catalog.open(datasetDir(r.workspace, r.dataset))
     const classes = catalog.classes()
     catalog.close()
@@ -49,17 +58,17 @@ export async function embedSplit(r: SplitEmbeddingRequest, o: EmbedOptions = {})
           if (o.signal?.aborted) throw new Error('embedding cancelled')
           return data.source.clip(i)
         },
-        { kind: r.kind, seed: r.seed, onProgress: (d) => o.onProgress?.(d, total) }
+        { kind: r.kind, seed: r.seed, batchSize: EMBED_BATCH, onProgress: (d) => o.onProgress?.(d, total), embedRows: pool ? (x) => pool.embed(x) : undefined }
       )
       return { emb, classes, step }
     } finally {
       await data.close()
     }
   } finally {
+    await pool?.close()
     params.forEach((v) => v.dispose())
   }
 }
-
 
 export async function runEmbed(a: EmbedRequest, ctx: Reporter): Promise<unknown> {
   const run = checkName('run', a.run)

@@ -16,6 +16,7 @@ import { runFinetune } from '../engine/finetune/loop'
 import { createParams } from '../engine/model/params'
 import type { Reporter } from '../engine/report'
 import { SYNTHETIC_CLASS_NAMES, syntheticSource } from '../engine/train/synthetic-source'
+import { resolveWorkers } from '../engine/train/parallel/stepper'
 import { recordStepTime } from '../data/step-times'
 import { FinetuneConfigSchema } from '../runs/config'
 import { openRunFolder } from '../runs/run-folder'
@@ -38,7 +39,9 @@ const NO_CHECKPOINT = 1_000_000
 async function twoSteps(a: EstimateRequest, workspace: string, reporter: Reporter): Promise<void> {
   // enough clips that the two steps stay inside one epoch (no end-of-epoch evaluation)
   const clips = a.batchSize * (STEPS + 1)
-  const common = { steps: STEPS, batchSize: a.batchSize, seed: 0, checkpointEvery: NO_CHECKPOINT, resume: false }
+  // on as many engine workers as a job started from the form gets by default
+  const workers = await resolveWorkers(undefined, a.batchSize)
+  const common = { steps: STEPS, batchSize: a.batchSize, seed: 0, checkpointEvery: NO_CHECKPOINT, workers, resume: false }
   if (a.task === 'pretrain') {
     await runPretrainRequest(workspace, PretrainRequestSchema.parse({ ...common, run: 'estimate', preset: a.preset, syntheticClips: clips }), reporter)
     return

@@ -13,6 +13,7 @@ import { readCheckpointFile } from '../data/checkpoint-files'
 import type { ClassificationResult } from '../engine/finetune/evaluate'
 import { type FinetuneSummary, type PretrainedEncoders, runFinetune } from '../engine/finetune/loop'
 import type { Reporter } from '../engine/report'
+import { resolveWorkers } from '../engine/train/parallel/stepper'
 import { type FinetuneRequest, SYNTHETIC_CLIPS, WEIGHT_DECAY } from '../../shared/requests'
 import { checkName, runDir } from '../workspace'
 import { type ClassificationData, classNames, openClassificationSplit, openEpochEvalSplit } from '../data/classification-data'
@@ -66,6 +67,7 @@ async function pretrainedSource(workspace: string, r: FinetuneRequest, ftRunDir:
 export async function runFinetuneRequest(workspace: string, r: FinetuneRequest, reporter: Reporter): Promise<FinetuneOutcome> {
   const dir = resolve(runDir(workspace, checkName('run', r.run)))
   const data: ClassificationData = r.dataset ? { kind: 'dataset', name: checkName('dataset', r.dataset) } : { kind: 'synthetic', clips: r.syntheticClips ?? SYNTHETIC_CLIPS }
+  const workers = await resolveWorkers(r.workers, r.batchSize)
   const { model, preset, pretrained } = await pretrainedSource(workspace, r, dir)
   const classes = classNames(workspace, data)
   const train = await openClassificationSplit(workspace, data, model, preset, r.seed, 'train')
@@ -93,6 +95,7 @@ export async function runFinetuneRequest(workspace: string, r: FinetuneRequest, 
         weightDecay: WEIGHT_DECAY,
         seed: r.seed,
         checkpointEvery: r.checkpointEvery,
+        workers,
         resume: r.resume,
         data
       },

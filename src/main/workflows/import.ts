@@ -1,8 +1,6 @@
 /** A folder or manifest imported into a dataset, reporting progress; the end report counts clips by status. */
-import { Catalog } from '../data/catalog'
-import { describeCounts, describeManifest, importIntoCatalog, type ImportSpec } from '../data/dataset-import'
+import { describeCounts, describeManifest, importDataset, type ImportSpec } from '../data/dataset-import'
 import type { Reporter } from '../engine/report'
-import { checkName, datasetDir } from '../workspace'
 
 export interface ImportRequest extends ImportSpec {
   workspace: string
@@ -10,14 +8,10 @@ export interface ImportRequest extends ImportSpec {
 }
 
 export async function runImport(a: ImportRequest, reporter: Reporter): Promise<unknown> {
-  const catalog = Catalog.open(datasetDir(a.workspace, checkName('dataset', a.dataset)))
-  try {
-    const { workspace: _workspace, dataset: _dataset, ...spec } = a
-    const outcome = await importIntoCatalog(spec, catalog, reporter)
+  const { workspace, dataset, ...spec } = a
+  return importDataset(workspace, dataset, spec, reporter, (catalog, outcome) => {
     if (outcome.manifest) reporter.log(describeManifest(a.from, outcome.manifest))
-    reporter.log(`${a.dataset}: ${describeCounts(catalog)}`)
+    reporter.log(`${dataset}: ${describeCounts(catalog)}`)
     return { ...outcome, counts: catalog.counts() }
-  } finally {
-    catalog.close()
-  }
+  })
 }

@@ -9,6 +9,8 @@ import type { Modality } from '../engine/model'
 import type { Reporter } from '../engine/report'
 import { DEFAULT_LOSS_WEIGHTS } from '../engine/losses'
 import { type PretrainOptions, type PretrainSummary, runPretrain } from '../engine/train/pretrain'
+import type { GuardSettings } from '../engine/train/guard'
+import { resolveWorkers } from '../engine/train/parallel/stepper'
 import { syntheticSource } from '../engine/train/synthetic-source'
 import { datasetModel, openDatasetSource } from '../data/dataset-source'
 import { PretrainConfigSchema } from '../runs/config'
@@ -18,7 +20,7 @@ import { type PretrainRequest, SYNTHETIC_CLIPS, WEIGHT_DECAY } from '../../share
 import { readEncoderSource } from './encoders'
 
 /** The engine's pretraining options a request sets, on a model whose input statistics are resolved (`model`). */
-export function trainingOptions(r: PretrainRequest, model: ModelConfig): Omit<PretrainOptions, 'data' | 'init'> {
+export function trainingOptions(r: PretrainRequest, model: ModelConfig): Omit<PretrainOptions, 'data' | 'init' | 'workers'> {
   return {
     preset: r.preset,
     model: { ...modelOverrides(r), inputNorm: model.inputNorm },
@@ -48,16 +50,23 @@ export function requestModel(workspace: string, r: PretrainRequest): ModelConfig
   return r.dataset ? datasetModel(workspace, r.dataset, presetModel, r.inputNorm) : presetModel
 }
 
-export async function runPretrainRequest(workspace: string, r: PretrainRequest, reporter: Reporter): Promise<PretrainSummary> {
+/** What a pretraining request runs with besides its fields: the training guard's settings (`equiav pretrain`'s flags). */
+export interface PretrainRunOptions {
+  /** default GUARD_DEFAULTS */
+  guard?: GuardSettings
+}
+
+export async function runPretrainRequest(workspace: string, r: PretrainRequest, reporter: Reporter, o: PretrainRunOptions = {}): Promise<PretrainSummary> {
   const model = requestModel(workspace, r)
+  const workers = await resolveWorkers(r.workers, r.batchSize)
   const clips = r.syntheticClips ?? SYNTHETIC_CLIPS
   const modalities: Modality[] = [...new Set(r.initModalities)].map((m) => (m === 'audio' ? 'a' : 'v'))
   const init = r.initFrom ? { ...(await readEncoderSource(workspace, r.initFrom)), modalities } : undefined
-  const opened = r.dataset ? await openDatasetSource(workspace, r.dataset, model, 'train', r.preset) : null
+  const opened = r.dataset ? await openDatasetSource(workspace, r.dataset, model, 'train', r.preset, r.allowPartial ?? false) : null
   try {
     const store = openRunFolder(resolve(runDir(workspace, r.run)), { schema: PretrainConfigSchema, keepCheckpoints: r.keepCheckpoints, log: (line) => reporter.log(line) })
     return await runPretrain(
-      { ...trainingOptions(r, model), data: r.dataset ? { kind: 'dataset', name: r.dataset } : { kind: 'synthetic', clips }, init },
+      { ...trainingOptions(r, model), workers, guard: o.guard, data: r.dataset ? { kind: 'dataset', name: r.dataset } : { kind: 'synthetic', clips }, init },
       opened ? opened.source : syntheticSource(clips, r.seed, model),
       store,
       reporter

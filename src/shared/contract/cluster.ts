@@ -14,7 +14,7 @@ const AbsoluteDir = z
   .regex(/^(\/|[A-Za-z]:[\\/]|\\\\)/, 'an absolute folder path')
 
 /** The pretraining form's settings plus where the export goes (`equiav cluster export`). */
-export const ClusterExportArgsSchema = PretrainFieldsSchema.omit({ resume: true, syntheticClips: true, dataset: true, initFrom: true, initModalities: true })
+export const ClusterExportArgsSchema = PretrainFieldsSchema.omit({ resume: true, syntheticClips: true, dataset: true, initFrom: true, initModalities: true, workers: true, allowPartial: true })
   .extend({
     /** a dataset of the workspace: exported in CAV-MAE layout unless dataRef names an export already on the cluster */
     dataset: DatasetName,

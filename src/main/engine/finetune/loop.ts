@@ -14,17 +14,20 @@ import type { TensorDict } from '../checkpoint/tensors'
 import { AdamW } from '../optim'
 import { warmupCosineLr } from '../schedule'
 import { type ClipSource, derivedRng, stepsPerEpoch } from '../train/data-source'
-import { type LoopRow, type RunStore, runTrainingLoop } from '../train/loop'
+import { type LoopRow, type LrChange, type RunStore, applyResumedLr, runTrainingLoop } from '../train/loop'
+import { type Stepper, startStepper } from '../train/parallel/stepper'
+import { GUARD_DEFAULTS, TrainingGuard } from '../train/guard'
+import { paramHealth } from '../train/param-health'
 import { trainableOf } from '../train/step'
 import type { Reporter } from '../report'
-import { type BatchMode, classifierBatch, classifierTensors } from './batch'
+import { type BatchMode, type ClassifierBatch, classifierBatch, classifierTensors } from './batch'
 import { type ClassificationResult, classificationMetrics, classifierScores } from './evaluate'
 import { type ClassifierSpec, createClassifierParams, type FinetuneModality, classifierLogits, loadEncoderWeights, type WeightLayout } from './model'
 import { classificationLoss, type FinetuneLoss } from './objective'
 import type { Params } from '../model'
 import type { RawClip } from '../train/synthetic'
 
-import type { LrSchedule } from '../../../shared/requests'
+import { FINETUNE_LR, type LrSchedule } from '../../../shared/requests'
 
 /** Where the encoders came from: a pretraining run of the workspace (at a step) or a checkpoint file. */
 export interface Lineage {
@@ -54,20 +57,26 @@ export interface FinetuneOptions {
   steps?: number
   epochs?: number
   batchSize: number
-  lr: number
+  /** peak learning rate (default FINETUNE_LR); with `resume`, a new value replaces the run's from there on */
+  lr?: number
   schedule: LrSchedule
   /** default: one epoch, at most 10% of the steps */
   warmupSteps?: number
   weightDecay: number
   seed: number
   checkpointEvery: number
+  /** engine workers the batch is split over (train/parallel/pool.ts); 1 (this thread) when absent */
+  workers?: number
   resume: boolean
   data: { kind: 'synthetic'; clips: number } | { kind: 'dataset'; name: string }
 }
 
 export interface FinetuneRunConfig
-  extends Pick<FinetuneOptions, 'preset' | 'modality' | 'linearProbe' | 'loss' | 'mixup' | 'timeRoll' | 'classes' | 'batchSize' | 'lr' | 'schedule' | 'weightDecay' | 'seed' | 'checkpointEvery'> {
+  extends Pick<FinetuneOptions, 'preset' | 'modality' | 'linearProbe' | 'loss' | 'mixup' | 'timeRoll' | 'classes' | 'batchSize' | 'schedule' | 'weightDecay' | 'seed' | 'checkpointEvery'> {
   kind: 'finetune'
+  lr: number
+  /** `--resume --lr` changes, oldest first */
+  lrChanges?: LrChange[]
   run: string
   created: string
   lineage: Lineage
@@ -77,6 +86,8 @@ export interface FinetuneRunConfig
   warmupSteps: number
   data: FinetuneOptions['data'] & { describe: string; size: number; evalSplit: string | null; evalDescribe: string | null }
   backend: RecordedBackend
+  /** engine workers of the newest session; absent before the option: 1 */
+  workers?: number
 }
 
 /** A step's loss and learning rate, and after an epoch's end its evaluation. */
@@ -117,7 +128,7 @@ async function openFinetuneRun(opts: FinetuneOptions, sources: FinetuneSources, 
   return store.openConfig(opts.resume, {
     resumed: (previous) => {
       if (previous.kind !== 'finetune') throw new Error(`${store.dir} is not a fine-tuning run (kind ${String(previous.kind)})`)
-      return { ...previous, totalSteps: opts.steps ?? previous.totalSteps, backend }
+      return { ...previous, totalSteps: opts.steps ?? previous.totalSteps, backend, workers: opts.workers ?? 1 }
     },
     fresh: () => ({
       kind: 'finetune',
@@ -135,7 +146,7 @@ async function openFinetuneRun(opts: FinetuneOptions, sources: FinetuneSources, 
       totalSteps,
       stepsPerEpoch: spe,
       batchSize: opts.batchSize,
-      lr: opts.lr,
+      lr: opts.lr ?? (opts.linearProbe ? FINETUNE_LR.linearProbe : FINETUNE_LR.fineTune),
       schedule: opts.schedule,
       warmupSteps: opts.warmupSteps ?? Math.min(spe, Math.round(totalSteps / 10)),
       weightDecay: opts.weightDecay,
@@ -148,14 +159,20 @@ async function openFinetuneRun(opts: FinetuneOptions, sources: FinetuneSources, 
         evalSplit: sources.eval?.split ?? null,
         evalDescribe: sources.eval?.source.describe ?? null
       },
-      backend
+      backend,
+      workers: opts.workers ?? 1
     })
   })
 }
 
-/** One optimisation step on a batch; returns the loss (no update when it is not finite). */
+/** One optimisation step on clips; returns the loss (no update when it is not finite). */
 export function finetuneStep(params: Params, optimizer: AdamW, spec: ClassifierSpec, loss: FinetuneLoss, clips: RawClip[], mode: BatchMode, lr: number): number {
-  const inputs = classifierTensors(classifierBatch(clips, spec, loss, mode), spec.model)
+  return classifierStep(params, optimizer, spec, loss, classifierBatch(clips, spec, loss, mode), lr)
+}
+
+/** One optimisation step on a collated batch; returns the loss (no update when it is not finite). */
+export function classifierStep(params: Params, optimizer: AdamW, spec: ClassifierSpec, loss: FinetuneLoss, batch: ClassifierBatch, lr: number): number {
+  const inputs = classifierTensors(batch, spec.model)
   try {
     const { grads, value } = tf.variableGrads(() => classificationLoss(loss, classifierLogits(params, spec, inputs), inputs.targets), trainableOf(params))
     const total = value.dataSync()[0]
@@ -179,6 +196,10 @@ function evalFields(split: string, r: ClassificationResult): Partial<FinetuneMet
 }
 
 export async function runFinetune(opts: FinetuneOptions, pretrained: PretrainedEncoders, sources: FinetuneSources, store: RunStore<FinetuneRunConfig>, reporter: Reporter): Promise<FinetuneSummary> {
+  return store.locked(() => finetune(opts, pretrained, sources, store, reporter))
+}
+
+async function finetune(opts: FinetuneOptions, pretrained: PretrainedEncoders, sources: FinetuneSources, store: RunStore<FinetuneRunConfig>, reporter: Reporter): Promise<FinetuneSummary> {
   const backend = await initBackend()
   reporter.log(describeBackend(backend))
   const cfg = await openFinetuneRun(opts, sources, pretrained.lineage, backend, store)
@@ -187,13 +208,19 @@ export async function runFinetune(opts: FinetuneOptions, pretrained: PretrainedE
   const loaded = loadEncoderWeights(params, spec, pretrained.weights, pretrained.layout, pretrained.lineage.from)
   reporter.log(`loaded ${loaded.length} encoder tensors from ${pretrained.lineage.from}${cfg.linearProbe ? ' (frozen: linear probe)' : ''}`)
   const optimizer = new AdamW(params, { weightDecay: cfg.weightDecay })
+  let started: { guard: TrainingGuard; stepper: Stepper<ClassifierBatch, number, number> } | undefined
+  const running = (): NonNullable<typeof started> => {
+    if (!started) throw new Error('a fine-tuning step before the loop began')
+    return started
+  }
   let lastEval: ClassificationResult | undefined
   const evaluated = async (row: FinetuneMetricsRow): Promise<FinetuneMetricsRow> => {
     if (!sources.eval || (row.step % cfg.stepsPerEpoch !== 0 && row.step !== cfg.totalSteps)) return row
+    await running().stepper.sync()
     lastEval = await evaluateClassifier(params, cfg, sources.eval.source)
     return { ...row, ...evalFields(sources.eval.split, lastEval) }
   }
-  const summary = await runTrainingLoop<FinetuneStepFields>(
+  const summary = await runTrainingLoop<FinetuneStepFields, ClassifierBatch>(
     {
       store,
       source: sources.train,
@@ -201,11 +228,24 @@ export async function runFinetune(opts: FinetuneOptions, pretrained: PretrainedE
       optimizer,
       resume: opts.resume,
       config: cfg,
-      step: (clips, step) => {
-        const lr = cfg.schedule === 'constant' ? cfg.lr : warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
-        const loss = finetuneStep(params, optimizer, spec, cfg.loss, clips, { train: true, rng: derivedRng(cfg.seed, 'step', step), mixup: cfg.mixup, timeRoll: cfg.timeRoll }, lr)
-        return { loss, lr }
+      begin: async (startStep) => {
+        if (opts.resume) await applyResumedLr(store, cfg, opts.lr, startStep, reporter)
+        const stepper = await startStepper<ClassifierBatch, number, number>(
+          { workers: startStep < cfg.totalSteps ? (cfg.workers ?? 1) : 1, backend, model: { kind: 'classifier', spec, loss: cfg.loss }, params, optimizer },
+          (batch, lr) => classifierStep(params, optimizer, spec, cfg.loss, batch, lr),
+          (pool, batch, lr) => pool.finetuneStep(batch, lr)
+        )
+        if (stepper.workers > 1) reporter.log(`steps run on ${stepper.workers} engine workers`)
+        started = { guard: new TrainingGuard(GUARD_DEFAULTS, paramHealth(params)), stepper }
       },
+      prepare: (clips, step) => classifierBatch(clips, spec, cfg.loss, { train: true, rng: derivedRng(cfg.seed, 'step', step), mixup: cfg.mixup, timeRoll: cfg.timeRoll }),
+      step: async (batch, step) => {
+        const lr = cfg.schedule === 'constant' ? cfg.lr : warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
+        return { loss: await running().stepper.step(batch, lr), lr }
+      },
+      check: (f, step) => running().guard.check({ step, loss: f.loss, params: running().stepper.health() }),
+      sync: () => started?.stepper.sync() ?? Promise.resolve(),
+      end: () => started?.stepper.close() ?? Promise.resolve(),
       after: evaluated,
       state: () => ({ config: cfg, backend: backend.name }),
       progressFields: (row) => {

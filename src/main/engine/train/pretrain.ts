@@ -9,15 +9,18 @@ import type { LossWeights, Objective } from '../types'
 import type { EquiAVBatch } from '../batch'
 import { createParams, type Modality, type Params } from '../model'
 import { AdamW } from '../optim'
-import type { RawClip } from './synthetic'
 import { warmupCosineLr } from '../schedule'
 import { type EncoderLayout, loadEncoders } from '../checkpoint/encoders'
 import type { TensorDict } from '../checkpoint/tensors'
 import type { Reporter } from '../report'
 import { type ClipSource, derivedRng, stepsPerEpoch } from './data-source'
-import { type LoopRow, type RunStore, runTrainingLoop } from './loop'
+import { type LoopRow, type LrChange, type RunStore, applyResumedLr, runTrainingLoop } from './loop'
+import { GUARD_DEFAULTS, type GuardSettings, TrainingGuard } from './guard'
+import { paramHealth } from './param-health'
 import { collateBatch } from './views'
-import { batchTensors, trainStep } from './step'
+import { batchTensors, type StepResult, type StepSettings, trainStep } from './step'
+import { type Stepper, startStepper } from './parallel/stepper'
+import { DEFAULT_LR } from '../../../shared/requests'
 
 export interface PretrainOptions {
   preset: PresetName
@@ -28,7 +31,10 @@ export interface PretrainOptions {
   steps?: number
   epochs?: number
   batchSize: number
-  lr: number
+  /** peak learning rate (default: the preset's, DEFAULT_LR); with `resume`, a new value replaces the run's from there on */
+  lr?: number
+  /** what stops a run (divergence, explosion, collapse); default GUARD_DEFAULTS */
+  guard?: GuardSettings
   /** default: 10% of the steps, like the official 2 of 20 epochs */
   warmupSteps?: number
   weightDecay: number
@@ -40,6 +46,8 @@ export interface PretrainOptions {
   timeRoll?: boolean
   seed: number
   checkpointEvery: number
+  /** engine workers the batch is split over (parallel/pool.ts); 1 (this thread) when absent */
+  workers?: number
   resume: boolean
   /** describes the data for config.json; the clips themselves come from `source` */
   data: { kind: 'synthetic'; clips: number } | { kind: 'dataset'; name: string }
@@ -61,8 +69,11 @@ export interface EncoderInit {
 
 /** config.json of a run: the options as resolved at its start, plus what they imply. */
 export interface RunConfig
-  extends Pick<PretrainOptions, 'preset' | 'objective' | 'batchSize' | 'lr' | 'weightDecay' | 'clipNorm' | 'tau' | 'lossWeights' | 'seed' | 'checkpointEvery'> {
+  extends Pick<PretrainOptions, 'preset' | 'objective' | 'batchSize' | 'weightDecay' | 'clipNorm' | 'tau' | 'lossWeights' | 'seed' | 'checkpointEvery'> {
   run: string
+  lr: number
+  /** `--resume --lr` changes, oldest first */
+  lrChanges?: LrChange[]
   created: string
   model: ModelConfig
   totalSteps: number
@@ -73,6 +84,8 @@ export interface RunConfig
   init?: EncoderInit
   /** absent in runs made before the option: those rolled */
   timeRoll?: boolean
+  /** engine workers of the newest session (a resumed run may use another number); absent before the option: 1 */
+  workers?: number
 }
 
 /** A pretraining step's loss terms, learning rate and gradient norm. */
@@ -112,7 +125,7 @@ export function newRunConfig(opts: PretrainOptions, run: string, data: { size: n
     totalSteps,
     stepsPerEpoch: spe,
     batchSize: opts.batchSize,
-    lr: opts.lr,
+    lr: opts.lr ?? DEFAULT_LR[opts.preset],
     warmupSteps: opts.warmupSteps ?? Math.round(totalSteps / 10),
     weightDecay: opts.weightDecay,
     clipNorm: opts.clipNorm,
@@ -130,8 +143,8 @@ export function newRunConfig(opts: PretrainOptions, run: string, data: { size: n
 async function openRun(opts: PretrainOptions, source: ClipSource, backend: BackendInfo, store: RunStore<RunConfig>): Promise<RunConfig> {
   return store.openConfig(opts.resume, {
     // a resumed run keeps its model and data; only the step budget may grow
-    resumed: (previous) => ({ ...previous, totalSteps: opts.steps ?? previous.totalSteps, backend }),
-    fresh: () => newRunConfig(opts, store.name, source, backend)
+    resumed: (previous) => ({ ...previous, totalSteps: opts.steps ?? previous.totalSteps, backend, workers: opts.workers ?? 1 }),
+    fresh: () => ({ ...newRunConfig(opts, store.name, source, backend), workers: opts.workers ?? 1 })
   })
 }
 
@@ -142,30 +155,33 @@ async function startFromPretrained(init: NonNullable<PretrainOptions['init']>, p
   reporter.log(`encoders ${init.modalities.join(', ')} start from ${init.from} (${init.layout} layout, ${loaded.length} tensors)`)
 }
 
-/** One pretraining step on a step's clips, as a metrics row's loss fields. */
-function pretrainStep(params: Params, optimizer: AdamW, cfg: RunConfig, clips: RawClip[], step: number): PretrainFields {
-  const c = cfg.model
-  const batch: EquiAVBatch = collateBatch(clips, derivedRng(cfg.seed, 'step', step), c, cfg.timeRoll ?? true)
+/** A pretraining step's settings at `step`: the schedule's learning rate and the run's loss settings. */
+function stepSettings(cfg: RunConfig, step: number): StepSettings {
   const lr = warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
-  const inputs = batchTensors(batch, c)
-  const r = trainStep(params, optimizer, c, inputs, {
-    objective: cfg.objective,
-    lossWeights: cfg.lossWeights,
-    tau: cfg.tau,
-    clipNorm: cfg.clipNorm,
-    lr
-  })
-  Object.values(inputs).forEach((t) => t.dispose())
+  return { objective: cfg.objective, lossWeights: cfg.lossWeights, tau: cfg.tau, clipNorm: cfg.clipNorm, lr }
+}
+
+function pretrainFields(r: StepResult, lr: number): PretrainFields {
   return { loss: r.total, loss_inter: r.inter, loss_intra_a: r.intraA, loss_intra_v: r.intraV, lr, grad_norm: r.gradNorm, spread_a: r.spreadA, spread_v: r.spreadV }
 }
 
 export async function runPretrain(opts: PretrainOptions, source: ClipSource, store: RunStore<RunConfig>, reporter: Reporter): Promise<PretrainSummary> {
+  return store.locked(() => train(opts, source, store, reporter))
+}
+
+async function train(opts: PretrainOptions, source: ClipSource, store: RunStore<RunConfig>, reporter: Reporter): Promise<PretrainSummary> {
   const backend = await initBackend()
   reporter.log(describeBackend(backend))
   const cfg = await openRun(opts, source, backend, store)
-  const params = createParams(cfg.model, cfg.seed)
+  const c = cfg.model
+  const params = createParams(c, cfg.seed)
   const optimizer = new AdamW(params, { weightDecay: cfg.weightDecay })
-  const summary = await runTrainingLoop(
+  let started: { guard: TrainingGuard; stepper: Stepper<EquiAVBatch, StepSettings, StepResult> } | undefined
+  const running = (): NonNullable<typeof started> => {
+    if (!started) throw new Error('a pretraining step before the loop began')
+    return started
+  }
+  const summary = await runTrainingLoop<PretrainFields, EquiAVBatch>(
     {
       store,
       source,
@@ -174,9 +190,39 @@ export async function runPretrain(opts: PretrainOptions, source: ClipSource, sto
       resume: opts.resume,
       config: cfg,
       begin: async (startStep) => {
+        if (opts.resume) await applyResumedLr(store, cfg, opts.lr, startStep, reporter)
         if (startStep === 0 && opts.init) await startFromPretrained(opts.init, params, cfg, store, reporter)
+        const guard = new TrainingGuard(opts.guard ?? GUARD_DEFAULTS, paramHealth(params))
+        const stepper = await startStepper<EquiAVBatch, StepSettings, StepResult>(
+          // no threads for a run with no step left (--steps 0: the initialisation alone)
+          { workers: startStep < cfg.totalSteps ? (cfg.workers ?? 1) : 1, backend, model: { kind: 'pretrain', config: c, objective: cfg.objective }, params, optimizer },
+          (batch, s) => {
+            const inputs = batchTensors(batch, c)
+            try {
+              return trainStep(params, optimizer, c, inputs, s)
+            } finally {
+              Object.values(inputs).forEach((t) => t.dispose())
+            }
+          },
+          (pool, batch, s) => pool.pretrainStep(batch, s)
+        )
+        started = { guard, stepper }
+        if (stepper.workers > 1) reporter.log(`steps run on ${stepper.workers} engine workers`)
       },
-      step: (clips, step) => pretrainStep(params, optimizer, cfg, clips, step),
+      prepare: (clips, step) => collateBatch(clips, derivedRng(cfg.seed, 'step', step), c, cfg.timeRoll ?? true),
+      step: async (batch, step) => {
+        const s = stepSettings(cfg, step)
+        return pretrainFields(await running().stepper.step(batch, s), s.lr)
+      },
+      check: (f, step) =>
+        running().guard.check({
+          step,
+          loss: f.loss,
+          params: running().stepper.health(),
+          inter: { loss: f.loss_inter, batchSize: cfg.batchSize, spreadA: f.spread_a ?? NaN, spreadV: f.spread_v ?? NaN }
+        }),
+      sync: () => started?.stepper.sync() ?? Promise.resolve(),
+      end: () => started?.stepper.close() ?? Promise.resolve(),
       state: (step) => ({ rng: { seed: cfg.seed, step }, config: cfg, backend: backend.name }),
       progressFields: (row) => ({ loss: row.loss.toFixed(4), 'clips/s': row.clips_per_s.toFixed(1) })
     },
