@@ -9,6 +9,7 @@ import { EventHub, publishJobEvents } from './api/events'
 import { forwardEvents, registerIpc } from './api/ipc'
 import { createRouter } from './api/router'
 import { toJob, workspaceServices } from './api/services'
+import { DatasetCatalogs } from './data/datasets'
 import { JobRunner } from './jobs/runner'
 import { type UtilityFork, utilityLauncher } from './jobs/utility-launcher'
 import { progressBarValue } from './progress-bar'
@@ -50,12 +51,13 @@ app.whenReady().then(() => {
   })
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
   const workspace = resolveWorkspace()
-  protocol.handle(MEDIA_SCHEME, mediaProtocolHandler(createMediaHandler(workspace)))
+  const catalogs = new DatasetCatalogs(workspace)
+  protocol.handle(MEDIA_SCHEME, mediaProtocolHandler(createMediaHandler(workspace, catalogs)))
   // jobs run in utility processes on the bundled engine host (out/main/engine-host.js)
   const jobs = new JobRunner(workspace, 10_000, utilityLauncher(utilityProcess.fork as UtilityFork, __dirname))
   const hub = new EventHub()
   publishJobEvents(jobs, hub)
-  registerIpc(ipcMain, createRouter(workspaceServices(workspace, app.getVersion(), jobs)), (url) => isTrustedUrl(url, devServer))
+  registerIpc(ipcMain, createRouter(workspaceServices(workspace, app.getVersion(), jobs, catalogs)), (url) => isTrustedUrl(url, devServer))
   createWindow(hub, jobs)
 })
 app.on('window-all-closed', () => app.quit())

@@ -144,7 +144,7 @@ describe('Datasets view (serve mode, Chromium)', () => {
     await page.goto(wb.url)
     // a pretraining job to compete with, launched through the API from the page (cookie auth)
     const started = await page.evaluate(async () => {
-      const r = await fetch('/api/jobs.start', { method: 'POST', body: JSON.stringify({ kind: 'pretrain', args: { run: 'busy', steps: 40, batchSize: 2 } }) })
+      const r = await fetch('/api/jobs.start', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ kind: 'pretrain', args: { run: 'busy', steps: 40, batchSize: 2 } }) })
       return r.status
     })
     expect(started).toBe(200)
@@ -152,7 +152,7 @@ describe('Datasets view (serve mode, Chromium)', () => {
     await page.getByTestId('datasets-table').getByText('big', { exact: true }).click()
     await page.getByText(`${BIG.toLocaleString('en-US')} clips`).waitFor({ timeout: 20_000 })
     await page.waitForFunction(async () => {
-      const r = await fetch('/api/jobs.list', { method: 'POST', body: '{}' })
+      const r = await fetch('/api/jobs.list', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })
       return ((await r.json()) as { state: string }[]).some((j) => j.state === 'running')
     })
     const rendered = await page.getByTestId('clip-table').locator('.row').count()
@@ -192,9 +192,9 @@ describe('Datasets view (serve mode, Chromium)', () => {
       const out: number[] = []
       for (let i = 0; i < 40; i++) {
         const t = performance.now()
-        await fetch('/api/datasets.clips', { method: 'POST', body: JSON.stringify({ dataset: 'big', offset: 50_000 + i * 200, limit: 200 }) })
+        await fetch('/api/datasets.clips', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ dataset: 'big', offset: 50_000 + i * 200, limit: 200 }) })
         const u = performance.now()
-        await fetch('/api/jobs.list', { method: 'POST', body: '{}' })
+        await fetch('/api/jobs.list', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })
         out.push(u - t, performance.now() - u)
       }
       return out
@@ -209,8 +209,8 @@ describe('Datasets view (serve mode, Chromium)', () => {
         `API round trip: datasets.clips (200 rows at offset ≥50k) p50=${q(pages, 0.5).toFixed(1)} p95=${q(pages, 0.95).toFixed(1)} ms, jobs.list p50=${q(lists, 0.5).toFixed(1)} p95=${q(lists, 0.95).toFixed(1)} ms`
     )
     await page.evaluate(async () => {
-      const jobs = (await (await fetch('/api/jobs.list', { method: 'POST', body: '{}' })).json()) as { id: string; state: string }[]
-      for (const j of jobs.filter((x) => x.state === 'running')) await fetch('/api/jobs.cancel', { method: 'POST', body: JSON.stringify({ id: j.id }) })
+      const jobs = (await (await fetch('/api/jobs.list', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).json()) as { id: string; state: string }[]
+      for (const j of jobs.filter((x) => x.state === 'running')) await fetch('/api/jobs.cancel', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ id: j.id }) })
     })
   }, 150_000)
 })

@@ -147,7 +147,7 @@ describe('workbench (serve mode, Chromium)', () => {
     // resumed where it stopped: the curve continues past the cancelled step count
     const resumed = await waitForSteps(page, 'long', stopped + 2)
     expect(resumed).toBeGreaterThan(stopped)
-    const logs = await page.evaluate(async () => ((await (await fetch('/api/jobs.list', { method: 'POST', body: '{}' })).json()) as { log: string[] }[]).map((j) => j.log.join('\n')))
+    const logs = await page.evaluate(async () => ((await (await fetch('/api/jobs.list', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).json()) as { log: string[] }[]).map((j) => j.log.join('\n')))
     expect(logs.some((l) => /from its checkpoint at step \d+/.test(l))).toBe(true)
     if (shots) await page.screenshot({ path: join(shots, 'workbench-runs.png'), fullPage: true })
     await jobs.locator('tr', { hasText: 'running' }).locator('[data-action=cancel]').click()

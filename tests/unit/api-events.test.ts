@@ -138,7 +138,11 @@ describe('events over the serve WebSocket', () => {
     expect(await handshake(`ws://${base}/events?token=wrong`)).toBe(401)
     expect(await handshake(`ws://${base}/other?token=${token}`)).toBe(404)
     expect(await handshake(`ws://${base}/events`, { authorization: `Bearer ${token}`, origin: 'http://evil.example' })).toBe(403)
-    expect(await handshake(`ws://${base}/events`, { cookie: `equiav_token=${token}`, origin: `http://${base}` })).toBe(101)
+    const port = base.split(':')[1]
+    expect(await handshake(`ws://${base}/events`, { cookie: `equiav_token_${port}=${token}`, origin: `http://${base}` })).toBe(101)
+    // the cookie of another port's server, and a Host that is not this server (DNS rebinding), are refused
+    expect(await handshake(`ws://${base}/events`, { cookie: `equiav_token_1=${token}`, origin: `http://${base}` })).toBe(401)
+    expect(await handshake(`ws://${base}/events`, { authorization: `Bearer ${token}`, host: `evil.example:${port}` })).toBe(421)
   })
 
   it('delivers events to the client with the token, and calls still work through the same client', async () => {

@@ -81,15 +81,15 @@ describe('serve transport', () => {
     expect(page.status).toBe(200)
     expect(page.headers.get('content-security-policy')).toMatch(/default-src 'self'/)
     const cookie = page.headers.get('set-cookie')!.split(';')[0]
-    expect(cookie).toBe(`equiav_token=${token}`)
-    const viaCookie = await fetch(`${base}/api/runs.list`, { method: 'POST', headers: { cookie }, body: '{}' })
+    expect(cookie).toBe(`equiav_token_${new URL(base).port}=${token}`)
+    const viaCookie = await fetch(`${base}/api/runs.list`, { method: 'POST', headers: { cookie, origin: base, 'content-type': 'application/json' }, body: '{}' })
     expect(viaCookie.status).toBe(200)
-    const viaBearer = await fetch(`${base}/api/runs.metrics`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '{"run":"r1"}' })
+    const viaBearer = await fetch(`${base}/api/runs.metrics`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"run":"r1"}' })
     expect(((await viaBearer.json()) as { next: number }).next).toBe(3)
   })
 
   it('reports bad calls with a status and a message, and never serves files outside its folder', async () => {
-    const auth = { authorization: `Bearer ${token}` }
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
     const bad = await fetch(`${base}/api/runs.metrics`, { method: 'POST', headers: auth, body: '{"run":"../x"}' })
     expect(bad.status).toBe(400)
     expect(((await bad.json()) as { error: string }).error).toMatch(/run: a run name/)

@@ -7,6 +7,7 @@ import { sbatchScript, torchrunScript } from '../../src/main/cluster/scripts'
 import { attachRun, attachedLocation, findRunFolder } from '../../src/main/cluster/attach'
 import { runsServices } from '../../src/main/api/services/runs'
 import type { JobRunner } from '../../src/main/jobs/runner'
+import { DatasetCatalogs } from '../../src/main/data/datasets'
 
 const root = mkdtempSync(join(tmpdir(), 'equiav-cluster-unit-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -55,7 +56,7 @@ describe('cluster attach', () => {
   it('links the folder under runs/, lists it with where it trains, and refuses a taken name', async () => {
     await attachRun(workspace, shared, 'c1')
     expect(attachedLocation(workspace, 'c1')).toBe(join(shared, 'run'))
-    const services = runsServices({ workspace, version: 'test', jobs: {} as JobRunner })
+    const services = runsServices({ workspace, version: 'test', jobs: {} as JobRunner, catalogs: new DatasetCatalogs(workspace) })
     const runs = await services['runs.list']({})
     expect(runs).toHaveLength(1)
     expect(runs[0]).toMatchObject({ name: 'c1', location: join(shared, 'run'), backend: 'pytorch-cpu', last: { step: 1 } })

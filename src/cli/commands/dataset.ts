@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { type Command, UsageError, num, int, str } from '../command'
 import { terminalJobContext } from '../job-context'
-import { checkName, datasetDir, resolveWorkspace } from '../../main/workspace'
-import { Catalog, type Split } from '../../main/data/catalog'
+import { resolveWorkspace } from '../../main/workspace'
+import type { Split } from '../../main/data/catalog'
 import { exportCavMae, exportCsv } from '../../main/data/export'
-import { describeCounts, describeManifest, IMPORT_FORMATS, importIntoCatalog } from '../../main/data/dataset-import'
+import { describeCounts, describeManifest, IMPORT_FORMATS, importDataset } from '../../main/data/dataset-import'
 import { openDataset } from '../../main/data/datasets'
 
 const openExisting = openDataset
@@ -64,34 +64,30 @@ export const datasetImportCommand: Command = {
     const split = str(values, 'split')
     if (split !== undefined && !['train', 'val', 'test'].includes(split)) throw new UsageError('--split must be train, val or test')
     const workspace = resolveWorkspace(str(values, 'workspace'))
-    const catalog = Catalog.open(datasetDir(workspace, checkName('dataset', name)))
     const { ctx, dispose } = terminalJobContext('import')
     try {
-      const { manifest, stopped } = await importIntoCatalog(
-        {
-          format: flag === 'from' ? 'folder' : flag,
-          from: input,
-          labels: str(values, 'labels'),
-          split: split as Split | undefined,
-          mediaRoot,
-          probe: !values['no-probe'],
-          testFraction: num(values, 'test-fraction'),
-          seed: int(values, 'seed')
-        },
-        catalog,
-        ctx
-      )
-      if (stopped) {
-        process.stderr.write('stopped; run the same command again to resume\n')
-        return 130
-      }
-      if (values.json) process.stdout.write(JSON.stringify({ name, ...(manifest ? { manifest } : {}), counts: catalog.counts() }) + '\n')
-      if (manifest) process.stderr.write(`${describeManifest(input, manifest)}\n`)
-      process.stderr.write(`dataset "${name}": ${describeCounts(catalog)}\n`)
-      return 0
+      const spec = {
+        format: flag === 'from' ? 'folder' : flag,
+        from: input,
+        labels: str(values, 'labels'),
+        split: split as Split | undefined,
+        mediaRoot,
+        probe: !values['no-probe'],
+        testFraction: num(values, 'test-fraction'),
+        seed: int(values, 'seed')
+      } as const
+      return await importDataset(workspace, name, spec, ctx, (catalog, { manifest, stopped }) => {
+        if (stopped) {
+          process.stderr.write('stopped; run the same command again to resume\n')
+          return 130
+        }
+        if (values.json) process.stdout.write(JSON.stringify({ name, ...(manifest ? { manifest } : {}), counts: catalog.counts() }) + '\n')
+        if (manifest) process.stderr.write(`${describeManifest(input, manifest)}\n`)
+        process.stderr.write(`dataset "${name}": ${describeCounts(catalog)}\n`)
+        return 0
+      })
     } finally {
       dispose()
-      catalog.close()
     }
   }
 }

@@ -7,6 +7,7 @@ import { resolveWorkspace } from '../../main/workspace'
 import { createApiServer, isLoopback, newToken } from '../../main/api/http'
 import { createRouter } from '../../main/api/router'
 import { workspaceServices } from '../../main/api/services'
+import { DatasetCatalogs } from '../../main/data/datasets'
 import { JobRunner } from '../../main/jobs/runner'
 import { EventHub, publishJobEvents } from '../../main/api/events'
 import { attachEventSocket } from '../../main/api/ws'
@@ -42,7 +43,13 @@ export const serveCommand: Command = {
     const token = newToken()
     const workspace = resolveWorkspace(str(values, 'workspace'))
     const jobs = new JobRunner(workspace)
-    const server = createApiServer({ router: createRouter(workspaceServices(workspace, version, jobs)), token, staticDir: ensureRenderer(), media: createMediaHandler(workspace) })
+    const catalogs = new DatasetCatalogs(workspace)
+    const server = createApiServer({
+      router: createRouter(workspaceServices(workspace, version, jobs, catalogs)),
+      token,
+      staticDir: ensureRenderer(),
+      media: createMediaHandler(workspace, catalogs)
+    })
     const hub = new EventHub()
     publishJobEvents(jobs, hub)
     const events = attachEventSocket(server, hub, token)
@@ -52,9 +59,14 @@ export const serveCommand: Command = {
     process.stdout.write(`http://${host.includes(':') ? `[${host}]` : host}:${port}/?token=${token}\n`)
     await new Promise<void>((done) => {
       const stop = (): void => {
+        // a running job checkpoints and is continued by the next `equiav serve` on this workspace
+        void jobs.detach()
         for (const client of events.clients) client.terminate()
         events.close()
-        server.close(() => done())
+        server.close(() => {
+          catalogs.close()
+          done()
+        })
         server.closeAllConnections()
       }
       process.once('SIGINT', stop)

@@ -2,11 +2,16 @@
 import { createReadStream } from 'node:fs'
 import { Readable } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
-import type { MediaHandler } from './media'
+import type { MediaHandler, MediaReply } from './media'
 
 export function mediaProtocolHandler(media: MediaHandler): (request: Request) => Promise<Response> {
   return async (request) => {
-    const r = await media(new URL(request.url).pathname, request.headers.get('range') ?? undefined)
+    let r: MediaReply
+    try {
+      r = await media(new URL(request.url).pathname, request.headers.get('range') ?? undefined)
+    } catch (err) {
+      return new Response(err instanceof Error ? err.message : String(err), { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
+    }
     const body = Buffer.isBuffer(r.body)
       ? new Uint8Array(r.body)
       : (Readable.toWeb(createReadStream(r.body.path, { start: r.body.start, end: r.body.end })) as WebReadableStream<Uint8Array> as unknown as ReadableStream<Uint8Array>)

@@ -1,12 +1,13 @@
 /**
  * The media endpoint, shared by `serve` (/media/…) and Electron's equiav-media: protocol. A request names a
  * dataset and a clip id; the file read is the one the catalog holds for that clip, never a path from the
- * request, so nothing outside the registered datasets can be reached.
+ * request, so nothing outside the registered datasets can be reached; and only a usable (`ok`) clip whose
+ * path still resolves to the file probed at import (no symlink swapped in since).
  */
-import { stat } from 'node:fs/promises'
+import { realpath, stat } from 'node:fs/promises'
 import { extname } from 'node:path'
-import { withDataset } from '../data/datasets'
-import type { ClipRecord } from '../data/catalog'
+import { DatasetCatalogs } from '../data/datasets'
+import { CatalogBusyError, type ClipRecord } from '../data/catalog'
 import { ClipFeatureStore } from '../data/clip-features'
 import { decodeAudio, thumbnail } from '../data/ffmpeg'
 import { encodeWav16, framePng, spectrogramPng } from '../data/images'
@@ -35,8 +36,19 @@ export function parseMediaPath(pathname: string): { dataset: string; clipId: str
   }
 }
 
+/** The clip's file as probed at import, or the reason it is not served. */
+async function servedPath(clip: ClipRecord): Promise<{ path: string } | MediaReply> {
+  if (clip.status !== 'ok') return text(422, `${clip.id}: ${clip.status === 'missing' ? 'not downloaded' : `quarantined (${clip.reason})`}; its media is not served`)
+  const real = await realpath(clip.path).catch(() => null)
+  if (real === null) return text(404, `${clip.id}: its file is gone`)
+  // catalogs written before real paths were kept: the path itself must be the file (no symlink)
+  if (real !== (clip.realPath ?? clip.path)) return text(403, `${clip.id}: its path no longer leads to the file probed at import; import the dataset again to serve it`)
+  return { path: real }
+}
+
 async function videoReply(clip: ClipRecord, range: string | undefined): Promise<MediaReply> {
   const size = (await stat(clip.path)).size
+  if (size === 0) return text(422, `${clip.id}: the file is empty`)
   const type = VIDEO_TYPES[extname(clip.path).toLowerCase()] ?? 'application/octet-stream'
   const m = range ? /^bytes=(\d*)-(\d*)$/.exec(range) : null
   if (!m || (m[1] === '' && m[2] === '')) return { status: 200, headers: { 'Content-Type': type, 'Accept-Ranges': 'bytes', 'Content-Length': String(size) }, body: { path: clip.path, start: 0, end: size - 1 } }
@@ -52,17 +64,31 @@ async function videoReply(clip: ClipRecord, range: string | undefined): Promise<
 
 export type MediaHandler = (pathname: string, range?: string) => Promise<MediaReply>
 
-export function createMediaHandler(workspace: string, features = new ClipFeatureStore()): MediaHandler {
+/** Whether every % escape of a path decodes. */
+function wellFormed(pathname: string): boolean {
+  try {
+    decodeURIComponent(pathname)
+    return true
+  } catch {
+    return false
+  }
+}
+
+export function createMediaHandler(workspace: string, catalogs = new DatasetCatalogs(workspace), features = new ClipFeatureStore()): MediaHandler {
   return async (pathname, range) => {
     const req = parseMediaPath(pathname)
-    if (!req) return text(404, 'not found')
-    let clip: ClipRecord | null
+    if (!req) return wellFormed(pathname) ? text(404, 'not found') : text(400, 'malformed % escape in the media path')
+    let found: ClipRecord | null
     try {
-      clip = await withDataset(workspace, req.dataset, (c) => c.get(req.clipId))
-    } catch {
+      found = await catalogs.use(req.dataset, (c) => c.get(req.clipId))
+    } catch (err) {
+      if (err instanceof CatalogBusyError) return text(503, err.message)
       return text(404, `no dataset "${req.dataset}"`)
     }
-    if (!clip) return text(404, `dataset "${req.dataset}" has no clip "${req.clipId}"`)
+    if (!found) return text(404, `dataset "${req.dataset}" has no clip "${req.clipId}"`)
+    const served = await servedPath(found)
+    if (!('path' in served)) return served
+    const clip = { ...found, path: served.path }
     const what = req.what
     try {
       if (what === 'video') return await videoReply(clip, range)

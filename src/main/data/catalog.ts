@@ -5,10 +5,14 @@
  * in the catalog as `quarantined` with a reason, so an import reports every file it saw. Clips listed by a
  * manifest (AudioSet, VGGSound, CAV-MAE) whose media is not on disk are `missing` ("not downloaded"):
  * kept apart from `quarantined` so that a 2M-row catalog without media does not read as 2M broken files.
+ * Class lists only grow, so a stored label index always names the class it named when it was written.
+ * Another process's lock is waited for by sleeping (or, with `waitMs: 0`, reported at once so the server
+ * can retry without blocking its event loop); a lock left by a dead process is cleared (catalog-lock.ts).
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import sqlite from 'node-sqlite3-wasm'
+import { clearStaleLock, otherHolders, registerHolder, unregisterHolder } from './catalog-lock'
 import type { QuarantineReason } from './media-types'
 
 export type Split = 'train' | 'val' | 'test'
@@ -31,6 +35,10 @@ export interface ClipRecord {
   hash: string | null
   /** left out of preparation and training by the user (kept in the catalog) */
   excluded: boolean
+  /** the file's real path (symlinks resolved) when it was probed; media is served only while it still resolves there */
+  realPath?: string | null
+  /** position in import order (set when read from the catalog): the key of keyset paging */
+  seq?: number
 }
 
 export interface ClipFilter {
@@ -43,6 +51,8 @@ export interface ClipFilter {
   maxDuration?: number
   limit?: number
   offset?: number
+  /** keyset paging: only clips after this position (a ClipRecord's seq) */
+  after?: number
 }
 
 export interface CatalogCounts {
@@ -73,7 +83,8 @@ CREATE TABLE IF NOT EXISTS clips (
   reason TEXT,
   detail TEXT,
   hash TEXT,
-  excluded INTEGER NOT NULL DEFAULT 0
+  excluded INTEGER NOT NULL DEFAULT 0,
+  real_path TEXT
 );
 CREATE INDEX IF NOT EXISTS clips_status ON clips(status, seq);
 CREATE INDEX IF NOT EXISTS clips_split ON clips(split, seq);
@@ -81,7 +92,7 @@ CREATE INDEX IF NOT EXISTS clips_hash ON clips(hash);
 `
 
 /** Insert order of the clip columns (ClipRecord field order). */
-const COLUMNS = ['id', 'path', 'size', 'mtime_ms', 'duration', 'audio', 'video', 'labels', 'split', 'status', 'reason', 'detail', 'hash', 'excluded']
+const COLUMNS = ['id', 'path', 'size', 'mtime_ms', 'duration', 'audio', 'video', 'labels', 'split', 'status', 'reason', 'detail', 'hash', 'excluded', 'real_path']
 const UPDATABLE = COLUMNS.filter((c) => c !== 'id')
 
 type Row = Record<string, number | bigint | string | Uint8Array | null>
@@ -101,7 +112,9 @@ function toRecord(r: Row): ClipRecord {
     reason: (r.reason as QuarantineReason | null) ?? null,
     detail: r.detail === null ? null : String(r.detail),
     hash: r.hash === null ? null : String(r.hash),
-    excluded: Number(r.excluded) === 1
+    excluded: Number(r.excluded) === 1,
+    realPath: r.real_path === null ? null : String(r.real_path),
+    seq: Number(r.seq)
   }
 }
 
@@ -118,6 +131,7 @@ function whereOf(f: ClipFilter): { sql: string; args: (string | number)[] } {
   if (f.label !== undefined) add('EXISTS (SELECT 1 FROM json_each(clips.labels) WHERE value = ?)', f.label)
   if (f.minDuration !== undefined) add('duration >= ?', f.minDuration)
   if (f.maxDuration !== undefined) add('duration <= ?', f.maxDuration)
+  if (f.after !== undefined) add('seq > ?', f.after)
   return { sql: where.length ? 'WHERE ' + where.join(' AND ') : '', args }
 }
 
@@ -126,60 +140,152 @@ function selectClips(f: ClipFilter): { sql: string; args: (string | number)[] } 
   return { sql: `SELECT * FROM clips ${sql} ORDER BY seq LIMIT ? OFFSET ?`, args: [...args, f.limit ?? -1, f.offset ?? 0] }
 }
 
+/** Another process holds the catalog's lock (and is alive): try again later. */
+export class CatalogBusyError extends Error {
+  constructor(
+    readonly file: string,
+    readonly holders: number[]
+  ) {
+    super(`${file}: in use by ${holders.length ? `process ${holders.join(', ')}` : 'another process'}; try again when it is done`)
+  }
+}
+
+export interface CatalogOptions {
+  /** how long a call waits for another process's lock, sleeping between tries (default 10 s); 0: throw CatalogBusyError at once */
+  waitMs?: number
+  /** where the line about a cleared stale lock goes (default stderr) */
+  log?: (line: string) => void
+}
+
+const isBusy = (err: unknown): boolean => err instanceof Error && /database is locked|SQLITE_BUSY/i.test(err.message)
+
+/** Blocks this thread without using the CPU (a catalog call is synchronous; its caller chose to wait). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
 export class Catalog {
   private readonly db: sqlite.Database
+  private readonly waitMs: number
+  private readonly log: (line: string) => void
 
-  constructor(readonly file: string) {
-    this.db = new sqlite.Database(file)
-    // rollback journal (WAL needs shared memory, which the wasm VFS lacks); wait for a writer rather than fail
-    this.db.exec('PRAGMA busy_timeout = 10000;')
+  constructor(
+    readonly file: string,
+    o: CatalogOptions = {}
+  ) {
+    this.waitMs = o.waitMs ?? 10_000
+    this.log = o.log ?? ((line) => void process.stderr.write(`${line}\n`))
+    registerHolder(file)
+    try {
+      this.db = new sqlite.Database(file)
+    } catch (err) {
+      unregisterHolder(file)
+      throw err
+    }
+    try {
+      // rollback journal (WAL needs shared memory, which the wasm VFS lacks); SQLite's own busy handler would spin
+      this.db.exec('PRAGMA busy_timeout = 0;')
+      this.locked(() => this.migrate())
+    } catch (err) {
+      this.close()
+      throw err
+    }
+  }
+
+  private migrate(): void {
     this.db.exec(SCHEMA)
-    // catalogs written before clips could be excluded
     const columns = (this.db.all('PRAGMA table_info(clips)') as Row[]).map((r) => String(r.name))
+    // catalogs written before clips could be excluded, and before real paths were kept
     if (!columns.includes('excluded')) this.db.exec('ALTER TABLE clips ADD COLUMN excluded INTEGER NOT NULL DEFAULT 0')
+    if (!columns.includes('real_path')) this.db.exec('ALTER TABLE clips ADD COLUMN real_path TEXT')
     // catalogs written before classes could carry an ontology id
     const classColumns = (this.db.all('PRAGMA table_info(classes)') as Row[]).map((r) => String(r.name))
     if (!classColumns.includes('mid')) this.db.exec('ALTER TABLE classes ADD COLUMN mid TEXT')
   }
 
-  static open(datasetDir: string): Catalog {
+  static open(datasetDir: string, o: CatalogOptions = {}): Catalog {
     mkdirSync(datasetDir, { recursive: true })
-    return new Catalog(join(datasetDir, 'catalog.sqlite'))
+    return new Catalog(join(datasetDir, 'catalog.sqlite'), o)
   }
 
   close(): void {
-    this.db.close()
+    if (this.db.isOpen) this.db.close()
+    unregisterHolder(this.file)
+  }
+
+  /**
+   * Runs one call against the database. When another process holds the lock: a stale lock (its holder is
+   * dead) is cleared with a log line and the call retried; a live holder is waited for, sleeping, up to
+   * waitMs, then CatalogBusyError names it.
+   */
+  private locked<T>(fn: () => T): T {
+    const deadline = Date.now() + this.waitMs
+    let cleared = false
+    for (let delay = 2; ; delay = Math.min(delay * 2, 100)) {
+      try {
+        return fn()
+      } catch (err) {
+        if (!isBusy(err)) throw err
+        const line = cleared ? null : clearStaleLock(this.file)
+        if (line) {
+          cleared = true
+          this.log(line)
+          continue
+        }
+        const left = deadline - Date.now()
+        if (left <= 0) throw new CatalogBusyError(this.file, otherHolders(this.file).alive)
+        sleepSync(Math.min(delay, left))
+      }
+    }
   }
 
   setMeta(key: string, value: string): void {
-    this.db.run('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value])
+    this.locked(() => this.db.run('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value', [key, value]))
   }
 
-  /** Class names by index, with their ontology ids (AudioSet mids) where the source has them. */
+  /**
+   * Class names by index, with their ontology ids (AudioSet mids) where the source has them. The list only
+   * grows: the catalog's classes must be the first of `names` (new ones are appended), or the catalog must
+   * hold no clips yet, since stored label indices would otherwise name other classes.
+   */
   setClasses(names: string[], mids?: (string | null)[]): void {
     if (mids && mids.length !== names.length) throw new Error(`setClasses: ${names.length} names but ${mids.length} mids`)
     this.transaction(() => {
-      this.db.run('DELETE FROM classes')
+      const existing = (this.db.all('SELECT name FROM classes ORDER BY idx') as Row[]).map((r) => String(r.name))
+      const extends_ = existing.length <= names.length && existing.every((n, i) => n === names[i])
+      if (!extends_) {
+        const clips = Number((this.db.get('SELECT COUNT(*) AS n FROM clips') as Row).n)
+        if (clips > 0) throw new Error(`${this.file}: its ${existing.length} classes are not the first of the ${names.length} given; its ${clips} clips' labels would name other classes`)
+        this.db.run('DELETE FROM classes')
+      }
       const st = this.db.prepare('INSERT INTO classes(idx, name, mid) VALUES (?, ?, ?)')
       try {
-        names.forEach((n, i) => st.run([i, n, mids?.[i] ?? null]))
+        for (let i = extends_ ? existing.length : 0; i < names.length; i++) st.run([i, names[i], mids?.[i] ?? null])
       } finally {
         st.finalize()
       }
     })
   }
 
+  /** Appends the classes not in the catalog yet (in the order given); existing ones keep their index. */
+  addClasses(names: string[]): void {
+    const existing = this.classes()
+    const known = new Set(existing)
+    const added = [...new Set(names)].filter((n) => !known.has(n))
+    if (added.length) this.setClasses([...existing, ...added], [...this.classMids(), ...added.map(() => null)])
+  }
+
   classes(): string[] {
-    return (this.db.all('SELECT name FROM classes ORDER BY idx') as Row[]).map((r) => String(r.name))
+    return this.locked(() => (this.db.all('SELECT name FROM classes ORDER BY idx') as Row[]).map((r) => String(r.name)))
   }
 
   /** Ontology id per class index (null where the source had none, e.g. folder names). */
   classMids(): (string | null)[] {
-    return (this.db.all('SELECT mid FROM classes ORDER BY idx') as Row[]).map((r) => (r.mid === null ? null : String(r.mid)))
+    return this.locked(() => (this.db.all('SELECT mid FROM classes ORDER BY idx') as Row[]).map((r) => (r.mid === null ? null : String(r.mid))))
   }
 
   meta(key: string): string | null {
-    const row = this.db.get('SELECT value FROM meta WHERE key = ?', [key]) as Row | null
+    const row = this.locked(() => this.db.get('SELECT value FROM meta WHERE key = ?', [key]) as Row | null)
     return row ? String(row.value) : null
   }
 
@@ -208,7 +314,7 @@ export class Catalog {
       const st = this.db.prepare(`INSERT INTO clips(${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT(id) ${onConflict}`)
       try {
         for (const c of clips) {
-          changed += st.run([c.id, c.path, c.size, c.mtimeMs, c.duration, c.audio, c.video, JSON.stringify(c.labels), c.split, c.status, c.reason, c.detail, c.hash, c.excluded ? 1 : 0]).changes
+          changed += st.run([c.id, c.path, c.size, c.mtimeMs, c.duration, c.audio, c.video, JSON.stringify(c.labels), c.split, c.status, c.reason, c.detail, c.hash, c.excluded ? 1 : 0, c.realPath ?? null]).changes
         }
       } finally {
         st.finalize()
@@ -230,80 +336,128 @@ export class Catalog {
   }
 
   get(id: string): ClipRecord | null {
-    const row = this.db.get('SELECT * FROM clips WHERE id = ?', [id]) as Row | null
+    const row = this.locked(() => this.db.get('SELECT * FROM clips WHERE id = ?', [id]) as Row | null)
     return row ? toRecord(row) : null
   }
 
-  /** Clips in import order; filters use the (status|split, seq) indexes so paging stays cheap. */
+  /** Clips in import order; filters use the (status|split, seq) indexes, and `after` pages by key instead of OFFSET. */
   list(f: ClipFilter = {}): ClipRecord[] {
     const { sql, args } = selectClips(f)
-    return (this.db.all(sql, args) as Row[]).map(toRecord)
+    return this.locked(() => this.db.all(sql, args) as Row[]).map(toRecord)
   }
 
   /** How many clips match a filter (its limit and offset aside). */
   count(f: ClipFilter = {}): number {
-    const { sql, args } = whereOf(f)
-    return Number((this.db.get(`SELECT COUNT(*) AS n FROM clips ${sql}`, args) as Row).n)
+    return this.countBetween(f, 0, Number.MAX_SAFE_INTEGER)
   }
 
-  /** The same clips one at a time, for exports of catalogs too large to hold as records at once. */
-  *each(f: ClipFilter = {}): Generator<ClipRecord> {
-    const { sql, args } = selectClips(f)
-    const st = this.db.prepare(sql)
-    try {
-      for (const r of st.iterate(args) as Iterable<Row>) yield toRecord(r)
-    } finally {
-      st.finalize()
+  /** How many clips with seq in (from, to] match a filter: a slice of count(), so a caller can count a big catalog in steps. */
+  countBetween(f: ClipFilter, from: number, to: number): number {
+    const { sql, args } = whereOf({ ...f, after: undefined })
+    const where = `${sql ? `${sql} AND` : 'WHERE'} seq > ? AND seq <= ?`
+    return this.locked(() => Number((this.db.get(`SELECT COUNT(*) AS n FROM clips ${where}`, [...args, from, to]) as Row).n))
+  }
+
+  /** Changes whenever any connection (this one or another process's) has written to the catalog. */
+  version(): string {
+    return this.locked(() => {
+      const dv = (this.db.get('PRAGMA data_version') as Row).data_version
+      const own = (this.db.get('SELECT total_changes() AS n') as Row).n
+      return `${String(dv)}:${String(own)}`
+    })
+  }
+
+  /** The seqs of the clips with seq in (from, to] matching a filter, in order: a slice of a filter's page index. */
+  seqsBetween(f: ClipFilter, from: number, to: number): number[] {
+    const { sql, args } = whereOf({ ...f, after: undefined })
+    const where = `${sql ? `${sql} AND` : 'WHERE'} seq > ? AND seq <= ?`
+    return this.locked(() => (this.db.all(`SELECT seq FROM clips ${where} ORDER BY seq`, [...args, from, to]) as Row[]).map((r) => Number(r.seq)))
+  }
+
+  /** The newest clip's seq (0 when empty): where stepwise counts end. */
+  lastSeq(): number {
+    return this.locked(() => Number((this.db.get('SELECT COALESCE(MAX(seq), 0) AS n FROM clips') as Row).n))
+  }
+
+  /**
+   * The same clips one at a time, for exports of catalogs too large to hold as records at once: read in
+   * keyset pages, so no lock is held while the caller works on a clip.
+   */
+  *each(f: ClipFilter = {}, page = 1000): Generator<ClipRecord> {
+    let after = f.after ?? 0
+    let left = f.limit === undefined || f.limit < 0 ? Infinity : f.limit
+    let skip = f.offset ?? 0
+    while (left > 0) {
+      const rows = this.list({ ...f, after, offset: skip, limit: Math.min(page, left) })
+      skip = 0
+      for (const r of rows) yield r
+      if (rows.length < Math.min(page, left)) return
+      left -= rows.length
+      after = rows[rows.length - 1].seq ?? after
     }
   }
 
   counts(): CatalogCounts {
-    const out: CatalogCounts = { total: 0, ok: 0, quarantined: 0, missing: 0, byReason: {}, bySplit: {} }
-    for (const r of this.db.all('SELECT status, reason, COUNT(*) AS n FROM clips GROUP BY status, reason') as Row[]) {
+    const { excluded: _excluded, ...counts } = this.countsBetween(0, Number.MAX_SAFE_INTEGER)
+    return counts
+  }
+
+  /** counts() of the clips with seq in (from, to], and how many of them are excluded; sums of slices add up. */
+  countsBetween(from: number, to: number): CatalogCounts & { excluded: number } {
+    const out = { total: 0, ok: 0, quarantined: 0, missing: 0, byReason: {}, bySplit: {}, excluded: 0 } as CatalogCounts & { excluded: number }
+    const rows = this.locked(
+      () => this.db.all('SELECT status, reason, split, SUM(excluded) AS x, COUNT(*) AS n FROM clips WHERE seq > ? AND seq <= ? GROUP BY status, reason, split', [from, to]) as Row[]
+    )
+    for (const r of rows) {
       const n = Number(r.n)
       out.total += n
-      if (r.status === 'ok') out.ok += n
-      else if (r.status === 'missing') out.missing += n
+      out.excluded += Number(r.x)
+      if (r.status === 'ok') {
+        out.ok += n
+        if (r.split !== null) out.bySplit[r.split as Split] = (out.bySplit[r.split as Split] ?? 0) + n
+      } else if (r.status === 'missing') out.missing += n
       else {
         out.quarantined += n
-        out.byReason[r.reason as QuarantineReason] = n
+        out.byReason[r.reason as QuarantineReason] = (out.byReason[r.reason as QuarantineReason] ?? 0) + n
       }
-    }
-    for (const r of this.db.all("SELECT split, COUNT(*) AS n FROM clips WHERE status = 'ok' AND split IS NOT NULL GROUP BY split") as Row[]) {
-      out.bySplit[r.split as Split] = Number(r.n)
     }
     return out
   }
 
   /** Every clip id, so a resumed manifest import skips (and does not probe again) rows already present. */
   ids(): Set<string> {
-    const out = new Set<string>()
-    const st = this.db.prepare('SELECT id FROM clips')
-    try {
-      for (const r of st.iterate() as Iterable<Row>) out.add(String(r.id))
-    } finally {
-      st.finalize()
-    }
-    return out
+    return this.locked(() => {
+      const out = new Set<string>()
+      const st = this.db.prepare('SELECT id FROM clips')
+      try {
+        for (const r of st.iterate() as Iterable<Row>) out.add(String(r.id))
+      } finally {
+        st.finalize()
+      }
+      return out
+    })
   }
 
   /** path → (size, mtime) of every clip, so a re-run import skips files it has already seen unchanged. */
   seenFiles(): Map<string, { size: number; mtimeMs: number }> {
     const out = new Map<string, { size: number; mtimeMs: number }>()
-    for (const r of this.db.all('SELECT path, size, mtime_ms FROM clips') as Row[]) {
+    for (const r of this.locked(() => this.db.all('SELECT path, size, mtime_ms FROM clips') as Row[])) {
       out.set(String(r.path), { size: Number(r.size), mtimeMs: Number(r.mtime_ms) })
     }
     return out
   }
 
+  /** One transaction, retried whole when another process held the lock. */
   private transaction(fn: () => void): void {
-    this.db.exec('BEGIN')
-    try {
-      fn()
-      this.db.exec('COMMIT')
-    } catch (err) {
-      this.db.exec('ROLLBACK')
-      throw err
-    }
+    this.locked(() => {
+      this.db.exec('BEGIN IMMEDIATE')
+      try {
+        fn()
+        this.db.exec('COMMIT')
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK')
+        throw err
+      }
+    })
   }
 }

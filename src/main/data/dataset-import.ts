@@ -2,11 +2,17 @@
  * Importing into a dataset's catalog, as `equiav dataset import` and the workbench's `import` job both do
  * it: a folder of media, or an AudioSet CSV / VGGSound CSV / CAV-MAE JSON manifest (with its
  * class_labels_indices.csv, media found under a media root, probed or not). One code path for both.
+ * Imports into one dataset are serialised (import-lock.ts), and a failed import into a new dataset leaves
+ * no empty dataset behind.
  */
-import { resolve } from 'node:path'
+import { existsSync, mkdirSync, rmSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { IMPORT_FORMATS } from '../../shared/contract/datasets'
 import type { JobContext } from '../jobs/context'
-import type { Catalog, Split } from './catalog'
+import { checkName, datasetDir } from '../workspace'
+import { Catalog, type Split } from './catalog'
+import { CATALOG_FILE } from './datasets'
+import { acquireImportLock } from './import-lock'
 import { audioSetSource } from './importers/audioset'
 import { cavMaeSource } from './importers/cavmae-json'
 import { importFolder } from './importers/folder'
@@ -80,6 +86,41 @@ export async function importIntoCatalog(spec: ImportSpec, catalog: Catalog, ctx:
     }
   })
   return { manifest: { rows: r.rows, added: r.added, skipped: r.skipped, found: r.found }, stopped: r.stopped || ctx.signal.aborted }
+}
+
+/**
+ * Imports into a dataset of the workspace, creating it if needed, while holding its import lock; `report`
+ * reads the catalog before it is closed. When the import fails and the dataset was new and still holds no
+ * clip, the dataset is removed (a malformed manifest leaves nothing in the list).
+ */
+export async function importDataset<T>(
+  workspace: string,
+  name: string,
+  spec: ImportSpec,
+  ctx: JobContext,
+  report: (catalog: Catalog, outcome: ImportOutcome) => T
+): Promise<T> {
+  const dir = datasetDir(workspace, checkName('dataset', name))
+  const dirExisted = existsSync(dir)
+  mkdirSync(dir, { recursive: true })
+  const release = await acquireImportLock(dir, ctx.log, ctx.signal)
+  const isNew = !existsSync(join(dir, CATALOG_FILE))
+  let catalog: Catalog | null = null
+  try {
+    catalog = Catalog.open(dir)
+    return report(catalog, await importIntoCatalog(spec, catalog, ctx))
+  } catch (err) {
+    if (isNew && catalog?.lastSeq() === 0) {
+      catalog.close()
+      catalog = null
+      if (dirExisted) for (const f of [CATALOG_FILE, `${CATALOG_FILE}-journal`]) rmSync(join(dir, f), { force: true })
+      else rmSync(dir, { recursive: true, force: true })
+    }
+    throw err
+  } finally {
+    catalog?.close()
+    release()
+  }
 }
 
 /** "eval.csv: 3 rows, 3 added, 0 already present, media found for 2". */

@@ -2,11 +2,11 @@
 import { PRESETS } from '../engine/config'
 import { PRETRAIN_DEFAULTS, runPretrain } from '../engine/train/pretrain'
 import { syntheticSource } from '../engine/train/synthetic-source'
+import { resolveWorkers } from '../engine/train/parallel/stepper'
 import { datasetModel, openDatasetSource } from '../data/dataset-source'
-import { Catalog } from '../data/catalog'
-import { describeCounts, describeManifest, importIntoCatalog } from '../data/dataset-import'
+import { describeCounts, describeManifest, importDataset } from '../data/dataset-import'
 import { evalHeadline, runFinetuneRequest } from '../data/finetune-request'
-import { checkName, datasetDir, runDir } from '../workspace'
+import { runDir } from '../workspace'
 import type { JobContext } from './context'
 import { runEmbed } from './embed-job'
 import { prepareDataset } from '../data/prepare-dataset'
@@ -36,6 +36,7 @@ export async function runJob(req: JobRequest, ctx: JobContext): Promise<unknown>
             timeRoll: a.timeRoll,
             seed: a.seed,
             checkpointEvery: a.checkpointEvery,
+            workers: await resolveWorkers(a.workers, a.batchSize),
             resume: a.resume,
             data: a.dataset ? { kind: 'dataset', name: a.dataset } : { kind: 'synthetic', clips: a.syntheticClips ?? 256 }
           },
@@ -67,14 +68,10 @@ export async function runJob(req: JobRequest, ctx: JobContext): Promise<unknown>
 
 /** A folder or manifest imported into a dataset, reporting progress; the end report counts clips by status. */
 async function runImport(a: ImportJobArgs, ctx: JobContext): Promise<unknown> {
-  const catalog = Catalog.open(datasetDir(a.workspace, checkName('dataset', a.dataset)))
-  try {
-    const { workspace: _workspace, dataset: _dataset, ...spec } = a
-    const outcome = await importIntoCatalog(spec, catalog, ctx)
+  const { workspace, dataset, ...spec } = a
+  return importDataset(workspace, dataset, spec, ctx, (catalog, outcome) => {
     if (outcome.manifest) ctx.log(describeManifest(a.from, outcome.manifest))
-    ctx.log(`${a.dataset}: ${describeCounts(catalog)}`)
+    ctx.log(`${dataset}: ${describeCounts(catalog)}`)
     return { ...outcome, counts: catalog.counts() }
-  } finally {
-    catalog.close()
-  }
+  })
 }

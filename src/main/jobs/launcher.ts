@@ -15,6 +15,10 @@ export interface EngineProcess {
   /** true until the process has exited */
   running(): boolean
   kill(): void
+  /** the process id (recorded with the job, so a restarted server knows when it has gone) */
+  pid: number | undefined
+  /** lets the process go on without this one: it checkpoints its job and exits by itself (engine-host.ts) */
+  detach(): void
 }
 
 export type EngineLauncher = () => EngineProcess
@@ -31,6 +35,12 @@ export const forkLauncher: EngineLauncher = () => {
     onStderr: (cb) => void child.stderr?.on('data', (d: Buffer) => cb(d.toString())),
     onExit: (cb) => void child.on('exit', (code, signal) => cb(code, signal)),
     running: () => child.exitCode === null && child.signalCode === null,
-    kill: () => void child.kill('SIGKILL')
+    kill: () => void child.kill('SIGKILL'),
+    pid: child.pid,
+    detach: () => {
+      if (child.connected) child.disconnect()
+      child.stderr?.destroy()
+      child.unref()
+    }
   }
 }

@@ -2,11 +2,14 @@
  * Runs jobs in their own engine processes, one at a time from a queue, never on the caller's thread.
  * Cancel is a message (the job checkpoints and returns), then a kill after a grace period. A crash is
  * reported with the job's last log lines; any job can be resumed. Records live in <workspace>/jobs/ so
- * they outlive the window and the server.
+ * they outlive the window and the server: when the server that ran a job has died (a crash, a kill), the
+ * engine process checkpoints and exits (engine-host.ts), and the next runner on the workspace continues
+ * the job from that checkpoint once the old engine process is gone.
  */
 import { EventEmitter } from 'node:events'
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
+import { processAlive } from '../data/catalog-lock'
 import { writeJsonAtomic } from '../util/atomic'
 import type { JobProgress } from './context'
 import { type EngineLauncher, type EngineProcess, forkLauncher } from './launcher'
@@ -26,6 +29,11 @@ export interface JobRecord {
   log: string[]
   error?: string
   result?: unknown
+  /** the process of the runner that started it, and its engine process */
+  owner?: number
+  engine?: number
+  /** continued after its runner died: start it only once this engine process (the one it ran in) has exited */
+  waitFor?: number
 }
 
 const LOG_LINES = 40
@@ -34,6 +42,8 @@ export class JobRunner extends EventEmitter {
   private readonly jobs = new Map<string, JobRecord>()
   private readonly dir: string
   private current: { id: string; child: EngineProcess; cancelRequested: boolean } | null = null
+  private waiting: NodeJS.Timeout | null = null
+  private detached = false
   private counter = 0
   /** record writes in order, so an older state never lands after a newer one */
   private saving: Promise<void> = Promise.resolve()
@@ -46,14 +56,26 @@ export class JobRunner extends EventEmitter {
     super()
     this.dir = join(workspace, 'jobs')
     mkdirSync(this.dir, { recursive: true })
+    let orphans = false
     for (const f of readdirSync(this.dir).filter((n) => n.endsWith('.json'))) {
       const rec = JSON.parse(readFileSync(join(this.dir, f), 'utf8')) as JobRecord
-      if (rec.state === 'running' || rec.state === 'queued') {
-        rec.state = 'failed'
-        rec.error = 'the workbench stopped while this job was running; resume it to continue from its last checkpoint'
-      }
       this.jobs.set(rec.id, rec)
+      // a live runner (another server on this workspace, or this process) still owns its jobs
+      if ((rec.state !== 'running' && rec.state !== 'queued') || (rec.owner !== undefined && processAlive(rec.owner))) continue
+      orphans = true
+      if (rec.state === 'running') this.continueOrphan(rec)
     }
+    if (orphans) setImmediate(() => this.pump())
+  }
+
+  /** A job whose runner died mid-run: queued again to continue from its checkpoint once its engine process has gone. */
+  private continueOrphan(rec: JobRecord): void {
+    const r = rec.request
+    rec.request = r.kind === 'pretrain' ? { ...r, args: { ...r.args, resume: true } } : r.kind === 'finetune' ? { ...r, args: { ...r.args, resume: true } } : r
+    rec.state = 'queued'
+    rec.waitFor = rec.engine
+    rec.log.push(`the workbench stopped while this job ran (process ${rec.owner ?? '?'}); continuing it from its last checkpoint`)
+    this.save(rec)
   }
 
   list(): JobRecord[] {
@@ -68,7 +90,7 @@ export class JobRunner extends EventEmitter {
 
   start(request: JobRequest): JobRecord {
     const id = `${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${process.pid}-${++this.counter}`
-    const rec: JobRecord = { id, request, state: 'queued', created: new Date().toISOString(), log: [] }
+    const rec: JobRecord = { id, request, state: 'queued', created: new Date().toISOString(), log: [], owner: process.pid }
     this.jobs.set(id, rec)
     this.save(rec)
     this.pump()
@@ -96,6 +118,17 @@ export class JobRunner extends EventEmitter {
     return rec
   }
 
+  /**
+   * The server is stopping: the running engine process is let go (it checkpoints its job and exits by
+   * itself), nothing more is started, and the job stays `running` on disk for the next runner to continue.
+   */
+  detach(): Promise<void> {
+    this.detached = true
+    if (this.waiting) clearTimeout(this.waiting)
+    this.current?.child.detach()
+    return this.saving
+  }
+
   /** Resolves when no job is queued or running and every record is on disk (tests, shutdown). */
   idle(): Promise<void> {
     return new Promise((resolve) => {
@@ -111,14 +144,25 @@ export class JobRunner extends EventEmitter {
   }
 
   private pump(): void {
-    if (this.current) return
+    if (this.current || this.waiting || this.detached) return
     const next = this.list().find((j) => j.state === 'queued')
     if (!next) return
+    if (next.waitFor !== undefined && processAlive(next.waitFor)) {
+      // the engine process of the server that died is still writing its checkpoint
+      this.waiting = setTimeout(() => {
+        this.waiting = null
+        this.pump()
+      }, 200)
+      return
+    }
     const child = this.launch()
     const running = { id: next.id, child, cancelRequested: false }
     this.current = running
     next.state = 'running'
     next.started = new Date().toISOString()
+    next.owner = process.pid
+    next.engine = child.pid
+    delete next.waitFor
     this.save(next)
     child.onStderr((text) => this.addLog(next, text))
     let cancelled = false
@@ -136,6 +180,7 @@ export class JobRunner extends EventEmitter {
     })
     child.send(next.request)
     child.onExit((code, signal) => {
+      if (this.detached) return // its next runner continues it
       this.current = null
       if (code === 0) this.finish(next, cancelled ? 'cancelled' : 'done')
       else if (running.cancelRequested) this.finish(next, 'cancelled')

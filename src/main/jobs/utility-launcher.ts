@@ -33,7 +33,10 @@ export function utilityLauncher(forkUtility: UtilityFork, mainDir: string): Engi
       // a utility process reports only its exit code; a kill shows as a non-zero code
       onExit: (cb) => void child.on('exit', (code) => cb(code, null)),
       running: () => !exited,
-      kill: () => void child.kill()
+      kill: () => void child.kill(),
+      pid: child.pid,
+      // a utility process ends with the app; its job continues from its last checkpoint at the next start
+      detach: () => undefined
     }
   }
 }

@@ -17,7 +17,7 @@ import {
 import { MAP_COLUMNS, encodeColumns } from '../../../shared/columns'
 import type { ANALYSIS_METHODS } from '../../../shared/methods'
 import { queryTopK } from '../../analysis/query-top-k'
-import { withDataset } from '../../data/datasets'
+import type { DatasetCatalogs } from '../../data/datasets'
 import { type StoredEmbeddings, embeddingsDir, readStoredEmbeddings, retrievalReportPath, runEmbeddingKind } from '../../data/split-embeddings'
 import { runDir, runsDir } from '../../workspace'
 import { toJob } from './jobs'
@@ -28,7 +28,10 @@ const KEEP = 3
 /** The last few stored embeddings read, each valid while its ids.json keeps its modification time. */
 class EmbeddingsCache {
   private readonly entries = new Map<string, StoredEmbeddings>()
-  constructor(private readonly workspace: string) {}
+  constructor(
+    private readonly workspace: string,
+    private readonly catalogs: DatasetCatalogs
+  ) {}
 
   async get(t: EmbeddingTarget): Promise<StoredEmbeddings> {
     const dir = embeddingsDir(this.workspace, t.run, t.dataset, t.split)
@@ -41,7 +44,7 @@ class EmbeddingsCache {
       this.entries.set(dir, hit)
       return hit
     }
-    const classes = await withDataset(this.workspace, t.dataset, (c) => c.classes())
+    const classes = await this.catalogs.use(t.dataset, (c) => c.classes())
     const fresh = await readStoredEmbeddings(dir, classes)
     this.entries.set(dir, fresh)
     while (this.entries.size > KEEP) this.entries.delete(this.entries.keys().next().value as string)
@@ -75,8 +78,8 @@ async function runRetrieval(workspace: string, run: string): Promise<RunRetrieva
   return { run, lineage: lineage ? lineage.data : null, latest: latest && withoutPerClass(latest) }
 }
 
-export function analysisServices({ workspace, jobs }: ServiceContext): AreaServices<typeof ANALYSIS_METHODS> {
-  const cache = new EmbeddingsCache(workspace)
+export function analysisServices({ workspace, jobs, catalogs }: ServiceContext): AreaServices<typeof ANALYSIS_METHODS> {
+  const cache = new EmbeddingsCache(workspace, catalogs)
   return {
     'analysis.embed': async ({ run, dataset, split }) => {
       if (!existsSync(join(runDir(workspace, run), 'config.json'))) throw new Error(`no run "${run}" in ${workspace}`)
@@ -89,7 +92,7 @@ export function analysisServices({ workspace, jobs }: ServiceContext): AreaServi
       const [queries, gallery] = direction === 'a2v' ? [e.audio, e.visual] : [e.visual, e.audio]
       const top = queryTopK(gallery, e.dim, queries.subarray(q * e.dim, (q + 1) * e.dim), k, q)
       const wanted = [q, ...top.indices]
-      const labels = await withDataset(workspace, t.dataset, (c) => new Map(wanted.map((i) => [i, (c.get(e.ids[i])?.labels ?? []).map((l) => e.classes[l] ?? String(l))])))
+      const labels = await catalogs.use(t.dataset, (c) => new Map(wanted.map((i) => [i, (c.get(e.ids[i])?.labels ?? []).map((l) => e.classes[l] ?? String(l))])))
       return {
         query: { id: clipId, labels: labels.get(q) ?? [] },
         direction,

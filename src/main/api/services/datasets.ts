@@ -6,7 +6,7 @@ import type { DATASETS_METHODS } from '../../../shared/methods'
 import { augmentPreview } from '../../data/augment-preview'
 import type { ClipRecord } from '../../data/catalog'
 import { ClipFeatureStore } from '../../data/clip-features'
-import { listDatasets, withDataset } from '../../data/datasets'
+import { listDatasets } from '../../data/datasets'
 import { checkName, datasetDir } from '../../workspace'
 import { toJob } from './jobs'
 import type { AreaServices, ServiceContext } from './types'
@@ -35,45 +35,37 @@ function checkPath(field: string, path: string, kind: 'file' | 'folder'): void {
   if (!st || (kind === 'folder' ? !st.isDirectory() : !st.isFile())) throw new Error(`${field}: ${path}: no such ${kind}`)
 }
 
-export function datasetsServices({ workspace, jobs }: ServiceContext, features = new ClipFeatureStore()): AreaServices<typeof DATASETS_METHODS> {
+export function datasetsServices({ workspace, jobs, catalogs }: ServiceContext, features = new ClipFeatureStore()): AreaServices<typeof DATASETS_METHODS> {
   return {
     'datasets.list': async () => {
       const out = []
       for (const name of await listDatasets(workspace)) {
-        out.push(
-          await withDataset(workspace, name, (c) => {
-            const n = c.counts()
-            return { name, total: n.total, ok: n.ok, quarantined: n.quarantined, missing: n.missing, classes: c.classes().length }
-          })
-        )
+        const n = await catalogs.counts(name)
+        const classes = await catalogs.use(name, (c) => c.classes().length)
+        out.push({ name, total: n.total, ok: n.ok, quarantined: n.quarantined, missing: n.missing, classes })
       }
       return out
     },
-    'datasets.info': async ({ dataset }) =>
-      withDataset(workspace, dataset, (c) => {
-        const n = c.counts()
-        return {
-          name: dataset,
-          source: c.meta('source'),
-          classes: c.classes(),
-          counts: { ...n, excluded: c.count({ excluded: true }) },
-          quarantined: c.list({ status: 'quarantined', limit: REPORT_LIMIT }).map((q) => ({ id: q.id, reason: q.reason, detail: q.detail }))
-        }
-      }),
+    'datasets.info': async ({ dataset }) => {
+      const counts = await catalogs.counts(dataset)
+      const quarantined = await catalogs.remember(dataset, 'quarantined', (c) =>
+        c.list({ status: 'quarantined', limit: REPORT_LIMIT }).map((q) => ({ id: q.id, reason: q.reason, detail: q.detail }))
+      )
+      return catalogs.use(dataset, (c) => ({ name: dataset, source: c.meta('source'), classes: c.classes(), counts, quarantined }))
+    },
     'datasets.clip': async ({ dataset, clip }) =>
-      withDataset(workspace, dataset, (c) => {
+      catalogs.use(dataset, (c) => {
         const record = c.get(clip)
         if (!record) throw new Error(`dataset "${dataset}" has no clip "${clip}"`)
         return toClipRow(record)
       }),
-    'datasets.clips': async ({ dataset, offset, limit, filter }) =>
-      withDataset(workspace, dataset, (c) => ({
-        total: c.count(filter),
-        offset,
-        rows: c.list({ ...filter, offset, limit }).map(toClipRow)
-      })),
+    'datasets.clips': async ({ dataset, offset, limit, filter }) => ({
+      total: await catalogs.count(dataset, filter),
+      offset,
+      rows: (await catalogs.page(dataset, filter, offset, limit)).map(toClipRow)
+    }),
     'datasets.edit': async ({ dataset, clip, labels, split, excluded }) =>
-      withDataset(workspace, dataset, (c) =>
+      catalogs.use(dataset, (c) =>
         toClipRow(c.edit(clip, { ...(labels ? { labels } : {}), ...(split ? { split } : {}), ...(excluded !== undefined ? { excluded } : {}) }))
       ),
     'datasets.import': async ({ dataset, ...spec }) => {
@@ -86,11 +78,11 @@ export function datasetsServices({ workspace, jobs }: ServiceContext, features =
       return toJob(jobs.start({ kind: 'import', args: { ...spec, workspace, dataset, from: resolve(spec.from), labels: abs(spec.labels), mediaRoot: abs(spec.mediaRoot) } }))
     },
     'datasets.prepare': async ({ dataset, preset }) => {
-      await withDataset(workspace, dataset, (c) => c.counts())
+      await catalogs.use(dataset, (c) => c.lastSeq())
       return toJob(jobs.start({ kind: 'prepare', args: { workspace, dataset, preset, statsClips: 400 } }))
     },
     'datasets.augmentPreview': async ({ dataset, clip, seed }) => {
-      const record = await withDataset(workspace, dataset, (c) => c.get(clip))
+      const record = await catalogs.use(dataset, (c) => c.get(clip))
       if (!record) throw new Error(`dataset "${dataset}" has no clip "${clip}"`)
       if (record.status !== 'ok') throw new Error(`clip "${clip}" is ${record.status === 'missing' ? 'not downloaded' : `quarantined (${record.reason})`}: nothing to augment`)
       return augmentPreview(await features.get(datasetDir(workspace, dataset), record), seed)

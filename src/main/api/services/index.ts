@@ -1,4 +1,5 @@
 /** What the API methods do, against one workspace on disk: each area's services, merged (one line per area). */
+import { DatasetCatalogs } from '../../data/datasets'
 import type { JobRunner } from '../../jobs/runner'
 import { analysisServices } from './analysis'
 import { datasetsServices } from './datasets'
@@ -11,8 +12,8 @@ import type { ServiceContext, Services } from './types'
 export type { Services, ServiceContext } from './types'
 export { toJob } from './jobs'
 
-export function workspaceServices(workspace: string, version: string, jobs: JobRunner): Services {
-  const ctx: ServiceContext = { workspace, version, jobs }
+export function workspaceServices(workspace: string, version: string, jobs: JobRunner, catalogs = new DatasetCatalogs(workspace)): Services {
+  const ctx: ServiceContext = { workspace, version, jobs, catalogs }
   return {
     ...runsServices(ctx),
     ...jobsServices(ctx),

@@ -1,7 +1,6 @@
 /** Train: estimated time per epoch from the workspace's measured step times; measuring runs as a job. */
 import type { TRAIN_METHODS } from '../../../shared/methods'
 import { stepTimeKey } from '../../../shared/estimate'
-import { withDataset } from '../../data/datasets'
 import { epochSeconds, expectedBackend, readStepTimes } from '../../data/step-times'
 import { stepsPerEpoch } from '../../engine/train/data-source'
 import { toJob } from './jobs'
@@ -10,11 +9,11 @@ import type { AreaServices, ServiceContext } from './types'
 /** the synthetic task's size when a form names no dataset (the pretrain and finetune defaults) */
 const SYNTHETIC_CLIPS = 256
 
-export function trainServices({ workspace, jobs }: ServiceContext): AreaServices<typeof TRAIN_METHODS> {
+export function trainServices({ workspace, jobs, catalogs }: ServiceContext): AreaServices<typeof TRAIN_METHODS> {
   return {
     'train.estimate': async ({ task, preset, batchSize, dataset, syntheticClips }) => {
       const trainClips = dataset
-        ? await withDataset(workspace, dataset, (c) => c.count({ split: 'train', status: 'ok', excluded: false }))
+        ? await catalogs.count(dataset, { split: 'train', status: 'ok', excluded: false })
         : (syntheticClips ?? SYNTHETIC_CLIPS)
       const times = readStepTimes(workspace)
       const backend = expectedBackend(times)

@@ -1,5 +1,6 @@
 import type { z } from 'zod'
 import type { Contract, Method, Output } from '../../../shared/contract'
+import type { DatasetCatalogs } from '../../data/datasets'
 import type { JobRunner } from '../../jobs/runner'
 
 /** One implementation per method, receiving the input as its schema parsed it. */
@@ -13,4 +14,6 @@ export interface ServiceContext {
   workspace: string
   version: string
   jobs: JobRunner
+  /** the datasets' catalogs, opened once and shared by every request */
+  catalogs: DatasetCatalogs
 }

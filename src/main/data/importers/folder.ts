@@ -54,7 +54,8 @@ export async function importFolder(o: FolderImportOptions): Promise<{ inspected:
     return parts.length > 1 ? parts[0] : null
   }
   const classNames = [...new Set(files.map(labelOf).filter((l): l is string => l !== null))].sort()
-  if (o.catalog.classes().length === 0 || classNames.some((c) => !o.catalog.classes().includes(c))) o.catalog.setClasses(classNames)
+  // new sub-folders are appended: the classes already stored keep their indices, so no clip is relabelled
+  o.catalog.addClasses(classNames)
   const classIndex = new Map(o.catalog.classes().map((n, i) => [n, i]))
 
   const seen = o.catalog.seenFiles()

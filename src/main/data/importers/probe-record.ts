@@ -1,4 +1,5 @@
 /** A media file probed into a catalog record: usable (`ok`, with its streams and hash) or quarantined with the reason. */
+import { realpathSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import type { ClipRecord } from '../catalog'
 import type { inspectClip } from '../inspect'
@@ -7,6 +8,15 @@ import { MediaError } from '../media-types'
 /** What the importer knows of a clip before opening its file. */
 export type ClipBase = Pick<ClipRecord, 'id' | 'labels' | 'split' | 'excluded'>
 
+/** The file a path leads to (symlinks resolved), or null when it is gone. */
+function realPathOf(path: string): string | null {
+  try {
+    return realpathSync(path)
+  } catch {
+    return null
+  }
+}
+
 export async function probedRecord(path: string, base: ClipBase, inspect: typeof inspectClip): Promise<ClipRecord> {
   try {
     const c = await inspect(path)
@@ -14,6 +24,8 @@ export async function probedRecord(path: string, base: ClipBase, inspect: typeof
     return {
       ...base,
       path,
+      // what was probed: media is later served only from this file (a symlink swapped since is refused)
+      realPath: realPathOf(path),
       size: c.size,
       mtimeMs: c.mtimeMs,
       duration: c.probe.duration,
