@@ -1,7 +1,7 @@
 /**
  * Small synthetic media for tests, made with ffmpeg's lavfi sources in a temp folder:
  * any container/codec pair the bundled ffmpeg writes, chosen sizes, rates, channel counts and
- * lengths, plus broken files (empty, truncated, random bytes, text named like a video).
+ * lengths, plus broken files (empty, truncated, random bytes, text named like a video, damaged mid-file).
  *
  *   const media = createMediaDir()
  *   const clip = await media.make({ name: 'a.mp4', duration: 1, audio: { frequencies: [440, 1000] } })
@@ -66,7 +66,7 @@ export interface MediaSpec {
   rotate?: 90 | 180 | 270
 }
 
-export type BrokenKind = 'empty' | 'truncated' | 'random' | 'text'
+export type BrokenKind = 'empty' | 'truncated' | 'random' | 'text' | 'corrupt-middle'
 
 interface ContainerDefaults {
   format: string
@@ -192,7 +192,8 @@ export interface MediaDir {
   makeAll(specs: MediaSpec[]): Promise<string[]>
   /**
    * A broken file: 'empty' (0 bytes), 'truncated' (the first third of a 1 s mp4 whose index is
-   * at the end), 'random' (64 KiB of seeded noise), 'text' (prose).
+   * at the end), 'random' (64 KiB of seeded noise), 'text' (prose), 'corrupt-middle' (a 3 s mp4 with 3,000
+   * bytes in its middle scrambled: it opens and probes cleanly, only decoding every packet shows the damage).
    */
   broken(kind: BrokenKind, name: string): Promise<string>
   /** copies the first `keep` fraction of a file */
@@ -242,7 +243,12 @@ export function createMediaDir(prefix = 'equiav-media-'): MediaDir {
       if (kind === 'empty') writeFileSync(out, new Uint8Array(0))
       else if (kind === 'random') writeFileSync(out, pseudoRandomBytes(65536, 12345))
       else if (kind === 'text') writeFileSync(out, 'These are notes about a holiday, saved under the wrong name.\n'.repeat(40))
-      else return truncate(await make({ name: `whole-of-${name}`, duration: 1 }), name, 1 / 3)
+      else if (kind === 'corrupt-middle') {
+        const bytes = readFileSync(await make({ name: `whole-of-${name}`, duration: 3 }))
+        const mid = bytes.length >> 1
+        for (let i = mid - 1500; i < mid + 1500; i++) bytes[i] = (bytes[i] * 7 + 13) & 255
+        writeFileSync(out, bytes)
+      } else return truncate(await make({ name: `whole-of-${name}`, duration: 1 }), name, 1 / 3)
       return out
     },
     truncate,

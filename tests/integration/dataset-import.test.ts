@@ -34,6 +34,7 @@ const GOOD: Record<string, string> = {
 const BROKEN: Record<string, string> = {
   'cats/empty.mp4': 'corrupt',
   'cats/truncated.mp4': 'corrupt',
+  'cats/corrupt-middle.mp4': 'corrupt',
   'cats/random.mp4': 'not-media',
   'cats/notes.mp4': 'not-media',
   'dogs/audio-only.mp4': 'no-video',
@@ -69,6 +70,7 @@ beforeAll(async () => {
   place(await media.make({ name: 'copy-of-plain.mp4' }), 'dogs/copy-of-plain.mp4') // same bytes as cats/plain.mp4
   place(await media.broken('empty', 'empty.mp4'), 'cats/empty.mp4')
   place(await media.broken('truncated', 'truncated.mp4'), 'cats/truncated.mp4')
+  place(await media.broken('corrupt-middle', 'corrupt-middle.mp4'), 'cats/corrupt-middle.mp4')
   place(await media.broken('random', 'random.mp4'), 'cats/random.mp4')
   place(await media.broken('text', 'notes.mp4'), 'cats/notes.mp4')
   mkdirSync(join(root, 'dogs/folder.mp4'), { recursive: true })
@@ -86,7 +88,7 @@ describe('equiav dataset import', () => {
     const info = equiav('dataset', 'info', '--name', 'mixed', '--json')
     const parsed = JSON.parse(info.out) as {
       classes: string[]
-      clips: { id: string; status: string; reason?: string; labels: number[]; split: string | null }[]
+      clips: { id: string; status: string; reason?: string; detail?: string; labels: number[]; split: string | null }[]
       counts: { ok: number; quarantined: number }
     }
     expect(parsed.classes).toEqual(['cats', 'dogs'])
@@ -97,11 +99,14 @@ describe('equiav dataset import', () => {
     }
     for (const [id, reason] of Object.entries(BROKEN)) expect(byId.get(id), id).toMatchObject({ status: 'quarantined', reason })
     expect(parsed.counts).toMatchObject({ ok: Object.keys(GOOD).length, quarantined: Object.keys(BROKEN).length })
+    // damage mid-file: ffmpeg opens and probes it, and only the full decode at import tells, in its own words
+    expect(byId.get('cats/corrupt-middle.mp4')!.reason).toBe('corrupt')
+    expect(byId.get('cats/corrupt-middle.mp4')).toMatchObject({ detail: expect.stringMatching(/^does not decode cleanly: \[(aac|h264)\] \w/) })
   })
 
   it('re-running skips what it has already imported', () => {
     const again = equiav('dataset', 'import', '--from', join(media.dir, 'dataset'), '--name', 'mixed')
     expect(again.code).toBe(0)
-    expect(again.err).toMatch(/19 clips: 11 ok .* 8 quarantined/)
+    expect(again.err).toMatch(/20 clips: 11 ok .* 9 quarantined/)
   })
 })

@@ -58,6 +58,8 @@ describe('writeFileAtomic', () => {
     await writeFile(path, 'old content')
     fault.fullDiskAfter = 3
     await expect(writeFileAtomic(path, 'new content that does not fit')).rejects.toThrow(/ENOSPC/)
+    // the target (not the temp) and the size are named
+    await expect(writeFileAtomic(path, 'new content that does not fit')).rejects.toThrow(`${path}: no space left on the device (ENOSPC, writing 29 B); free some space`)
     expect(await readFile(path, 'utf8')).toBe('old content')
     expect(await readdir(sub)).toEqual(['state.json'])
   })

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { decodeAudio, extractFrames, ffprobePath, probeMedia, thumbnail } from '../../src/main/data/ffmpeg'
+import { checkFullDecode, decodeAudio, extractFrames, ffprobePath, probeMedia, thumbnail } from '../../src/main/data/ffmpeg'
 import { MediaError, type QuarantineReason } from '../../src/main/data/media-types'
 import { type MediaSpec, createMediaDir } from '../helpers/media'
 
@@ -242,6 +242,15 @@ describe('broken files', () => {
     const file = await media.broken(kind, `${kind}.mp4`)
     expect(await reasonOf(probeMedia(file))).toBe(reason)
     expect(await reasonOf(decodeAudio(file))).toBe(reason)
+  })
+
+  it('damage mid-file: probes cleanly, fails the full decode with ffmpeg\'s own message; the intact clip passes', async () => {
+    const file = await media.broken('corrupt-middle', 'corrupt-middle.mp4')
+    expect((await probeMedia(file)).video).toBeDefined()
+    const err = await checkFullDecode(file).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(MediaError)
+    expect(err).toMatchObject({ reason: 'corrupt', message: expect.stringMatching(new RegExp(`^${file}: does not decode cleanly: \\[(aac|h264)\\] `)) })
+    await expect(checkFullDecode(join(media.dir, 'whole-of-corrupt-middle.mp4'))).resolves.toBeUndefined()
   })
 
   it('a folder and a missing file', async () => {

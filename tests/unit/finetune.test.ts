@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { warmupCosineLr } from '../../src/main/engine/schedule'
 import { normalizeFrame } from '../../src/main/engine/augment'
 import { OFFICIAL_INPUT_NORM } from '../../src/main/engine/config'
 import { officialFromParams } from '../../src/main/engine/checkpoint/official'
@@ -262,13 +263,17 @@ describe('runFinetune: cancel and resume', () => {
       const first = await runFinetune(opts, pretrained, sources, ctx)
       expect(first).toMatchObject({ cancelled: true, finalStep: 2 })
       const quiet = { signal: new AbortController().signal, log: () => {}, metrics: () => {}, progress: () => {} }
-      const second = await runFinetune({ ...opts, resume: true }, pretrained, sources, quiet)
+      const second = await runFinetune({ ...opts, resume: true, lr: 3e-4 }, pretrained, sources, quiet)
       expect(second).toMatchObject({ cancelled: false, startStep: 2, finalStep: 4 })
-      const rows = (await readFile(join(dir, 'f', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number; eval_split?: string })
+      const rows = (await readFile(join(dir, 'f', 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { step: number; lr: number; eval_split?: string })
       expect(rows.map((r) => r.step)).toEqual([1, 2, 3, 4])
       expect(rows.filter((r) => r.eval_split === 'test').map((r) => r.step)).toEqual([4]) // 4 steps per epoch
       const config = JSON.parse(await readFile(join(dir, 'f', 'config.json'), 'utf8'))
       expect(config.lineage).toEqual({ from: 'p', kind: 'run', step: 7 })
+      // --resume --lr: the new peak from the resumed step, recorded
+      expect(config).toMatchObject({ lr: 3e-4, lrChanges: [{ step: 2, from: FINETUNE_DEFAULTS.lr, to: 3e-4 }] })
+      const schedule = { warmupSteps: config.warmupSteps, totalSteps: 4 }
+      expect(rows.map((r) => r.lr)).toEqual([0, 1, 2, 3].map((k) => warmupCosineLr(k, { ...schedule, baseLr: k < 2 ? FINETUNE_DEFAULTS.lr : 3e-4 })))
     } finally {
       await rm(dir, { recursive: true, force: true })
     }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -55,6 +56,40 @@ describe('JobRunner', () => {
     expect(runner.get(job.id).error).toMatch(/exited with code 1; last log: .*no dataset "missing"/)
   })
 
+  it('fails a job whose engine process is killed by a signal within seconds, with the signal and its last log lines, and runs the next', async () => {
+    const runner = new JobRunner(workspace)
+    const doomed = runner.start({ kind: 'pretrain', args: args('oom', { steps: 500, checkpointEvery: 1000 }) })
+    const next = runner.start({ kind: 'pretrain', args: args('after-oom', { steps: 1 }) })
+    await new Promise<void>((r) => {
+      const onProgress = (rec: { id: string; progress?: { done: number } }): void => {
+        if (rec.id === doomed.id && (rec.progress?.done ?? 0) >= 1) {
+          runner.off('progress', onProgress)
+          r()
+        }
+      }
+      runner.on('progress', onProgress)
+    })
+    // the engine host: a child of this process running engine-host.ts (as the OOM killer would pick it)
+    const ps = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout
+    const pid = Number(ps.split('\n').find((l) => l.includes('engine-host'))?.trim().split(/\s+/)[0])
+    expect(pid).toBeGreaterThan(0)
+    process.kill(pid, 'SIGKILL')
+    const killedAt = Date.now()
+    await new Promise<void>((r) => {
+      const onUpdate = (rec: { id: string; state: string }): void => {
+        if (rec.id === doomed.id && rec.state === 'failed') {
+          runner.off('update', onUpdate)
+          r()
+        }
+      }
+      runner.on('update', onUpdate)
+    })
+    expect(Date.now() - killedAt).toBeLessThan(5000)
+    expect(runner.get(doomed.id).error).toMatch(/^engine process killed by SIGKILL; last log: .+/)
+    await runner.idle()
+    expect(runner.get(next.id).state).toBe('done') // the queue is not blocked
+  })
+
   it('cancels a running job after a checkpoint, queues the next, and resumes the cancelled one', async () => {
     const runner = new JobRunner(workspace)
     const long = runner.start({ kind: 'pretrain', args: args('long', { steps: 500, checkpointEvery: 1000 }) })
@@ -85,6 +120,36 @@ describe('JobRunner', () => {
 
     // a fresh runner (the app reopened) lists the same jobs
     expect(new JobRunner(workspace).list().map((j) => j.id)).toEqual(runner.list().map((j) => j.id))
+  })
+
+  it('a job on 2 engine workers, cancelled and resumed on 1, matches a 1-worker job of the same steps', async () => {
+    const runner = new JobRunner(workspace)
+    const steps = 6
+    runner.start({ kind: 'pretrain', args: args('one-worker', { steps, workers: 1, checkpointEvery: 1000 }) })
+    await runner.idle()
+    const two = runner.start({ kind: 'pretrain', args: args('two-then-one', { steps, workers: 2, checkpointEvery: 1000 }) })
+    await new Promise<void>((resolve) => {
+      runner.on('update', (rec) => {
+        if (rec.id === two.id && (rec.progress?.done ?? 0) >= 2) resolve()
+      })
+    })
+    runner.cancel(two.id)
+    await runner.idle()
+    expect(runner.get(two.id).state).toBe('cancelled')
+    expect(runner.get(two.id).log.join('\n')).toMatch(/steps run on 2 engine workers/)
+    const rest = runner.start({ kind: 'pretrain', args: args('two-then-one', { steps, workers: 1, checkpointEvery: 1000, resume: true }) })
+    await runner.idle()
+    expect(runner.get(rest.id).state).toBe('done')
+    expect(runner.get(rest.id).log.join('\n')).toMatch(/from its checkpoint at step [1-5]\b/)
+    const rows = (run: string): Record<string, number>[] =>
+      readFileSync(join(workspace, 'runs', run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>)
+    const [expected, actual] = [rows('one-worker'), rows('two-then-one')]
+    expect(actual.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6])
+    for (const [i, row] of actual.entries()) {
+      for (const k of ['loss', 'loss_inter', 'loss_intra_a', 'loss_intra_v', 'grad_norm', 'spread_a', 'spread_v', 'lr']) {
+        expect(Math.abs(row[k] - expected[i][k]), `${k} at step ${row.step}`).toBeLessThan(1e-5)
+      }
+    }
   })
 
   it('fine-tunes a pretraining run in its own process; the run is listed with its lineage and resumes from its checkpoint', async () => {

@@ -2,7 +2,7 @@
 import { type OptionSpec, type OptionValues, UsageError, int, num, str } from '../command'
 import { PRESETS, type ModelConfig, type PresetName } from '../../main/engine/config'
 import type { Objective } from '../../main/engine/types'
-import { PRETRAIN_DEFAULTS, type PretrainOptions } from '../../main/engine/train/pretrain'
+import { PRETRAIN_DEFAULTS, type PretrainOptions, defaultLr } from '../../main/engine/train/pretrain'
 import { imgSizeOption } from './model-options'
 
 const OBJECTIVES: Objective[] = ['equiav', 'invariant', 'inter-only']
@@ -63,7 +63,7 @@ export function trainingChoices(values: OptionValues): TrainingChoices {
     steps: int(values, 'steps'),
     epochs: int(values, 'epochs'),
     batchSize: int(values, 'batch-size') ?? PRETRAIN_DEFAULTS.batchSize,
-    lr: num(values, 'lr') ?? (preset === 'tiny' ? 5e-4 : PRETRAIN_DEFAULTS.lr),
+    lr: num(values, 'lr') ?? defaultLr(preset),
     warmupSteps: int(values, 'warmup-steps'),
     weightDecay: PRETRAIN_DEFAULTS.weightDecay,
     clipNorm: num(values, 'clip-norm') ?? PRETRAIN_DEFAULTS.clipNorm,

@@ -23,6 +23,8 @@ export interface PrepareProgress {
 }
 
 export interface PrepareOptions {
+  /** notes for the user: shards reclaimed, a worker that died */
+  log?: (line: string) => void
   datasetDir: string
   clips: { id: string; path: string }[]
   settings: CacheSettings
@@ -55,29 +57,50 @@ function workerEntry(): { path: string; execArgv: string[]; env?: NodeJS.Process
   return { path: fileURLToPath(new URL('./prepare-worker.ts', import.meta.url)), execArgv: ['--import', import.meta.resolve('tsx')] }
 }
 
+/** The last lines a worker wrote to stderr, for the error that reports its death. */
+function lastLines(text: string, n = 5): string {
+  const lines = text.trim().split('\n').filter((l) => l.trim())
+  return lines.length ? `; its last output: ${lines.slice(-n).join(' | ')}` : '; it wrote nothing to stderr'
+}
+
 function runShard(task: ShardTask, signal?: AbortSignal): Promise<ShardResult> {
   return new Promise((resolve, reject) => {
     const entry = workerEntry()
     const worker = fork(entry.path, [], { execArgv: entry.execArgv, env: entry.env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] })
     let stderr = ''
+    let answered = false
     worker.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)))
     const onAbort = (): void => {
       worker.kill('SIGKILL')
     }
     signal?.addEventListener('abort', onAbort, { once: true })
     worker.on('message', (m: { ok: boolean; result?: ShardResult; error?: string }) => {
+      answered = true
       signal?.removeEventListener('abort', onAbort)
       worker.kill()
       if (m.ok) resolve(m.result!)
-      else reject(new Error(`preparing ${task.file} failed: ${m.error}`))
+      else reject(new Error(`preparing ${join(task.dir, task.file)} failed: ${m.error}`))
     })
     worker.on('exit', (code, sig) => {
       signal?.removeEventListener('abort', onAbort)
+      if (answered) return
+      // a worker gone without an answer: killed (the OOM killer sends SIGKILL) or crashed
       if (signal?.aborted) reject(new Error('cancelled'))
-      else if (code !== 0 && code !== null) reject(new Error(`prepare worker for ${task.file} exited with ${code ?? sig}: ${stderr.trim()}`))
+      else {
+        const how = sig ? `was killed by ${sig}${sig === 'SIGKILL' ? ' (out of memory?)' : ''}` : `exited with code ${code}`
+        reject(new Error(`the prepare worker (pid ${worker.pid}) for ${join(task.dir, task.file)} ${how} before finishing its ${task.clips.length} clips${lastLines(stderr)}`))
+      }
     })
     worker.send(task)
   })
+}
+
+/** Shard files no index entry names (written by a process killed before it could index them): removed. */
+async function reclaimOrphans(dir: string, index: CacheIndex): Promise<string[]> {
+  const indexed = new Set(index.shards.map((s) => s.file))
+  const orphans = (await readdir(dir)).filter((f) => f.includes('.tmp-') || (/^shard-\d+\.bin$/.test(f) && !indexed.has(f)))
+  for (const f of orphans) await rm(join(dir, f), { force: true })
+  return orphans
 }
 
 /**
@@ -88,8 +111,9 @@ function runShard(task: ShardTask, signal?: AbortSignal): Promise<ShardResult> {
 export async function prepareCache(o: PrepareOptions): Promise<CacheIndex> {
   const dir = cacheDir(o.datasetDir, o.settings)
   await mkdir(dir, { recursive: true })
-  for (const f of await readdir(dir)) if (f.includes('.tmp-')) await rm(join(dir, f), { force: true })
   const index = await readIndex(dir, o.settings)
+  const orphans = await reclaimOrphans(dir, index)
+  if (orphans.length) o.log?.(`${dir}: removed ${orphans.length} unindexed file(s) left by an interrupted prepare (${orphans.slice(0, 3).join(', ')}${orphans.length > 3 ? ', …' : ''})`)
   const done = new Set([...index.shards.flatMap((s) => s.ids), ...index.failures.map((f) => f.id)])
   const todo = o.clips.filter((c) => !done.has(c.id))
   const skipped = o.clips.length - todo.length
@@ -103,9 +127,20 @@ export async function prepareCache(o: PrepareOptions): Promise<CacheIndex> {
     tasks.push({ dir, file: `shard-${String(shardNo++).padStart(6, '0')}.bin`, settings: o.settings, clips: todo.slice(i, i + SHARD_CLIPS) })
   }
   let next = 0
+  // the first failure stops every lane (and kills their workers), so the error comes back at once
+  const stop = new AbortController()
+  const signal = o.signal ? AbortSignal.any([o.signal, stop.signal]) : stop.signal
+  let failure: unknown = null
   const lane = async (): Promise<void> => {
-    while (next < tasks.length && !o.signal?.aborted) {
-      const result = await runShard(tasks[next++], o.signal)
+    while (next < tasks.length && !signal.aborted) {
+      const result = await runShard(tasks[next++], signal).catch((err: unknown) => {
+        if (!signal.aborted) {
+          failure = err
+          stop.abort()
+        }
+        return null
+      })
+      if (!result) return
       if (result.ids.length) index.shards.push({ file: result.file, ids: result.ids })
       index.failures.push(...result.failures)
       await writeJsonAtomic(join(dir, 'index.json'), index)
@@ -115,11 +150,8 @@ export async function prepareCache(o: PrepareOptions): Promise<CacheIndex> {
     }
   }
   await writeJsonAtomic(join(dir, 'index.json'), index)
-  try {
-    await Promise.all(Array.from({ length: Math.max(1, o.workers ?? 2) }, lane))
-  } catch (err) {
-    if (!o.signal?.aborted) throw err
-  }
+  await Promise.all(Array.from({ length: Math.max(1, o.workers ?? 2) }, lane))
+  if (failure) throw failure
   return index
 }
 

@@ -23,7 +23,7 @@ export async function openClassificationSplit(workspace: string, data: Classific
     const source = split === 'train' ? syntheticSource(data.clips, seed, model) : syntheticHeldOut(data.clips, heldOutSize(data.clips), seed, model)
     return { split, source, close: async () => {} }
   }
-  const opened = await openDatasetSource(workspace, data.name, model, split, preset)
+  const opened = await openDatasetSource(workspace, data.name, model, split, preset, true)
   return { split, source: opened.source, close: () => opened.close() }
 }
 

@@ -32,7 +32,12 @@ export interface DatasetSource {
   close(): Promise<void>
 }
 
-export async function openDatasetSource(workspace: string, name: string, model: ModelConfig, split: Split, preset: string): Promise<DatasetSource> {
+/**
+ * The split's prepared clips. A cache that lacks some of the split's usable clips (a prepare that was
+ * stopped or is still running; clips that failed to decode are not counted) is refused unless
+ * `allowPartial`, so training never runs silently on part of a dataset.
+ */
+export async function openDatasetSource(workspace: string, name: string, model: ModelConfig, split: Split, preset: string, allowPartial = false): Promise<DatasetSource> {
   const dir = datasetDir(workspace, name)
   if (!existsSync(join(dir, 'catalog.sqlite'))) throw new Error(`no dataset "${name}" in ${workspace}; create or import it first`)
   const cdir = cacheDir(dir, cacheSettingsFor(model))
@@ -44,9 +49,15 @@ export async function openDatasetSource(workspace: string, name: string, model: 
   catalog.close()
   const reader = await CacheReader.open(cdir)
   const source = cacheClipSource(reader, clips, `dataset ${name} (${split} split, ${cdir})`)
-  if (source.size === 0) {
+  const failed = new Set(reader.index.failures.map((f) => f.id))
+  const missing = clips.filter((c) => !reader.has(c.id) && !failed.has(c.id)).length
+  if (source.size === 0 || (missing > 0 && !allowPartial)) {
     await reader.close()
-    throw new Error(`dataset "${name}" has no prepared ${split} clips in ${cdir}`)
+    if (source.size === 0) throw new Error(`dataset "${name}" has no prepared ${split} clips in ${cdir}`)
+    throw new Error(
+      `dataset "${name}" is only partly prepared for the ${preset} preset: ${source.size} of ${source.size + missing} usable ${split} clips are cached in ${cdir}; ` +
+        `finish it with: equiav dataset prepare --name ${name} --preset ${preset} --workspace ${workspace}, or pass --allow-partial to train on the ${source.size} cached`
+    )
   }
   return { source, reader, close: () => reader.close() }
 }

@@ -3,6 +3,7 @@
  * Everything streams through pipes (no temp files), and each ffmpeg process is killed when its
  * caller fails or aborts. Failures that are the file's fault become MediaError with a QuarantineReason.
  */
+import { spawn } from 'node:child_process'
 import { accessSync, chmodSync, constants, statSync } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
 import { createRequire } from 'node:module'
@@ -193,6 +194,38 @@ export async function probeMedia(file: string): Promise<MediaProbe> {
       })
   })
   return probeOf(file, data)
+}
+
+// ---------------------------------------------------------------------------------------- full decode
+
+/** ffmpeg's own lines without the decoder instance address: "[aac @ 0x3763] Reserved bit set." → "[aac] Reserved bit set." */
+function decoderMessages(stderr: string): string[] {
+  return stderr
+    .split(/\r?\n/)
+    .map((l) => l.replace(/^\[(\w+) @ 0x[0-9a-f]+\]/, '[$1]').trim())
+    .filter((l) => l && !/^Last message repeated/.test(l))
+}
+
+/**
+ * Decodes every audio and video packet of the file (to ffmpeg's null muxer) and throws a 'corrupt'
+ * MediaError carrying ffmpeg's first messages when any packet fails: a clip damaged in the middle opens and
+ * probes cleanly, and ffmpeg, which conceals the damage and exits 0, only says so on stderr.
+ */
+export function checkFullDecode(file: string, { signal }: RunOptions = {}): Promise<void> {
+  return new Promise((done, fail) => {
+    const child = spawn(ffmpegPath(), ['-hide_banner', '-nostdin', '-v', 'error', '-i', ffmpegInput(file), '-f', 'null', '-'], { stdio: ['ignore', 'ignore', 'pipe'], signal })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => {
+      if (stderr.length < 16_384) stderr += d.toString()
+    })
+    child.on('error', (err) => fail(signal?.aborted ? (signal.reason ?? err) : err))
+    child.on('close', (code) => {
+      const messages = decoderMessages(stderr)
+      if (code === 0 && messages.length === 0) return done()
+      const shown = messages.slice(0, 2).join('; ') || `ffmpeg exited with code ${code}`
+      fail(new MediaError(file, 'corrupt', `does not decode cleanly: ${shown}${messages.length > 2 ? ` (and ${messages.length - 2} more ffmpeg messages)` : ''}`))
+    })
+  })
 }
 
 // ----------------------------------------------------------------------------------------------- run

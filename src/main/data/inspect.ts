@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import { decodeAudio, probeMedia } from './ffmpeg'
+import { checkFullDecode, decodeAudio, probeMedia } from './ffmpeg'
 import { fbankFrameCount } from './fbank'
 import { MediaError, type MediaProbe } from './media-types'
 
@@ -37,6 +37,7 @@ export async function inspectClip(path: string): Promise<InspectedClip> {
   const probe = await probeMedia(path)
   if (!probe.audio) throw new MediaError(path, 'no-audio', 'has no audio stream')
   if (!probe.video) throw new MediaError(path, 'no-video', 'has no video stream')
+  await checkFullDecode(path) // damage in the middle of a clip shows only when every packet is decoded
   let samples: Float32Array
   try {
     samples = await decodeAudio(path)

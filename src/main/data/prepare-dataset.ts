@@ -64,6 +64,7 @@ export async function prepareDataset(r: PrepareRequest, ctx: JobContext): Promis
     settings,
     workers: r.workers ?? 2,
     signal: ctx.signal,
+    log: (line) => ctx.log(line),
     onProgress: (p) => {
       skipped = p.skipped
       ctx.progress({ done: p.done, total: p.total, unit: 'clips', fields: p.failed ? { failed: String(p.failed) } : {} })

@@ -6,15 +6,23 @@
 import { randomBytes } from 'node:crypto'
 import { open, readFile, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
+import { byteLength, storageError } from './storage-error'
 
-/** Write `data` and flush it to disk (no rename; for files inside a directory that is itself renamed into place). */
-export async function writeFileDurable(path: string, data: Uint8Array | string): Promise<void> {
-  const handle = await open(path, 'w')
+/**
+ * Write `data` and flush it to disk (no rename; for files inside a directory that is itself renamed into
+ * place). A full disk or a forbidden folder is reported naming `reportAs` (default `path`) and the size.
+ */
+export async function writeFileDurable(path: string, data: Uint8Array | string, reportAs = path): Promise<void> {
   try {
-    await handle.writeFile(data)
-    await handle.sync()
-  } finally {
-    await handle.close()
+    const handle = await open(path, 'w')
+    try {
+      await handle.writeFile(data)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+  } catch (err) {
+    throw storageError(err, reportAs, byteLength(data))
   }
 }
 
@@ -33,7 +41,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   // same directory: rename is atomic only within one file system
   const temp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
   try {
-    await writeFileDurable(temp, data)
+    await writeFileDurable(temp, data, path)
     await rename(temp, path)
   } catch (err) {
     await unlink(temp).catch(() => undefined) // the temp may never have been created
@@ -71,7 +79,7 @@ export async function writeLinesAtomic(path: string, lines: Iterable<string> | A
     await rename(temp, path)
   } catch (err) {
     await unlink(temp).catch(() => undefined)
-    throw err
+    throw storageError(err, path)
   }
   await syncDir(dir)
 }
@@ -87,6 +95,14 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
  */
 export async function appendLine(path: string, line: string): Promise<void> {
   if (line.includes('\n')) throw new Error(`appendLine(${path}): the line contains a newline`)
+  try {
+    await appendWhole(path, line)
+  } catch (err) {
+    throw storageError(err, path, Buffer.byteLength(line) + 1)
+  }
+}
+
+async function appendWhole(path: string, line: string): Promise<void> {
   const handle = await open(path, 'a+')
   try {
     const { size } = await handle.stat()

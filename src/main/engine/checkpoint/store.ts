@@ -7,9 +7,11 @@
  */
 import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, readFile, readdir, rename, rm } from 'node:fs/promises'
+import { mkdir, readFile, readdir, rename, rm, statfs } from 'node:fs/promises'
 import { join } from 'node:path'
 import { syncDir, writeFileDurable } from '../../util/atomic'
+import { processAlive } from '../../util/pid-lock'
+import { byteLength, formatBytes } from '../../util/storage-error'
 import { parseSafetensors, serializeSafetensors } from './safetensors'
 import type { TensorDict } from './tensors'
 
@@ -62,15 +64,6 @@ function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex')
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0) // signal 0 only checks that the process exists
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
-
 async function dirNames(dir: string): Promise<string[]> {
   if (!existsSync(dir)) return []
   return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)
@@ -104,16 +97,35 @@ export async function listCheckpoints(runDir: string): Promise<CheckpointInfo[]>
   return found.sort((a, b) => a.step - b.step)
 }
 
-async function writeCheckpointFiles(dir: string, step: number, contents: CheckpointContents): Promise<void> {
+/** The files of a checkpoint, serialised: state.json last. */
+function checkpointFiles(step: number, contents: CheckpointContents): [string, Uint8Array | string][] {
   const files: Record<string, FileRecord> = {}
+  const out: [string, Uint8Array | string][] = []
   for (const [name, tensors] of [[WEIGHTS, contents.weights], [OPTIMIZER, contents.optimizer]] as const) {
     const bytes = serializeSafetensors(tensors)
-    await writeFileDurable(join(dir, name), bytes)
     files[name] = { bytes: bytes.byteLength, sha256: sha256(bytes) }
+    out.push([name, bytes])
   }
   const manifest: CheckpointManifest = { format: FORMAT, step, savedAt: new Date().toISOString(), files, state: contents.state }
-  await writeFileDurable(join(dir, STATE), `${JSON.stringify(manifest, null, 2)}\n`)
-  await syncDir(dir)
+  out.push([STATE, `${JSON.stringify(manifest, null, 2)}\n`])
+  return out
+}
+
+/** Refuses, before anything is written, a checkpoint the file system has no room for. */
+async function checkRoom(runDir: string, step: number, bytes: number, keep: number): Promise<void> {
+  const root = checkpointsDir(runDir)
+  const fs = await statfs(root)
+  const free = fs.bavail * fs.bsize
+  if (bytes <= free) return
+  const newest = (await listCheckpoints(runDir)).pop()
+  throw Object.assign(
+    new Error(
+      `${root}: the checkpoint of step ${step} needs ${formatBytes(bytes)} but only ${formatBytes(free)} are free; nothing was written` +
+        (newest ? ` and step-${newest.step} is still the newest checkpoint` : '') +
+        (keep > 0 ? ` (the previous ${keep === 1 ? 'checkpoint is' : `${keep} checkpoints are`} removed only after the new one is written and verified, so the disk must hold one more)` : '')
+    ),
+    { code: 'ENOSPC' }
+  )
 }
 
 /** How many of a run's newest checkpoints training keeps by default (each holds weights and AdamW's moments). */
@@ -128,10 +140,13 @@ export async function saveCheckpoint(runDir: string, step: number, contents: Che
   const dir = join(root, `step-${step}`)
   const temp = `${dir}.tmp-${process.pid}`
   const old = `${dir}.old-${process.pid}`
+  const files = checkpointFiles(step, contents)
+  await checkRoom(runDir, step, files.reduce((n, [, data]) => n + byteLength(data), 0), keep)
   inProgress.add(temp).add(old)
   try {
     await mkdir(temp)
-    await writeCheckpointFiles(temp, step, contents)
+    for (const [name, data] of files) await writeFileDurable(join(temp, name), data, join(dir, name))
+    await syncDir(temp)
     // rename cannot replace a non-empty directory, so an existing step-N is moved aside first
     if (existsSync(dir)) await rename(dir, old)
     await rename(temp, dir)
@@ -144,7 +159,10 @@ export async function saveCheckpoint(runDir: string, step: number, contents: Che
     inProgress.delete(temp)
     inProgress.delete(old)
   }
-  if (keep > 0) await pruneCheckpoints(runDir, keep)
+  if (keep > 0) {
+    await loadCheckpoint(dir) // read back and checked against its SHA-256 before anything older is removed
+    await pruneCheckpoints(runDir, keep)
+  }
   return { step, dir }
 }
 
@@ -194,10 +212,34 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   }
 }
 
-/** The newest complete checkpoint (by step number), verified, or null when the run has none. */
-export async function loadLatestCheckpoint(runDir: string): Promise<LoadedCheckpoint | null> {
+export interface SkippedCheckpoint {
+  dir: string
+  reason: string
+}
+
+/**
+ * The newest intact checkpoint (by step number): verified, and accepted by `reject` when given (which
+ * returns a reason to pass it over), or null when the run has none. Newer ones that fail are listed in
+ * `skipped` with the reason; when every one fails, the error names each.
+ */
+export async function loadLatestCheckpoint(
+  runDir: string,
+  reject: (ckpt: LoadedCheckpoint) => string | null = () => null
+): Promise<(LoadedCheckpoint & { skipped: SkippedCheckpoint[] }) | null> {
   const all = await listCheckpoints(runDir)
-  return all.length ? loadCheckpoint(all[all.length - 1].dir) : null
+  const skipped: SkippedCheckpoint[] = []
+  for (const { dir } of all.reverse()) {
+    try {
+      const ckpt = await loadCheckpoint(dir)
+      const reason = reject(ckpt)
+      if (!reason) return { ...ckpt, skipped }
+      skipped.push({ dir, reason })
+    } catch (err) {
+      skipped.push({ dir, reason: (err as Error).message })
+    }
+  }
+  if (skipped.length) throw new Error(`${runDir}: no intact checkpoint: ${skipped.map((s) => s.reason).join('; ')}`)
+  return null
 }
 
 /** Keep the newest `keep` checkpoints; returns the steps removed. */

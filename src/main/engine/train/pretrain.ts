@@ -18,9 +18,12 @@ import { toTensorDict } from './run'
 import { appendLine, writeJsonAtomic } from '../../util/atomic'
 import type { JobContext } from '../../jobs/context'
 import { type ClipSource, derivedRng, stepsPerEpoch } from './data-source'
-import { type FetchedClips, fetchClips, openRunConfig, resumeFromLatest } from './run-folder'
+import { type LrChange, applyResumedLr, fetchClips, guardStopError, openRunConfig, resumeFromLatest, withRunLock } from './run-folder'
+import { GUARD_DEFAULTS, type GuardSettings, TrainingGuard } from './guard'
+import { paramHealth } from './param-health'
 import { collateBatch } from './views'
-import { batchTensors, trainStep } from './step'
+import { batchTensors, type StepResult, type StepSettings, trainStep } from './step'
+import { startStepper } from './parallel/stepper'
 
 export interface PretrainOptions {
   /** absolute run folder: <workspace>/runs/<name> */
@@ -33,7 +36,10 @@ export interface PretrainOptions {
   steps?: number
   epochs?: number
   batchSize: number
-  lr: number
+  /** peak learning rate (default: 5e-4 for tiny, else 1e-4); with `resume`, a new value replaces the run's from there on */
+  lr?: number
+  /** what stops a run (divergence, explosion, collapse); default GUARD_DEFAULTS */
+  guard?: GuardSettings
   /** default: 10% of the steps, like the official 2 of 20 epochs */
   warmupSteps?: number
   weightDecay: number
@@ -47,6 +53,8 @@ export interface PretrainOptions {
   checkpointEvery: number
   /** newest checkpoints kept on disk (0: all); each holds the weights and AdamW's moments */
   keepCheckpoints: number
+  /** engine workers the batch is split over (parallel/pool.ts); 1 (this thread) when absent */
+  workers?: number
   resume: boolean
   /** describes the data for config.json; the clips themselves come from `source` */
   data: { kind: 'synthetic'; clips: number } | { kind: 'dataset'; name: string }
@@ -68,8 +76,11 @@ export interface EncoderInit {
 
 /** config.json of a run: the options as resolved at its start, plus what they imply. */
 export interface RunConfig
-  extends Pick<PretrainOptions, 'preset' | 'objective' | 'batchSize' | 'lr' | 'weightDecay' | 'clipNorm' | 'tau' | 'lossWeights' | 'seed' | 'checkpointEvery'> {
+  extends Pick<PretrainOptions, 'preset' | 'objective' | 'batchSize' | 'weightDecay' | 'clipNorm' | 'tau' | 'lossWeights' | 'seed' | 'checkpointEvery'> {
   run: string
+  lr: number
+  /** `--resume --lr` changes, oldest first */
+  lrChanges?: LrChange[]
   created: string
   model: ModelConfig
   totalSteps: number
@@ -80,6 +91,8 @@ export interface RunConfig
   init?: EncoderInit
   /** absent in runs made before the option: those rolled */
   timeRoll?: boolean
+  /** engine workers of the newest session (a resumed run may use another number); absent before the option: 1 */
+  workers?: number
 }
 
 export interface MetricsRow {
@@ -119,6 +132,11 @@ export const PRETRAIN_DEFAULTS = {
   keepCheckpoints: KEEP_CHECKPOINTS
 }
 
+/** The peak learning rate of a new run when none is given. */
+export function defaultLr(preset: PresetName): number {
+  return preset === 'tiny' ? 5e-4 : PRETRAIN_DEFAULTS.lr
+}
+
 /** config.json of a new run: the options resolved against the data (`equiav cluster export` writes the same). */
 export function newRunConfig(opts: PretrainOptions, data: { size: number; describe: string }, backend: BackendInfo): RunConfig {
   const spe = stepsPerEpoch(data.size, opts.batchSize)
@@ -132,7 +150,7 @@ export function newRunConfig(opts: PretrainOptions, data: { size: number; descri
     totalSteps,
     stepsPerEpoch: spe,
     batchSize: opts.batchSize,
-    lr: opts.lr,
+    lr: opts.lr ?? defaultLr(opts.preset),
     warmupSteps: opts.warmupSteps ?? Math.round(totalSteps / 10),
     weightDecay: opts.weightDecay,
     clipNorm: opts.clipNorm,
@@ -150,8 +168,8 @@ export function newRunConfig(opts: PretrainOptions, data: { size: number; descri
 async function openRun(opts: PretrainOptions, source: ClipSource, backend: BackendInfo, ctx: JobContext): Promise<RunConfig> {
   return openRunConfig<RunConfig>(opts.runDir, opts.resume, ctx, {
     // a resumed run keeps its model and data; only the step budget may grow
-    resumed: (previous) => ({ ...previous, model: withInputNorm(previous.model), totalSteps: opts.steps ?? previous.totalSteps, backend }),
-    fresh: () => newRunConfig(opts, source, backend)
+    resumed: (previous) => ({ ...previous, model: withInputNorm(previous.model), totalSteps: opts.steps ?? previous.totalSteps, backend, workers: opts.workers ?? 1 }),
+    fresh: () => ({ ...newRunConfig(opts, source, backend), workers: opts.workers ?? 1 })
   })
 }
 
@@ -163,6 +181,10 @@ async function startFromPretrained(init: NonNullable<PretrainOptions['init']>, p
 }
 
 export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx: JobContext): Promise<PretrainSummary> {
+  return withRunLock(opts.runDir, ctx, () => train(opts, source, ctx))
+}
+
+async function train(opts: PretrainOptions, source: ClipSource, ctx: JobContext): Promise<PretrainSummary> {
   const backend = await initBackend()
   ctx.log(describeBackend(backend))
   const cfg = await openRun(opts, source, backend, ctx)
@@ -172,11 +194,28 @@ export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx
   const metricsPath = join(opts.runDir, 'metrics.jsonl')
 
   const step0 = opts.resume ? await resumeFromLatest(opts.runDir, params, optimizer, metricsPath, ctx) : 0
+  if (opts.resume) await applyResumedLr(opts.runDir, cfg, opts.lr, step0, ctx)
   if (step0 === 0 && opts.init) await startFromPretrained(opts.init, params, cfg, opts.runDir, ctx)
+  const guard = new TrainingGuard(opts.guard ?? GUARD_DEFAULTS, paramHealth(params))
   let step = step0
   const startStep = step0
+  const stepper = await startStepper<EquiAVBatch, StepSettings, StepResult>(
+    // no threads for a run with no step left (--steps 0: the initialisation alone)
+    { workers: step0 < cfg.totalSteps ? (cfg.workers ?? 1) : 1, backend, model: { kind: 'pretrain', config: c, objective: cfg.objective }, params, optimizer },
+    (batch, s) => {
+      const inputs = batchTensors(batch, c)
+      try {
+        return trainStep(params, optimizer, c, inputs, s)
+      } finally {
+        Object.values(inputs).forEach((t) => t.dispose())
+      }
+    },
+    (pool, batch, s) => pool.pretrainStep(batch, s)
+  )
+  if (stepper.workers > 1) ctx.log(`steps run on ${stepper.workers} engine workers`)
 
   const checkpoint = async (epoch: number): Promise<void> => {
+    await stepper.sync()
     await saveCheckpoint(opts.runDir, step, {
       weights: toTensorDict(params),
       optimizer: optimizer.exportState(),
@@ -186,64 +225,71 @@ export async function runPretrain(opts: PretrainOptions, source: ClipSource, ctx
 
   let last: MetricsRow | undefined
   let epoch = 0
-  let prefetched: Promise<FetchedClips> | null = null
-  while (step < cfg.totalSteps) {
-    if (ctx.signal.aborted) break
-    const t0 = performance.now()
-    const fetched = await (prefetched ?? fetchClips(source, step, cfg.batchSize, cfg.seed))
-    prefetched = step + 1 < cfg.totalSteps ? fetchClips(source, step + 1, cfg.batchSize, cfg.seed) : null
-    epoch = fetched.epoch
-    const batch: EquiAVBatch = collateBatch(fetched.clips, derivedRng(cfg.seed, 'step', step), c, cfg.timeRoll ?? true)
-    const lr = warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
-    const inputs = batchTensors(batch, c)
-    const r = trainStep(params, optimizer, c, inputs, {
-      objective: cfg.objective,
-      lossWeights: cfg.lossWeights,
-      tau: cfg.tau,
-      clipNorm: cfg.clipNorm,
-      lr
-    })
-    Object.values(inputs).forEach((t) => t.dispose())
-    if (!Number.isFinite(r.total)) {
-      await checkpoint(epoch)
-      throw new Error(
-        `loss became ${r.total} at step ${step + 1} (lr ${lr.toExponential(2)}); nothing of that step was applied, ` +
-          `and the last good state is checkpointed at step ${step} in ${opts.runDir}`
-      )
-    }
-    step++
-
-    const seconds = (performance.now() - t0) / 1000
-    last = {
-      step,
-      epoch,
-      loss: r.total,
-      loss_inter: r.inter,
-      loss_intra_a: r.intraA,
-      loss_intra_v: r.intraV,
-      lr,
-      grad_norm: r.gradNorm,
-      spread_a: r.spreadA,
-      spread_v: r.spreadV,
-      clips_per_s: cfg.batchSize / seconds,
-      time: new Date().toISOString()
-    }
-    await appendLine(metricsPath, JSON.stringify(last))
-    ctx.metrics({ ...last })
-    ctx.progress({
-      done: step,
-      total: cfg.totalSteps,
-      unit: 'step',
-      fields: { loss: r.total.toFixed(4), 'clips/s': last.clips_per_s.toFixed(1) }
-    })
-    if (step % cfg.checkpointEvery === 0 || step === cfg.totalSteps) await checkpoint(epoch)
+  // the next step's clips are read and collated while this one computes (on a pool, the coordinator is free then)
+  const prepare = async (s: number): Promise<{ epoch: number; batch: EquiAVBatch }> => {
+    const fetched = await fetchClips(source, s, cfg.batchSize, cfg.seed)
+    return { epoch: fetched.epoch, batch: collateBatch(fetched.clips, derivedRng(cfg.seed, 'step', s), c, cfg.timeRoll ?? true) }
   }
-  await prefetched?.catch(() => undefined) // a cancelled run's read-ahead is not needed
-  const cancelled = step < cfg.totalSteps
-  if (cancelled && step > startStep && step % cfg.checkpointEvery !== 0) await checkpoint(epoch)
-  // --steps 0: the initialisation itself, e.g. the randomly initialised encoders a linear probe is compared with
-  if (cfg.totalSteps === 0 && startStep === 0) await checkpoint(0)
-  params.forEach((v) => v.dispose())
-  optimizer.dispose()
-  return { runDir: opts.runDir, startStep, finalStep: step, cancelled, last }
+  let prefetched: Promise<{ epoch: number; batch: EquiAVBatch }> | null = null
+  try {
+    while (step < cfg.totalSteps) {
+      if (ctx.signal.aborted) break
+      const t0 = performance.now()
+      const prepared = await (prefetched ?? prepare(step))
+      prefetched = step + 1 < cfg.totalSteps ? prepare(step + 1) : null
+      epoch = prepared.epoch
+      const lr = warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
+      const r = await stepper.step(prepared.batch, {
+        objective: cfg.objective,
+        lossWeights: cfg.lossWeights,
+        tau: cfg.tau,
+        clipNorm: cfg.clipNorm,
+        lr
+      })
+      const verdict = guard.check({
+        step: step + 1,
+        loss: r.total,
+        params: stepper.health(),
+        inter: { loss: r.inter, batchSize: cfg.batchSize, spreadA: r.spreadA, spreadV: r.spreadV }
+      })
+      if (verdict.action === 'warn') ctx.log(`warning: ${verdict.reason}`)
+      if (verdict.action === 'stop') throw await guardStopError(opts.runDir, `${verdict.reason} (lr ${lr.toExponential(2)})`)
+      step++
+
+      const seconds = (performance.now() - t0) / 1000
+      last = {
+        step,
+        epoch,
+        loss: r.total,
+        loss_inter: r.inter,
+        loss_intra_a: r.intraA,
+        loss_intra_v: r.intraV,
+        lr,
+        grad_norm: r.gradNorm,
+        spread_a: r.spreadA,
+        spread_v: r.spreadV,
+        clips_per_s: cfg.batchSize / seconds,
+        time: new Date().toISOString()
+      }
+      await appendLine(metricsPath, JSON.stringify(last))
+      ctx.metrics({ ...last })
+      ctx.progress({
+        done: step,
+        total: cfg.totalSteps,
+        unit: 'step',
+        fields: { loss: r.total.toFixed(4), 'clips/s': last.clips_per_s.toFixed(1) }
+      })
+      if (step % cfg.checkpointEvery === 0 || step === cfg.totalSteps) await checkpoint(epoch)
+    }
+    const cancelled = step < cfg.totalSteps
+    if (cancelled && step > startStep && step % cfg.checkpointEvery !== 0) await checkpoint(epoch)
+    // --steps 0: the initialisation itself, e.g. the randomly initialised encoders a linear probe is compared with
+    if (cfg.totalSteps === 0 && startStep === 0) await checkpoint(0)
+    return { runDir: opts.runDir, startStep, finalStep: step, cancelled, last }
+  } finally {
+    await prefetched?.catch(() => undefined) // a cancelled or failed run's read-ahead is not needed
+    await stepper.close()
+    params.forEach((v) => v.dispose())
+    optimizer.dispose()
+  }
 }

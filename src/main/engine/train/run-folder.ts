@@ -6,14 +6,55 @@
 import { existsSync } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { loadLatestCheckpoint } from '../checkpoint/store'
+import { type LoadedCheckpoint, listCheckpoints, loadLatestCheckpoint } from '../checkpoint/store'
 import type { Params } from '../model'
 import type { AdamW } from '../optim'
 import { readJsonl, writeFileAtomic, writeJsonAtomic } from '../../util/atomic'
+import { acquirePidLock } from '../../util/pid-lock'
 import type { JobContext } from '../../jobs/context'
 import { batchIndices, type ClipSource } from './data-source'
 import { assignFrom } from './run'
 import type { RawClip } from './synthetic'
+
+/**
+ * Runs `train` holding the run's lock (`<runDir>/run.lock`, with this process's pid), so a second process
+ * cannot train the same run at the same time; a lock left by a dead process is cleared.
+ */
+export async function withRunLock<T>(runDir: string, ctx: JobContext, train: () => Promise<T>): Promise<T> {
+  await mkdir(runDir, { recursive: true })
+  const lock = await acquirePidLock(join(runDir, 'run.lock'), `training run ${runDir}`, (line) => ctx.log(line))
+  try {
+    return await train()
+  } finally {
+    await lock.release()
+  }
+}
+
+/** The error a run stops with when the training guard stops it: nothing of the bad step is checkpointed. */
+export async function guardStopError(runDir: string, reason: string): Promise<Error> {
+  const newest = (await listCheckpoints(runDir)).pop()
+  return new Error(
+    `training stopped: ${reason}. Nothing after the last good step was checkpointed: ` +
+      (newest ? `the newest checkpoint is still ${newest.dir}` : `${runDir} has no checkpoint`)
+  )
+}
+
+/** A learning rate changed by `--resume --lr`: from which step, from what, to what. */
+export interface LrChange {
+  step: number
+  from: number
+  to: number
+  time: string
+}
+
+/** `--resume` with a new `--lr`: the run continues at it from `step`, and config.json records the change. */
+export async function applyResumedLr<C extends { lr: number; lrChanges?: LrChange[] }>(runDir: string, cfg: C, requested: number | undefined, step: number, ctx: JobContext): Promise<void> {
+  if (requested === undefined || requested === cfg.lr) return
+  ctx.log(`peak learning rate ${cfg.lr} → ${requested} from step ${step} (recorded in config.json)`)
+  cfg.lrChanges = [...(cfg.lrChanges ?? []), { step, from: cfg.lr, to: requested, time: new Date().toISOString() }]
+  cfg.lr = requested
+  await writeJsonAtomic(join(runDir, 'config.json'), cfg)
+}
 
 /**
  * config.json of a new run (`fresh`), or of a resumed one (`resumed` gets the stored config). An existing
@@ -43,9 +84,24 @@ export async function truncateMetrics(path: string, lastStep: number): Promise<v
   await writeFileAtomic(path, kept.map((r) => JSON.stringify(r) + '\n').join(''))
 }
 
-/** Restores weights and optimizer state from the run's newest checkpoint; returns the step to continue from. */
+/** Weights that are NaN or ±Infinity: a run that diverged before the training guard existed could save them. */
+function nonFiniteWeights(ckpt: LoadedCheckpoint): string | null {
+  let bad = 0
+  let total = 0
+  for (const t of ckpt.weights.values()) {
+    total += t.data.length
+    for (const x of t.data) if (!Number.isFinite(x)) bad++
+  }
+  return bad ? `${bad} of ${total} weights are not finite` : null
+}
+
+/**
+ * Restores weights and optimizer state from the run's newest intact checkpoint with finite weights (a
+ * corrupt newer one is skipped, saying why); returns the step to continue from.
+ */
 export async function resumeFromLatest(runDir: string, params: Params, optimizer: AdamW, metricsPath: string, ctx: JobContext): Promise<number> {
-  const ckpt = await loadLatestCheckpoint(runDir)
+  const ckpt = await loadLatestCheckpoint(runDir, nonFiniteWeights)
+  for (const s of ckpt?.skipped ?? []) ctx.log(`skipped checkpoint ${s.dir}: ${s.reason}`)
   if (!ckpt) {
     ctx.log(`no checkpoint in ${runDir} yet: starting from step 0`)
     await truncateMetrics(metricsPath, -1)
