@@ -11,7 +11,9 @@ export default defineConfig({
           // the engine process of the app (a utilityProcess): jobs never run on the main thread
           'engine-host': resolve(__dirname, 'src/main/jobs/engine-host.ts'),
           // the workers a prepare job forks (decode + fbank + frames, one shard each)
-          'prepare-worker': resolve(__dirname, 'src/main/data/prepare-worker.ts')
+          'prepare-worker': resolve(__dirname, 'src/main/data/prepare-worker.ts'),
+          // the data-parallel engine workers of training and embedding jobs (worker threads of the engine process)
+          'engine-worker': resolve(__dirname, 'src/main/engine/train/parallel/worker.ts')
         }
       }
     }

@@ -1,42 +1,226 @@
 /**
- * `npm run bench`: engine speed on every backend that loads here, each in its own process.
- * Options: --backends wasm,cpu   --tiny-steps N   --base-forwards N
- * Writes bench/results/engine-<date>.json and prints a table; compare numbers only within one run.
+ * `npm run bench`: the engine side by side with PyTorch on this machine, in one run.
+ *
+ * In each of --rounds rounds, for both objectives (equiav, inter-only), one after the other: our `tiny`
+ * step (bench/engine.ts, its own process), PyTorch's (bench/reference/torch_step.py) on 1 thread and on
+ * --workers threads with OMP_WAIT_POLICY=PASSIVE, and for equiav on --workers threads with OpenMP's default
+ * (spinning) wait; and the data-parallel engine (bench/data-parallel.ts, when this checkout has it). Load on
+ * the machine thus falls on every contender alike; medians over the rounds. Then once: the 2048² matmul on
+ * both sides, the tiny embedding throughput, the `base` forward, the two micro comparisons of engine.ts,
+ * and the per-kernel profile of a step (bench/profile.ts).
+ * Writes bench/results/latest.json (and a dated copy) and prints the table of docs/benchmarks.md.
+ * Options: --rounds 3 --steps 3 --workers <cores> --python /usr/bin/python3 (or $EQUIAV_BENCH_PYTHON)
+ *          --backend wasm --base-forwards 1 --no-profile
  */
-import { execFileSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { availableParallelism, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { PRESETS } from '../src/main/engine/config'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const { values } = parseArgs({
+const { values: opt } = parseArgs({
   options: {
-    backends: { type: 'string', default: 'tensorflow-gpu,tensorflow,wasm,cpu' },
-    'tiny-steps': { type: 'string', default: '5' },
-    'base-forwards': { type: 'string', default: '2' }
+    rounds: { type: 'string', default: '3' },
+    steps: { type: 'string', default: '3' },
+    workers: { type: 'string', default: String(availableParallelism()) },
+    python: { type: 'string', default: process.env.EQUIAV_BENCH_PYTHON ?? '/usr/bin/python3' },
+    backend: { type: 'string', default: 'wasm' },
+    'base-forwards': { type: 'string', default: '1' },
+    'no-profile': { type: 'boolean', default: false }
   }
 })
+const rounds = Number(opt.rounds)
+const workers = Number(opt.workers)
+const OBJECTIVES = ['equiav', 'inter-only'] as const
+type Json = Record<string, unknown>
 
-const rows: Record<string, unknown>[] = []
-for (const backend of values.backends!.split(',')) {
-  // the pure-JS cpu backend is ~75× slower than wasm: one timed step, no base forward
-  const slow = backend === 'cpu'
-  try {
-    const out = execFileSync(
-      process.execPath,
-      ['--import', 'tsx', join(here, 'engine.ts'), backend, slow ? '1' : values['tiny-steps']!, slow ? '0' : values['base-forwards']!],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 20 }
-    )
-    rows.push({ ...JSON.parse(out.trim().split('\n').pop()!), backend })
-  } catch (err) {
-    const stderr = (err as { stderr?: string }).stderr ?? ''
-    const msg = stderr.split('\n').find((l) => /^\w*Error: /.test(l)) ?? (err as Error).message
-    rows.push({ backend, skipped: msg.trim().slice(0, 300) })
+const median = (xs: number[]): number | null => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : null)
+const round = (x: number | null, digits = 1): number | null => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits)
+
+/** Run a child that prints one JSON line last; a failure becomes { skipped: reason }. */
+function child(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Json {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 })
+  if (r.error) return { skipped: `${cmd}: ${r.error.message}` }
+  const last = r.stdout.trim().split('\n').pop() ?? ''
+  if (r.status !== 0 || !last.startsWith('{')) {
+    const why = r.stderr.split('\n').filter((l) => /Error|error:/.test(l)).pop() ?? r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`
+    return { skipped: `${[cmd, ...args.slice(0, 3)].join(' ')} failed: ${why.trim().slice(0, 300)}` }
   }
-  console.log(JSON.stringify(rows[rows.length - 1]))
+  return JSON.parse(last) as Json
 }
+
+const engine = (args: string[]): Json => child(process.execPath, ['--import', 'tsx', join(here, 'engine.ts'), '--backend', opt.backend!, ...args])
+
+/** PyTorch on `threads` threads; `passive` sets OMP_WAIT_POLICY=PASSIVE, else OpenMP's default spin-wait. */
+function torch(args: string[], threads: number, passive: boolean): Json {
+  const n = String(threads)
+  const env: NodeJS.ProcessEnv = { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n }
+  if (passive) env.OMP_WAIT_POLICY = 'PASSIVE'
+  else delete env.OMP_WAIT_POLICY
+  return child(opt.python!, [join(here, 'reference', 'torch_step.py'), ...args, '--threads', n], env)
+}
+
+interface DataParallelFigures {
+  step_ms_1_worker: number
+  step_ms_n_workers: number
+  workers: number
+  dp_speedup: number
+  embed_clips_per_s: number
+}
+const dpModule = join(here, 'data-parallel.ts')
+const dp = existsSync(dpModule)
+  ? ((await import(pathToFileURL(dpModule).href)) as { measureDataParallel(workers: number, rounds?: number): Promise<DataParallelFigures> })
+  : null
+
+const loadStart = loadavg()
+const config = JSON.stringify(PRESETS.tiny)
+const torchSteps = ['step', '--config', config, '--steps', opt.steps!]
+const samples = new Map<string, number[]>()
+const add = (key: string, x: unknown): void => {
+  if (typeof x === 'number' && Number.isFinite(x)) samples.set(key, [...(samples.get(key) ?? []), x])
+}
+const med = (key: string): number | null => round(median(samples.get(key) ?? []))
+const skipped: string[] = []
+const note = (what: string, r: Json): Json => {
+  const line = typeof r.skipped === 'string' ? `${what}: ${r.skipped}` : null
+  if (line && !skipped.includes(line)) skipped.push(line)
+  return r
+}
+let torchMeta: Json = {}
+let torchAbsent = false
+let growth = 0
+
+for (let r = 0; r < rounds; r++) {
+  for (const objective of OBJECTIVES) {
+    const ours = note('ours', engine(['--objective', objective, '--steps', opt.steps!])).step as Json | undefined
+    add(`ours.${objective}`, ours?.ms)
+    add(`ours.${objective}.cpu`, ours?.cpu_ms)
+    growth = Math.max(growth, (ours?.tensors_growth_per_1000_steps as number | undefined) ?? 0)
+    if (torchAbsent) continue
+    const contenders: Array<[string, number, boolean]> = [['1_thread', 1, true]]
+    if (workers > 1) contenders.push(['n_threads', workers, true])
+    if (workers > 1 && objective === 'equiav') contenders.push(['n_threads_spin', workers, false])
+    for (const [name, threads, passive] of contenders) {
+      const t = note('PyTorch', torch([...torchSteps, '--objective', objective], threads, passive))
+      if (t.skipped) {
+        torchAbsent = true
+        break
+      }
+      torchMeta = { torch: t.torch, blas: t.blas }
+      add(`torch.${objective}.${name}.wall`, t.wall_ms)
+      add(`torch.${objective}.${name}.cpu`, t.cpu_ms)
+    }
+  }
+  if (dp) {
+    const f = await dp.measureDataParallel(workers, 1) // one timed round (after its warm-up) per round of ours
+    for (const [k, x] of Object.entries(f)) add(`dp.${k}`, x)
+  }
+  console.error(`round ${r + 1}/${rounds} done`)
+}
+
+const once = note('ours', engine(['--matmul', '--embed', '--micro', '--base-forwards', opt['base-forwards']!]))
+const torchMatmul = torchAbsent
+  ? []
+  : [1, workers].filter((n, i) => i === 0 || n > 1).map((n) => note('PyTorch', torch(['matmul'], n, true)).gflops as number | undefined)
+const profile = opt['no-profile']
+  ? {}
+  : Object.fromEntries(OBJECTIVES.map((o) => [o, note('profile', child(process.execPath, ['--import', 'tsx', join(here, 'profile.ts'), opt.backend!, o, '2']))]))
+
+// figures
+const stepOurs1 = dp ? med('dp.step_ms_1_worker') : med('ours.equiav')
+const stepOursN = dp ? med('dp.step_ms_n_workers') : null
+const torch1 = med('torch.equiav.1_thread.wall')
+const torchN = med('torch.equiav.n_threads.wall')
+const torchBest = [torch1, torchN].filter((x): x is number => x !== null).reduce<number | null>((a, b) => (a === null ? b : Math.min(a, b)), null)
+const oursForRatio = stepOursN ?? stepOurs1
+const ratio = (a: number | null, b: number | null): number | null => (a !== null && b !== null ? round(a / b, 3) : null)
+const gflops = (x: unknown): number | null => (typeof x === 'number' ? x : null)
+const torchGflops = torchMatmul.map(gflops).filter((x): x is number => x !== null)
+
+const latest = {
+  date: new Date().toISOString(),
+  machine: { cpus: availableParallelism(), load_average_start: loadStart.map((x) => round(x, 2)), load_average_end: loadavg().map((x) => round(x, 2)), node: process.version },
+  backend: once.backend ?? null,
+  pytorch: torchAbsent ? null : torchMeta,
+  rounds,
+  steps_per_round: Number(opt.steps),
+  data_parallel: dp ? 'bench/data-parallel.ts' : 'absent from this checkout: 1-worker figures only',
+  step_ms_1_worker: stepOurs1,
+  step_ms_n_workers: stepOursN,
+  workers: dp ? (med('dp.workers') ?? workers) : 1,
+  dp_speedup: dp ? round(median(samples.get('dp.dp_speedup') ?? []), 2) : null,
+  pytorch_step_ms_1_thread: torch1,
+  pytorch_step_ms_best: torchBest,
+  train_step_ratio_vs_pytorch: torchBest !== null && oursForRatio !== null ? round(torchBest / oursForRatio, 3) : null,
+  /** per core and insensitive to other load: PyTorch's 1-thread CPU time ÷ ours (1 worker) */
+  train_step_ratio_vs_pytorch_by_cpu_time: ratio(med('torch.equiav.1_thread.cpu'), med('ours.equiav.cpu')),
+  train_step_ratio_basis: stepOursN !== null ? `ours on ${workers} workers` : 'ours on 1 worker (no data-parallel engine here)',
+  matmul_gflops_wasm: gflops((once.matmul as Json | undefined)?.gflops),
+  matmul_gflops_pytorch: torchGflops.length ? Math.max(...torchGflops) : null,
+  matmul_gflops_pytorch_1_thread: gflops(torchMatmul[0]),
+  embed_clips_per_s: dp ? med('dp.embed_clips_per_s') : gflops((once.embed as Json | undefined)?.clips_per_s),
+  embed_basis: dp ? `data-parallel engine, ${workers} workers` : 'tiny forwardFeat, batch 16, 1 thread',
+  tensors_growth_per_1000_steps: growth,
+  objectives: Object.fromEntries(
+    OBJECTIVES.map((o) => [
+      o,
+      {
+        ours_step_ms: med(`ours.${o}`),
+        ours_step_cpu_ms: med(`ours.${o}.cpu`),
+        pytorch_1_thread_wall_ms: med(`torch.${o}.1_thread.wall`),
+        pytorch_1_thread_cpu_ms: med(`torch.${o}.1_thread.cpu`),
+        pytorch_n_threads_wall_ms: med(`torch.${o}.n_threads.wall`),
+        pytorch_n_threads_cpu_ms: med(`torch.${o}.n_threads.cpu`),
+        pytorch_n_threads_spin_wall_ms: med(`torch.${o}.n_threads_spin.wall`)
+      }
+    ])
+  ),
+  base_forward_ms: once.base_forward_ms ?? null,
+  base_embed_ms: once.base_embed_ms ?? null,
+  patchify_audio_ms: once.patchify_audio_ms ?? null,
+  attention_products_ms: once.attention_products_ms ?? null,
+  profile,
+  skipped
+}
+
 mkdirSync(join(here, 'results'), { recursive: true })
-const file = join(here, 'results', `engine-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.json`)
-writeFileSync(file, JSON.stringify(rows, null, 2))
-console.log(`written ${file}`)
+const body = JSON.stringify(latest, null, 2)
+writeFileSync(join(here, 'results', 'latest.json'), body)
+writeFileSync(join(here, 'results', `bench-${latest.date.slice(0, 19).replace(/:/g, '')}.json`), body)
+
+const cell = (x: number | null, unit = ''): string => (x === null ? '–' : `${x}${unit}`)
+const rows: Array<[string, string]> = [
+  ['`tiny` step, equiav, ours 1 worker / N workers (ms)', `${cell(stepOurs1)} / ${cell(stepOursN)}`],
+  ['dp_speedup', cell(latest.dp_speedup)],
+  ...OBJECTIVES.map((o): [string, string] => {
+    const f = latest.objectives[o]
+    return [
+      `\`tiny\` step, ${o}: ours wall (cpu) / PyTorch 1 thread wall (cpu) / ${workers} threads passive wall (cpu) / spin wall (ms)`,
+      `${cell(f.ours_step_ms)} (${cell(f.ours_step_cpu_ms)}) / ${cell(f.pytorch_1_thread_wall_ms)} (${cell(f.pytorch_1_thread_cpu_ms)}) / ${cell(f.pytorch_n_threads_wall_ms)} (${cell(f.pytorch_n_threads_cpu_ms)}) / ${cell(f.pytorch_n_threads_spin_wall_ms)}`
+    ]
+  }),
+  ['train_step_ratio_vs_pytorch (PyTorch best ÷ ours)', `${cell(latest.train_step_ratio_vs_pytorch)} (${latest.train_step_ratio_basis})`],
+  ['the same by CPU time, 1 thread each (PyTorch ÷ ours)', cell(latest.train_step_ratio_vs_pytorch_by_cpu_time)],
+  ['2048² matmul GFLOP/s: ours / PyTorch 1 thread / best', `${cell(latest.matmul_gflops_wasm)} / ${cell(latest.matmul_gflops_pytorch_1_thread)} / ${cell(latest.matmul_gflops_pytorch)}`],
+  ['embed_clips_per_s', `${cell(latest.embed_clips_per_s)} (${latest.embed_basis})`],
+  ['tensors_growth_per_1000_steps', String(growth)],
+  ...(['base_forward_ms', 'base_embed_ms'] as const).map((k): [string, string] => {
+    const b = latest[k] as Json | null
+    return [`\`base\` ${k === 'base_forward_ms' ? 'pretraining forward' : 'embedding forward (forwardFeat)'}, batch 1: ms (matmul GFLOP, GFLOP/s)`, b ? `${b.median} (${b.matmul_gflop}, ${b.matmul_gflops_at_this_time})` : '–']
+  })
+]
+for (const o of OBJECTIVES) {
+  const p = (profile as Record<string, Json>)[o]
+  if (p && !p.skipped) {
+    rows.push([
+      `profile, ${o}: step / matmul / other kernels / outside kernels / collation (ms)`,
+      `${p.step_ms} / ${p.matmul_ms} (${Math.round((p.matmul_share as number) * 100)}%) / ${round((p.kernel_ms as number) - (p.matmul_ms as number))} / ${p.outside_kernels_ms} / ${p.collate_ms}`
+    ])
+  }
+}
+console.log('\n| what | figure |\n|---|---|\n' + rows.map(([k, v]) => `| ${k} | ${v} |`).join('\n'))
+for (const s of skipped) console.log(`skipped: ${s}`)
+console.log(`written ${join(here, 'results', 'latest.json')}`)

@@ -5,7 +5,7 @@
  * (messages, stderr, exit) through the job runner.
  */
 import { execFileSync, fork } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -47,19 +47,20 @@ const forkLikeUtility: UtilityFork = (modulePath, args) => {
 }
 
 describe('the app’s engine process', () => {
-  it('is bundled, and runs a pretraining job through the utility-process launcher', async () => {
+  it('is bundled, and runs a pretraining job on two bundled engine workers through the utility-process launcher', async () => {
     expect(existsSync(join(outDir, 'main', 'engine-host.js'))).toBe(true)
     const runner = new JobRunner(workspace, 10_000, utilityLauncher(forkLikeUtility, join(outDir, 'main')))
     const rows: unknown[] = []
     runner.on('metrics', (_id, row) => rows.push(row))
     const job = runner.start({
       kind: 'pretrain',
-      args: { workspace, run: 'app', preset: 'tiny', objective: 'equiav', steps: 2, batchSize: 2, lr: 5e-4, seed: 0, checkpointEvery: 2, resume: false, syntheticClips: 4 }
+      args: { workspace, run: 'app', preset: 'tiny', objective: 'equiav', steps: 2, batchSize: 2, lr: 5e-4, seed: 0, checkpointEvery: 2, workers: 2, resume: false, syntheticClips: 4 }
     })
     await runner.idle()
     expect(runner.get(job.id)).toMatchObject({ state: 'done', progress: { done: 2, total: 2 } })
     expect(rows).toHaveLength(2)
     expect(existsSync(join(workspace, 'runs', 'app', 'checkpoints', 'step-2'))).toBe(true)
+    expect(JSON.parse(readFileSync(join(workspace, 'runs', 'app', 'config.json'), 'utf8')).workers).toBe(2)
   })
 
   it('prepares a dataset with the bundled prepare workers (no TypeScript at run time)', async () => {

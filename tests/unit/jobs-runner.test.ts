@@ -122,6 +122,36 @@ describe('JobRunner', () => {
     expect(new JobRunner(workspace).list().map((j) => j.id)).toEqual(runner.list().map((j) => j.id))
   })
 
+  it('a job on 2 engine workers, cancelled and resumed on 1, matches a 1-worker job of the same steps', async () => {
+    const runner = new JobRunner(workspace)
+    const steps = 6
+    runner.start({ kind: 'pretrain', args: args('one-worker', { steps, workers: 1, checkpointEvery: 1000 }) })
+    await runner.idle()
+    const two = runner.start({ kind: 'pretrain', args: args('two-then-one', { steps, workers: 2, checkpointEvery: 1000 }) })
+    await new Promise<void>((resolve) => {
+      runner.on('update', (rec) => {
+        if (rec.id === two.id && (rec.progress?.done ?? 0) >= 2) resolve()
+      })
+    })
+    runner.cancel(two.id)
+    await runner.idle()
+    expect(runner.get(two.id).state).toBe('cancelled')
+    expect(runner.get(two.id).log.join('\n')).toMatch(/steps run on 2 engine workers/)
+    const rest = runner.start({ kind: 'pretrain', args: args('two-then-one', { steps, workers: 1, checkpointEvery: 1000, resume: true }) })
+    await runner.idle()
+    expect(runner.get(rest.id).state).toBe('done')
+    expect(runner.get(rest.id).log.join('\n')).toMatch(/from its checkpoint at step [1-5]\b/)
+    const rows = (run: string): Record<string, number>[] =>
+      readFileSync(join(workspace, 'runs', run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>)
+    const [expected, actual] = [rows('one-worker'), rows('two-then-one')]
+    expect(actual.map((r) => r.step)).toEqual([1, 2, 3, 4, 5, 6])
+    for (const [i, row] of actual.entries()) {
+      for (const k of ['loss', 'loss_inter', 'loss_intra_a', 'loss_intra_v', 'grad_norm', 'spread_a', 'spread_v', 'lr']) {
+        expect(Math.abs(row[k] - expected[i][k]), `${k} at step ${row.step}`).toBeLessThan(1e-5)
+      }
+    }
+  })
+
   it('fine-tunes a pretraining run in its own process; the run is listed with its lineage and resumes from its checkpoint', async () => {
     const runner = new JobRunner(workspace)
     const pre = runner.start({ kind: 'pretrain', args: args('pre', { steps: 1 }) })

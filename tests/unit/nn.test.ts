@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { gelu, quickGelu } from '../../src/main/engine/nn/activations'
 import { crossAttention, selfAttention } from '../../src/main/engine/nn/attention'
 import { layerNorm } from '../../src/main/engine/nn/layerNorm'
-import { linear, residualAdd } from '../../src/main/engine/nn/linear'
+import { columnSums, linear, residualAdd } from '../../src/main/engine/nn/linear'
 import { permute, permuteArray } from '../../src/main/engine/nn/permute'
 import { batchMatMul } from '../../src/main/engine/nn/batchMatMul'
 import { Rng } from '../../src/main/engine/rng'
@@ -123,6 +123,24 @@ describe('nn building blocks', () => {
     const stock = tf.grads((x: tf.Tensor, w2: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x as tf.Tensor2D, w2 as tf.Tensor2D), r)))([x2, w])
     expectClose(ours[0].dataSync(), stock[0].dataSync(), 1e-5)
     expectClose(ours[1].dataSync(), stock[1].dataSync(), 1e-5)
+  })
+
+  it('columnSums: the sum of each column (a naive loop), and its finite-difference gradient', () => {
+    const x = rand([7, 5])
+    const rows = x.arraySync() as number[][]
+    expectClose(columnSums(x as tf.Tensor2D).dataSync(), [0, 1, 2, 3, 4].map((j) => rows.reduce((s, r) => s + r[j], 0)), 1e-5)
+    expectGradientsMatchFiniteDifferences((a) => columnSums(a as tf.Tensor2D), [x])
+  })
+
+  it('linear with an intermediate weight (a slice of a fused one, disposed by its tidy before backprop): finite-difference gradients', () => {
+    const x = rand([2, 3, 4])
+    const fused = rand([4, 6])
+    const b = rand([6])
+    const sliced = (weightIsIntermediate: boolean): Fn => (xx, wf, bf) =>
+      tf.tidy(() => linear(xx, tf.slice(wf, [0, 3], [4, 3]), tf.slice(bf, [3], [3]), { weightIsIntermediate }))
+    expectGradientsMatchFiniteDifferences(sliced(true), [x, fused, b])
+    // the case is real: reading the disposed slice from the closure fails (the backend has dropped its data)
+    expect(() => tf.grads(sliced(false))([x, fused, b])).toThrow()
   })
 
   it('permute: equals tf.transpose for ranks 1–6 (including size-1 axes), and its gradient is the inverse permutation', () => {

@@ -82,6 +82,7 @@ describe('clipByGlobalNorm', () => {
     expect(Array.from(clipped.get('b')!.dataSync())[1]).toBeCloseTo(4 * scale, 6)
     const loose = clipByGlobalNorm(grads, 10)
     expect(Array.from(loose.grads.get('b')!.dataSync())).toEqual([0, 4])
+    expect(loose.grads.get('b')).toBe(grads.get('b')) // left alone: the same tensor, not a copy
   })
 })
 

@@ -14,9 +14,10 @@ import { type RetrievalSummary, type SplitEmbeddingRequest, embedSplit as embedS
 export type RetrievalRequest = SplitEmbeddingRequest
 
 /** A dataset split embedded with a run's newest weights, with a progress bar on request. */
-export async function embedSplit(r: RetrievalRequest, showProgress: boolean): Promise<{ emb: Embeddings; classes: string[]; step: number }> {
+export async function embedSplit(r: RetrievalRequest, showProgress: boolean, workers?: number): Promise<{ emb: Embeddings; classes: string[]; step: number }> {
   let bar: ProgressBar | null = null
   return embedSplitWith(r, {
+    workers,
     onProgress: (done, total) => {
       if (!showProgress) return
       bar ??= new ProgressBar({ label: 'embed', total, unit: 'clips' })
@@ -26,8 +27,8 @@ export async function embedSplit(r: RetrievalRequest, showProgress: boolean): Pr
 }
 
 /** Embeds a dataset split with a run's newest weights and ranks it in both directions. */
-export async function runRetrievalEval(r: RetrievalRequest, showProgress: boolean): Promise<RetrievalSummary> {
-  const { emb, classes, step } = await embedSplit(r, showProgress)
+export async function runRetrievalEval(r: RetrievalRequest, showProgress: boolean, workers?: number): Promise<RetrievalSummary> {
+  const { emb, classes, step } = await embedSplit(r, showProgress, workers)
   return writeRetrievalReport(r, emb, classes, step)
 }
 
@@ -38,6 +39,7 @@ const EMBED_OPTIONS = {
   split: { type: 'string' },
   embedding: { type: 'string' },
   seed: { type: 'string' },
+  workers: { type: 'string' },
   workspace: { type: 'string' }
 } as const
 
@@ -72,13 +74,14 @@ export const evalRetrievalCommand: Command = {
     '  --embedding centroid|original   centroid = the paper\'s S-sample centroid; original = mean-pooled',
     '                       (default: centroid for an equiav run, original for invariant / inter-only runs)',
     '  --seed N             seed of the S augmentation vectors (default 0)',
+    '  --workers N          engine worker threads the clips are split over (default: every core on wasm)',
     '  --workspace DIR',
     '  --json               print {"n","a2v":{"R@1","R@5","R@10","median_rank"},"v2a":{...},"per_class":{...}}'
   ].join('\n'),
   options: { ...EMBED_OPTIONS, json: { type: 'boolean' } },
   async run(values) {
     const req = await embeddingRequest(values)
-    const result = await runRetrievalEval(req, !values.json)
+    const result = await runRetrievalEval(req, !values.json, int(values, 'workers'))
     if (values.json) process.stdout.write(JSON.stringify(result) + '\n')
     else {
       const f = (m: typeof result.a2v): string => `R@1 ${m['R@1'].toFixed(1)}  R@5 ${m['R@5'].toFixed(1)}  R@10 ${m['R@10'].toFixed(1)}  median rank ${m.median_rank}`
@@ -98,6 +101,7 @@ export const embedCommand: Command = {
     '  --embedding centroid|original   (default: centroid for an equiav run, original otherwise)',
     '  --seed N             seed of the S augmentation vectors (default 0)',
     '  --out DIR            (default <run>/embeddings/<dataset>-<split>)',
+    '  --workers N          engine worker threads the clips are split over (default: every core on wasm)',
     '  --workspace DIR'
   ].join('\n'),
   options: { ...EMBED_OPTIONS, export: { type: 'string' }, projection: { type: 'string' }, out: { type: 'string' } },
@@ -107,7 +111,7 @@ export const embedCommand: Command = {
     if (format !== 'npy' && format !== 'tsv') throw new UsageError('--export must be npy or tsv')
     const projection = str(values, 'projection') ?? 'pca'
     if (projection !== 'pca' && projection !== 'umap') throw new UsageError('--projection must be pca or umap')
-    const { emb, classes } = await embedSplit(req, true)
+    const { emb, classes } = await embedSplit(req, true, int(values, 'workers'))
     const out = str(values, 'out') ?? embeddingsDir(req.workspace, req.run, req.dataset, req.split)
     const files = await exportEmbeddings(emb, classes, out, format, { projection, seed: req.seed })
     process.stdout.write(files.join('\n') + '\n')

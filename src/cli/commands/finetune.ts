@@ -31,6 +31,7 @@ export const finetuneCommand: Command = {
     '  --warmup-steps N             (default one epoch, at most 10% of the steps)',
     '  --batch B                    (default 16; --batch-size is the same)',
     '  --seed N                     (default 0)',
+    '  --workers N                  engine worker threads the batch is split over (default: every core on wasm, 1 on tfjs-node)',
     '  --run NAME                   run folder name (default: a timestamp)',
     '  --checkpoint-every N         (default 100)',
     '  --keep-checkpoints N         newest checkpoints kept on disk (default 3; 0 keeps all)',
@@ -57,6 +58,7 @@ export const finetuneCommand: Command = {
     batch: { type: 'string' },
     'batch-size': { type: 'string' },
     seed: { type: 'string' },
+    workers: { type: 'string' },
     run: { type: 'string' },
     'checkpoint-every': { type: 'string' },
     'keep-checkpoints': { type: 'string' },
@@ -94,6 +96,7 @@ export const finetuneCommand: Command = {
           seed: int(values, 'seed'),
           checkpointEvery: int(values, 'checkpoint-every'),
           keepCheckpoints: int(values, 'keep-checkpoints'),
+          workers: int(values, 'workers'),
           resume: Boolean(values.resume)
         },
         ctx

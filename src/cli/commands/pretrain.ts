@@ -9,6 +9,7 @@ import { syntheticSource } from '../../main/engine/train/synthetic-source'
 import { datasetModel, openDatasetSource } from '../../main/data/dataset-source'
 import { readEncoderSource } from '../../main/data/encoder-source'
 import type { Modality } from '../../main/engine/model'
+import { resolveWorkers } from '../../main/engine/train/parallel/stepper'
 import { inputNormChoice } from './model-options'
 import { TRAINING_OPTIONS, TRAINING_USAGE, trainingChoices } from './training-options'
 
@@ -41,6 +42,7 @@ export const pretrainCommand: Command = {
   summary: 'pretrain EquiAV encoders (synthetic task or a prepared dataset)',
   usage: [
     ...TRAINING_USAGE,
+    '  --workers N                  engine worker threads the batch is split over (default: every core on wasm, 1 on tfjs-node)',
     '  --workspace DIR              (default $EQUIAV_WORKSPACE or ~/EquiAV)',
     '  --run NAME                   run folder name (default: a timestamp)',
     '  --resume                     continue the run from its newest intact checkpoint (a corrupt one is skipped, saying why);',
@@ -58,6 +60,7 @@ export const pretrainCommand: Command = {
   ].join('\n'),
   options: {
     ...TRAINING_OPTIONS,
+    workers: { type: 'string' },
     'init-from': { type: 'string' },
     'init-modalities': { type: 'string' },
     workspace: { type: 'string' },
@@ -88,6 +91,7 @@ export const pretrainCommand: Command = {
     const initFrom = str(values, 'init-from')
     const modalities = initModalities(str(values, 'init-modalities'))
     const init = initFrom ? { ...(await readEncoderSource(workspace, initFrom)), modalities } : undefined
+    const workers = await resolveWorkers(int(values, 'workers'), training.batchSize)
     const { ctx, dispose } = terminalJobContext('pretrain')
     try {
       const summary = await runPretrain(
@@ -98,6 +102,7 @@ export const pretrainCommand: Command = {
           // only a --lr given here changes a resumed run's; a new run without one gets the preset's default
           lr: num(values, 'lr'),
           guard,
+          workers,
           resume: Boolean(values.resume),
           data: dataset ? { kind: 'dataset', name: dataset } : { kind: 'synthetic', clips },
           init

@@ -13,6 +13,7 @@ import type { ClassificationResult } from '../engine/finetune/evaluate'
 import type { FinetuneModality } from '../engine/finetune/model'
 import type { FinetuneLoss } from '../engine/finetune/objective'
 import { FINETUNE_DEFAULTS, type FinetuneRunConfig, type FinetuneSummary, type LrSchedule, type PretrainedEncoders, runFinetune } from '../engine/finetune/loop'
+import { resolveWorkers } from '../engine/train/parallel/stepper'
 import type { JobContext } from '../jobs/context'
 import { checkName, runDir } from '../workspace'
 import { type ClassificationData, classNames, openClassificationSplit, openEpochEvalSplit } from './classification-data'
@@ -46,6 +47,8 @@ export interface FinetuneRequest {
   checkpointEvery?: number
   /** newest checkpoints kept (default 3; 0: all) */
   keepCheckpoints?: number
+  /** engine workers the batch is split over (default: every core on wasm, 1 on the native backends) */
+  workers?: number
   /** continue the run from its last checkpoint; without `from`/`fromCheckpoint`, from its recorded lineage */
   resume?: boolean
 }
@@ -108,6 +111,8 @@ export async function runFinetuneRequest(r: FinetuneRequest, ctx: JobContext): P
   const seed = r.seed ?? FINETUNE_DEFAULTS.seed
   const linearProbe = r.linearProbe ?? false
   const data: ClassificationData = r.dataset ? { kind: 'dataset', name: checkName('dataset', r.dataset) } : { kind: 'synthetic', clips: r.syntheticClips ?? 256 }
+  const batchSize = r.batchSize ?? FINETUNE_DEFAULTS.batchSize
+  const workers = await resolveWorkers(r.workers, batchSize)
   const { model, preset, pretrained } = await pretrainedSource(r, dir)
   const classes = classNames(r.workspace, data)
   const train = await openClassificationSplit(r.workspace, data, model, preset, seed, 'train')
@@ -129,7 +134,7 @@ export async function runFinetuneRequest(r: FinetuneRequest, ctx: JobContext): P
         classes,
         steps: r.steps,
         epochs: r.epochs,
-        batchSize: r.batchSize ?? FINETUNE_DEFAULTS.batchSize,
+        batchSize,
         lr: r.lr,
         schedule: r.schedule ?? FINETUNE_DEFAULTS.schedule,
         warmupSteps: r.warmupSteps,
@@ -137,6 +142,7 @@ export async function runFinetuneRequest(r: FinetuneRequest, ctx: JobContext): P
         seed,
         checkpointEvery: r.checkpointEvery ?? FINETUNE_DEFAULTS.checkpointEvery,
         keepCheckpoints: r.keepCheckpoints ?? FINETUNE_DEFAULTS.keepCheckpoints,
+        workers,
         resume: r.resume ?? false,
         data
       },

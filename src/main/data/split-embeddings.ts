@@ -11,11 +11,16 @@ import { initBackend } from '../engine/backend'
 import { embedClips, type EmbeddingKind, type Embeddings } from '../engine/eval/embed'
 import { evaluateRetrieval, type RetrievalReport } from '../engine/eval/evaluate-retrieval'
 import { loadRun } from '../engine/train/run'
+import { EnginePool } from '../engine/train/parallel/pool'
+import { resolveWorkers } from '../engine/train/parallel/stepper'
 import { writeFileAtomic } from '../util/atomic'
 import { datasetDir, runDir } from '../workspace'
 import { Catalog, type Split } from './catalog'
 import { openDatasetSource } from './dataset-source'
 import { readNpy } from './npy'
+
+/** clips embedded at a time (split over the engine workers) */
+const EMBED_BATCH = 16
 
 export interface SplitEmbeddingRequest {
   workspace: string
@@ -31,6 +36,8 @@ export interface EmbedOptions {
   onProgress?: (done: number, total: number) => void
   /** stops between batches with an error when aborted */
   signal?: AbortSignal
+  /** engine workers the clips are split over (default: every core on wasm, 1 on the native backends) */
+  workers?: number
 }
 
 /**
@@ -51,8 +58,10 @@ export async function runEmbeddingKind(workspace: string, run: string): Promise<
 
 /** A dataset split embedded with a run's newest weights. */
 export async function embedSplit(r: SplitEmbeddingRequest, o: EmbedOptions = {}): Promise<{ emb: Embeddings; classes: string[]; step: number }> {
-  await initBackend()
+  const backend = await initBackend()
   const { config, params, step } = await loadRun(runDir(r.workspace, r.run))
+  const workers = await resolveWorkers(o.workers, EMBED_BATCH)
+  const pool = workers > 1 ? await EnginePool.start({ workers, backend: backend.name, model: { kind: 'pretrain', config: config.model, objective: config.objective }, params }) : null
   try {
     const data = await openDatasetSource(r.workspace, r.dataset, config.model, r.split, config.preset, true)
     const catalog = Catalog.open(datasetDir(r.workspace, r.dataset))
@@ -69,13 +78,14 @@ export async function embedSplit(r: SplitEmbeddingRequest, o: EmbedOptions = {})
           if (o.signal?.aborted) throw new Error('embedding cancelled')
           return data.source.clip(i)
         },
-        { kind: r.kind, seed: r.seed, onProgress: (d) => o.onProgress?.(d, total) }
+        { kind: r.kind, seed: r.seed, batchSize: EMBED_BATCH, onProgress: (d) => o.onProgress?.(d, total), embedRows: pool ? (x) => pool.embed(x) : undefined }
       )
       return { emb, classes, step }
     } finally {
       await data.close()
     }
   } finally {
+    await pool?.close()
     params.forEach((v) => v.dispose())
   }
 }

@@ -7,6 +7,7 @@
  */
 import { fileURLToPath } from 'node:url'
 import { PREPARE_WORKER_ENV } from '../data/cache'
+import { ENGINE_WORKER_ENV } from '../engine/train/parallel/pool'
 import type { JobContext } from './context'
 import { runJob } from './handlers'
 import type { HostMessage, JobRequest, ParentMessage } from './protocol'
@@ -30,8 +31,11 @@ function parentChannel(): Channel | null {
   return { send: (m) => void process.send?.(m), onMessage: (cb) => void process.on('message', cb) }
 }
 
-// the bundled host (out/main/engine-host.js) has its prepare worker beside it; from source, tsx runs the .ts one
-if (import.meta.url.endsWith('.js')) process.env[PREPARE_WORKER_ENV] ??= fileURLToPath(new URL('./prepare-worker.js', import.meta.url))
+// the bundled host (out/main/engine-host.js) has its prepare and engine workers beside it; from source, tsx runs the .ts ones
+if (import.meta.url.endsWith('.js')) {
+  process.env[PREPARE_WORKER_ENV] ??= fileURLToPath(new URL('./prepare-worker.js', import.meta.url))
+  process.env[ENGINE_WORKER_ENV] ??= fileURLToPath(new URL('./engine-worker.js', import.meta.url))
+}
 
 const channel = parentChannel()
 if (channel) {

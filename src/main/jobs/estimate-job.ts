@@ -14,6 +14,7 @@ import { FINETUNE_DEFAULTS, runFinetune } from '../engine/finetune/loop'
 import { createParams } from '../engine/model/params'
 import { PRETRAIN_DEFAULTS, runPretrain } from '../engine/train/pretrain'
 import { toTensorDict } from '../engine/train/run'
+import { resolveWorkers } from '../engine/train/parallel/stepper'
 import { SYNTHETIC_CLASS_NAMES, syntheticSource } from '../engine/train/synthetic-source'
 import { recordStepTime } from '../data/step-times'
 import type { JobContext } from './context'
@@ -29,7 +30,9 @@ async function twoSteps(a: EstimateJobArgs, runDir: string, ctx: JobContext): Pr
   const clips = a.batchSize * (STEPS + 1)
   const data = { kind: 'synthetic' as const, clips }
   const source = syntheticSource(clips, 0, model)
-  const common = { runDir, preset: a.preset, steps: STEPS, batchSize: a.batchSize, seed: 0, checkpointEvery: NO_CHECKPOINT, resume: false, data }
+  // on as many engine workers as a job started from the form gets by default
+  const workers = await resolveWorkers(undefined, a.batchSize)
+  const common = { runDir, preset: a.preset, steps: STEPS, batchSize: a.batchSize, seed: 0, checkpointEvery: NO_CHECKPOINT, workers, resume: false, data }
   if (a.task === 'pretrain') {
     await runPretrain({ ...PRETRAIN_DEFAULTS, ...common, model: {}, lr: PRETRAIN_DEFAULTS.lr }, source, ctx)
     return

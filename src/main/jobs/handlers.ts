@@ -2,6 +2,7 @@
 import { PRESETS } from '../engine/config'
 import { PRETRAIN_DEFAULTS, runPretrain } from '../engine/train/pretrain'
 import { syntheticSource } from '../engine/train/synthetic-source'
+import { resolveWorkers } from '../engine/train/parallel/stepper'
 import { datasetModel, openDatasetSource } from '../data/dataset-source'
 import { Catalog } from '../data/catalog'
 import { describeCounts, describeManifest, importIntoCatalog } from '../data/dataset-import'
@@ -36,6 +37,7 @@ export async function runJob(req: JobRequest, ctx: JobContext): Promise<unknown>
             timeRoll: a.timeRoll,
             seed: a.seed,
             checkpointEvery: a.checkpointEvery,
+            workers: await resolveWorkers(a.workers, a.batchSize),
             resume: a.resume,
             data: a.dataset ? { kind: 'dataset', name: a.dataset } : { kind: 'synthetic', clips: a.syntheticClips ?? 256 }
           },

@@ -51,6 +51,8 @@ export interface PretrainJobArgs {
   /** roll the original audio in time (official); the pretraining default when absent */
   timeRoll?: boolean
   checkpointEvery: number
+  /** engine workers the batch is split over; the backend's default when absent */
+  workers?: number
   resume: boolean
   /** a prepared dataset of the workspace, or the synthetic task */
   dataset?: string

@@ -13,7 +13,7 @@ const AbsoluteDir = z
   .regex(/^(\/|[A-Za-z]:[\\/]|\\\\)/, 'an absolute folder path')
 
 /** The pretraining form's settings plus where the export goes (`equiav cluster export`). */
-export const ClusterExportArgsSchema = PretrainArgsSchema.omit({ resume: true, syntheticClips: true, dataset: true })
+export const ClusterExportArgsSchema = PretrainArgsSchema.omit({ resume: true, syntheticClips: true, dataset: true, workers: true })
   .extend({
     /** a dataset of the workspace: exported in CAV-MAE layout unless dataRef names an export already on the cluster */
     dataset: DatasetName,

@@ -25,6 +25,8 @@ export const PretrainArgsSchema = z
     /** roll the original audio circularly in time (official noise=True) */
     timeRoll: z.boolean().default(true),
     checkpointEvery: z.number().int().min(1).default(100),
+    /** engine workers the batch is split over (default: every core on wasm, 1 on tfjs-node) */
+    workers: z.number().int().min(1).max(256).optional(),
     resume: z.boolean().default(false),
     dataset: DatasetRef.optional(),
     syntheticClips: z.number().int().min(2).max(100_000).optional()
@@ -57,6 +59,8 @@ export const FinetuneArgsSchema = z
     batchSize: z.number().int().min(2).max(4096).default(16),
     seed: z.number().int().min(0).default(0),
     checkpointEvery: z.number().int().min(1).default(100),
+    /** engine workers the batch is split over (default: every core on wasm, 1 on tfjs-node) */
+    workers: z.number().int().min(1).max(256).optional(),
     resume: z.boolean().default(false)
   })
   .strict()

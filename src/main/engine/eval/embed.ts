@@ -45,12 +45,47 @@ export function evalViews(clips: RawClip[], c: ModelConfig): { a: Float32Array; 
   return { a, v }
 }
 
+/** One chunk of evaluation views to embed: `rows` clips, layouts as evalViews and sampleVirtualParams give them. */
+export interface EmbedChunk {
+  kind: EmbeddingKind
+  rows: number
+  a: Float32Array
+  v: Float32Array
+  tAList: Float32Array
+  tVList: Float32Array
+}
+
+/** Un-normalised inter-modal embeddings of a chunk, [rows, interProjOutDim] each. */
+export function embedRows(params: Params, c: ModelConfig, x: EmbedChunk): { za: Float32Array; zv: Float32Array } {
+  const n = x.rows
+  const S = c.cenNum
+  return tf.tidy(() => {
+    const at = tf.tensor4d(x.a, [n, 3, c.audioLength, c.numMelBins])
+    const vt = tf.tensor4d(x.v, [n, 3, c.imgSize, c.imgSize])
+    const f =
+      x.kind === 'centroid'
+        ? forwardFeat(params, c, at, vt, tf.tensor3d(x.tAList, [n, S, c.augSizeA]), tf.tensor3d(x.tVList, [n, S, c.augSizeV]))
+        : forwardOriginal(params, c, at, vt)
+    return { za: f.zA.dataSync() as Float32Array, zv: f.zV.dataSync() as Float32Array }
+  })
+}
+
+/**
+ * Embeds `count` clips in chunks of `batchSize`. `embedRows` computes a chunk elsewhere (an engine pool's
+ * workers, parallel/pool.ts); the views and the S virtual vectors are drawn here, in clip order, either way.
+ */
 export async function embedClips(
   params: Params,
   c: ModelConfig,
   count: number,
   clipAt: (i: number) => Promise<RawClip>,
-  o: { kind?: EmbeddingKind; seed?: number; batchSize?: number; onProgress?: (done: number) => void } = {}
+  o: {
+    kind?: EmbeddingKind
+    seed?: number
+    batchSize?: number
+    onProgress?: (done: number) => void
+    embedRows?: (x: EmbedChunk) => Promise<{ za: Float32Array; zv: Float32Array }>
+  } = {}
 ): Promise<Embeddings> {
   const kind = o.kind ?? 'centroid'
   const B = o.batchSize ?? 16
@@ -62,7 +97,9 @@ export async function embedClips(
   const visual = new Float32Array(count * dim)
   const ids: string[] = []
   const labels: number[] = []
-  for (let start = 0; start < count; start += B) {
+  const embed = o.embedRows ?? ((x: EmbedChunk) => Promise.resolve(embedRows(params, c, x)))
+  // chunks are read and drawn in order, each while the one before it is embedded
+  const prepare = async (start: number): Promise<EmbedChunk> => {
     const n = Math.min(B, count - start)
     const clips = await Promise.all(Array.from({ length: n }, (_, i) => clipAt(start + i)))
     const { a, v } = evalViews(clips, c)
@@ -75,18 +112,20 @@ export async function embedClips(
       ids.push(clip.id)
       labels.push(clip.label)
     })
-    const [za, zv] = tf.tidy(() => {
-      const at = tf.tensor4d(a, [n, 3, c.audioLength, c.numMelBins])
-      const vt = tf.tensor4d(v, [n, 3, c.imgSize, c.imgSize])
-      const f =
-        kind === 'centroid'
-          ? forwardFeat(params, c, at, vt, tf.tensor3d(tAList, [n, S, c.augSizeA]), tf.tensor3d(tVList, [n, S, c.augSizeV]))
-          : forwardOriginal(params, c, at, vt)
-      return [f.zA.dataSync() as Float32Array, f.zV.dataSync() as Float32Array]
-    })
-    audio.set(za, start * dim)
-    visual.set(zv, start * dim)
-    o.onProgress?.(start + n)
+    return { kind, rows: n, a, v, tAList, tVList }
+  }
+  let next: Promise<EmbedChunk> | null = count > 0 ? prepare(0) : null
+  try {
+    for (let start = 0; start < count; start += B) {
+      const chunk = await next!
+      next = start + B < count ? prepare(start + B) : null
+      const { za, zv } = await embed(chunk)
+      audio.set(za, start * dim)
+      visual.set(zv, start * dim)
+      o.onProgress?.(start + chunk.rows)
+    }
+  } finally {
+    await next?.catch(() => undefined) // a failed or cancelled run's read-ahead is not needed
   }
   return { ids, labels, dim, audio: l2NormalizeRows(audio, dim), visual: l2NormalizeRows(visual, dim) }
 }

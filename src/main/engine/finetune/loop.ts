@@ -16,13 +16,14 @@ import { AdamW } from '../optim'
 import { warmupCosineLr } from '../schedule'
 import { type ClipSource, derivedRng, stepsPerEpoch } from '../train/data-source'
 import { toTensorDict } from '../train/run'
-import { type FetchedClips, type LrChange, applyResumedLr, fetchClips, guardStopError, openRunConfig, resumeFromLatest, withRunLock } from '../train/run-folder'
+import { type LrChange, applyResumedLr, fetchClips, guardStopError, openRunConfig, resumeFromLatest, withRunLock } from '../train/run-folder'
 import { GUARD_DEFAULTS, TrainingGuard } from '../train/guard'
 import { paramHealth } from '../train/param-health'
+import { startStepper } from '../train/parallel/stepper'
 import { trainableOf } from '../train/step'
 import { appendLine } from '../../util/atomic'
 import type { JobContext } from '../../jobs/context'
-import { type BatchMode, classifierBatch, classifierTensors } from './batch'
+import { type BatchMode, type ClassifierBatch, classifierBatch, classifierTensors } from './batch'
 import { type ClassificationResult, classificationMetrics, classifierScores } from './evaluate'
 import { type ClassifierSpec, createClassifierParams, type FinetuneModality, classifierLogits, loadEncoderWeights, type WeightLayout } from './model'
 import { classificationLoss, type FinetuneLoss } from './objective'
@@ -70,6 +71,8 @@ export interface FinetuneOptions {
   checkpointEvery: number
   /** newest checkpoints kept on disk (0: all) */
   keepCheckpoints: number
+  /** engine workers the batch is split over (train/parallel/pool.ts); 1 (this thread) when absent */
+  workers?: number
   resume: boolean
   data: { kind: 'synthetic'; clips: number } | { kind: 'dataset'; name: string }
 }
@@ -89,6 +92,8 @@ export interface FinetuneRunConfig
   warmupSteps: number
   data: FinetuneOptions['data'] & { describe: string; size: number; evalSplit: string | null; evalDescribe: string | null }
   backend: BackendInfo
+  /** engine workers of the newest session; absent before the option: 1 */
+  workers?: number
 }
 
 export interface FinetuneMetricsRow {
@@ -141,7 +146,7 @@ async function openFinetuneRun(opts: FinetuneOptions, sources: FinetuneSources, 
   return openRunConfig<FinetuneRunConfig>(opts.runDir, opts.resume, ctx, {
     resumed: (previous) => {
       if (previous.kind !== 'finetune') throw new Error(`${opts.runDir} is not a fine-tuning run (kind ${String(previous.kind)})`)
-      return { ...previous, model: withInputNorm(previous.model), totalSteps: opts.steps ?? previous.totalSteps, backend }
+      return { ...previous, model: withInputNorm(previous.model), totalSteps: opts.steps ?? previous.totalSteps, backend, workers: opts.workers ?? 1 }
     },
     fresh: () => ({
       kind: 'finetune',
@@ -172,14 +177,20 @@ async function openFinetuneRun(opts: FinetuneOptions, sources: FinetuneSources, 
         evalSplit: sources.eval?.split ?? null,
         evalDescribe: sources.eval?.source.describe ?? null
       },
-      backend
+      backend,
+      workers: opts.workers ?? 1
     })
   })
 }
 
-/** One optimisation step on a batch; returns the loss (no update when it is not finite). */
+/** One optimisation step on clips; returns the loss (no update when it is not finite). */
 export function finetuneStep(params: Params, optimizer: AdamW, spec: ClassifierSpec, loss: FinetuneLoss, clips: RawClip[], mode: BatchMode, lr: number): number {
-  const inputs = classifierTensors(classifierBatch(clips, spec, loss, mode), spec.model)
+  return classifierStep(params, optimizer, spec, loss, classifierBatch(clips, spec, loss, mode), lr)
+}
+
+/** One optimisation step on a collated batch; returns the loss (no update when it is not finite). */
+export function classifierStep(params: Params, optimizer: AdamW, spec: ClassifierSpec, loss: FinetuneLoss, batch: ClassifierBatch, lr: number): number {
+  const inputs = classifierTensors(batch, spec.model)
   try {
     const { grads, value } = tf.variableGrads(() => classificationLoss(loss, classifierLogits(params, spec, inputs), inputs.targets), trainableOf(params))
     const total = value.dataSync()[0]
@@ -221,7 +232,14 @@ async function finetune(opts: FinetuneOptions, pretrained: PretrainedEncoders, s
   let step = startStep
   let epoch = 0
   const guard = new TrainingGuard(GUARD_DEFAULTS, paramHealth(params))
+  const stepper = await startStepper<ClassifierBatch, number, number>(
+    { workers: startStep < cfg.totalSteps ? (cfg.workers ?? 1) : 1, backend, model: { kind: 'classifier', spec, loss: cfg.loss }, params, optimizer },
+    (batch, lr) => classifierStep(params, optimizer, spec, cfg.loss, batch, lr),
+    (pool, batch, lr) => pool.finetuneStep(batch, lr)
+  )
+  if (stepper.workers > 1) ctx.log(`steps run on ${stepper.workers} engine workers`)
   const checkpoint = async (): Promise<void> => {
+    await stepper.sync()
     await saveCheckpoint(opts.runDir, step, {
       weights: toTensorDict(params),
       optimizer: optimizer.exportState(),
@@ -231,21 +249,28 @@ async function finetune(opts: FinetuneOptions, pretrained: PretrainedEncoders, s
 
   let last: FinetuneMetricsRow | undefined
   let lastEval: ClassificationResult | undefined
-  let prefetched: Promise<FetchedClips> | null = null
-  const fetch = (s: number): Promise<FetchedClips> => fetchClips(sources.train, s, cfg.batchSize, cfg.seed)
+  // the next step's clips are read and collated while this one computes
+  const prepare = async (s: number): Promise<{ epoch: number; batch: ClassifierBatch }> => {
+    const fetched = await fetchClips(sources.train, s, cfg.batchSize, cfg.seed)
+    const mode: BatchMode = { train: true, rng: derivedRng(cfg.seed, 'step', s), mixup: cfg.mixup, timeRoll: cfg.timeRoll }
+    return { epoch: fetched.epoch, batch: classifierBatch(fetched.clips, spec, cfg.loss, mode) }
+  }
+  let prefetched: Promise<{ epoch: number; batch: ClassifierBatch }> | null = null
   try {
     while (step < cfg.totalSteps && !ctx.signal.aborted) {
       const t0 = performance.now()
-      const fetched = await (prefetched ?? fetch(step))
-      prefetched = step + 1 < cfg.totalSteps ? fetch(step + 1) : null
-      epoch = fetched.epoch
+      const prepared = await (prefetched ?? prepare(step))
+      prefetched = step + 1 < cfg.totalSteps ? prepare(step + 1) : null
+      epoch = prepared.epoch
       const lr = cfg.schedule === 'constant' ? cfg.lr : warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
-      const loss = finetuneStep(params, optimizer, spec, cfg.loss, fetched.clips, { train: true, rng: derivedRng(cfg.seed, 'step', step), mixup: cfg.mixup, timeRoll: cfg.timeRoll }, lr)
+      const loss = await stepper.step(prepared.batch, lr)
+      await stepper.sync() // with engine workers, the parameters the guard reads come back from them
       const verdict = guard.check({ step: step + 1, loss, params: paramHealth(params) })
       if (verdict.action === 'stop') throw await guardStopError(opts.runDir, `${verdict.reason} (lr ${lr.toExponential(2)})`)
       step++
       last = { step, epoch, loss, lr, clips_per_s: cfg.batchSize / ((performance.now() - t0) / 1000), time: new Date().toISOString() }
       if (sources.eval && (step % cfg.stepsPerEpoch === 0 || step === cfg.totalSteps)) {
+        await stepper.sync()
         lastEval = await evaluateClassifier(params, cfg, sources.eval.source)
         last = { ...last, ...evalFields(sources.eval.split, lastEval) }
       }
@@ -255,11 +280,12 @@ async function finetune(opts: FinetuneOptions, pretrained: PretrainedEncoders, s
       ctx.progress({ done: step, total: cfg.totalSteps, unit: 'step', fields: { loss: loss.toFixed(4), ...(shown !== undefined ? { eval: shown.toFixed(3) } : {}) } })
       if (step % cfg.checkpointEvery === 0 || step === cfg.totalSteps) await checkpoint()
     }
-    await prefetched?.catch(() => undefined) // a cancelled run's read-ahead is not needed
     const cancelled = step < cfg.totalSteps
     if (cancelled && step > startStep && step % cfg.checkpointEvery !== 0) await checkpoint()
     return { runDir: opts.runDir, startStep, finalStep: step, cancelled, last, lastEval }
   } finally {
+    await prefetched?.catch(() => undefined) // a cancelled or failed run's read-ahead is not needed
+    await stepper.close()
     params.forEach((v) => v.dispose())
     optimizer.dispose()
   }

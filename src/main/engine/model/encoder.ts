@@ -25,11 +25,16 @@ export function mlp<T extends tf.Tensor>(params: Params, name: string, x: T): T 
   return applyLinear(params, `${name}.fc2`, gelu(applyLinear(params, `${name}.fc1`, x)))
 }
 
-/** input [B, C, ·, ·] → token embeddings [B, N, D] */
+/**
+ * input [B, C, ·, ·] → token embeddings [B, N, D]. The modality vector is added to the patch bias, which
+ * gives the same sum with one [D] gradient for both instead of a reduction over [B, N, D] for the vector.
+ */
 function embed(params: Params, config: ModelConfig, m: Modality, x: tf.Tensor4D): tf.Tensor3D {
   const patches = m === 'a' ? patchifyAudio(x, config.patchSize) : patchifyVisual(x, config.patchSize)
-  const tokens = applyLinear(params, `patch_embed_${m}.proj`, patches) // [B, N, D]
-  return tf.add(tf.add(tokens, param(params, `pos_embed_${m}`)), param(params, `modality_${m}`))
+  const name = `patch_embed_${m}.proj`
+  const bias = tf.add(param(params, `${name}.bias`), param(params, `modality_${m}`).reshape([-1]))
+  const tokens = linear(patches, param(params, `${name}.weight`), bias) // [B, N, D]
+  return tf.add(tokens, param(params, `pos_embed_${m}`))
 }
 
 function block(params: Params, config: ModelConfig, name: string, x: tf.Tensor3D): tf.Tensor3D {

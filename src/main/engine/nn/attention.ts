@@ -56,8 +56,11 @@ function attend(q: tf.Tensor4D, kT: tf.Tensor4D, v: tf.Tensor4D, scale: number):
 export function selfAttention(x: tf.Tensor3D, w: SelfAttentionWeights, heads: number): tf.Tensor3D {
   return tf.tidy(() => {
     const dim = x.shape[2]
-    const qkv = linear(x, w.qkvWeight, w.qkvBias) // [B, N, 3D]
-    const [q, k, v] = tf.split(qkv, 3, 2) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D]
+    // q, k and v from column blocks of the fused weight: splitting the [B, N, 3D] product along its last
+    // axis is a strided copy that costs wasm more than the three products (and its gradient a concat)
+    const project = (i: number): tf.Tensor3D =>
+      linear(x, tf.slice(w.qkvWeight, [0, i * dim], [dim, dim]), tf.slice(w.qkvBias, [i * dim], [dim]), { weightIsIntermediate: true })
+    const [q, k, v] = [0, 1, 2].map(project)
     const mixed = attend(splitHeads(q, heads), splitHeadsTransposed(k, heads), splitHeads(v, heads), (dim / heads) ** -0.5)
     return linear(mixed, w.projWeight, w.projBias)
   })

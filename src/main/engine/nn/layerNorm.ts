@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs'
+import { columnSums } from './linear'
 
 /**
  * LayerNorm over the last axis with affine weight/bias (nn.LayerNorm: biased variance, eps inside the root).
@@ -19,7 +20,7 @@ const layerNormOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc | 
       const g = tf.mul(dy, w)
       const dx = tf.mul(tf.sub(tf.sub(g, tf.mean(g, -1, true)), tf.mul(xh, tf.mean(tf.mul(g, xh), -1, true))), inv)
       const rows = (t: tf.Tensor): tf.Tensor2D => t.reshape([-1, dim])
-      return [dx, tf.sum(tf.mul(rows(dy), rows(xh)), 0), tf.sum(rows(dy), 0), tf.zerosLike(epsT)]
+      return [dx, columnSums(rows(tf.mul(dy, xh))), columnSums(rows(dy)), tf.zerosLike(epsT)]
     }
   }
 })

@@ -18,11 +18,12 @@ import { toTensorDict } from './run'
 import { appendLine, writeJsonAtomic } from '../../util/atomic'
 import type { JobContext } from '../../jobs/context'
 import { type ClipSource, derivedRng, stepsPerEpoch } from './data-source'
-import { type FetchedClips, type LrChange, applyResumedLr, fetchClips, guardStopError, openRunConfig, resumeFromLatest, withRunLock } from './run-folder'
+import { type LrChange, applyResumedLr, fetchClips, guardStopError, openRunConfig, resumeFromLatest, withRunLock } from './run-folder'
 import { GUARD_DEFAULTS, type GuardSettings, TrainingGuard } from './guard'
 import { paramHealth } from './param-health'
 import { collateBatch } from './views'
-import { batchTensors, trainStep } from './step'
+import { batchTensors, type StepResult, type StepSettings, trainStep } from './step'
+import { startStepper } from './parallel/stepper'
 
 export interface PretrainOptions {
   /** absolute run folder: <workspace>/runs/<name> */
@@ -52,6 +53,8 @@ export interface PretrainOptions {
   checkpointEvery: number
   /** newest checkpoints kept on disk (0: all); each holds the weights and AdamW's moments */
   keepCheckpoints: number
+  /** engine workers the batch is split over (parallel/pool.ts); 1 (this thread) when absent */
+  workers?: number
   resume: boolean
   /** describes the data for config.json; the clips themselves come from `source` */
   data: { kind: 'synthetic'; clips: number } | { kind: 'dataset'; name: string }
@@ -88,6 +91,8 @@ export interface RunConfig
   init?: EncoderInit
   /** absent in runs made before the option: those rolled */
   timeRoll?: boolean
+  /** engine workers of the newest session (a resumed run may use another number); absent before the option: 1 */
+  workers?: number
 }
 
 export interface MetricsRow {
@@ -163,8 +168,8 @@ export function newRunConfig(opts: PretrainOptions, data: { size: number; descri
 async function openRun(opts: PretrainOptions, source: ClipSource, backend: BackendInfo, ctx: JobContext): Promise<RunConfig> {
   return openRunConfig<RunConfig>(opts.runDir, opts.resume, ctx, {
     // a resumed run keeps its model and data; only the step budget may grow
-    resumed: (previous) => ({ ...previous, model: withInputNorm(previous.model), totalSteps: opts.steps ?? previous.totalSteps, backend }),
-    fresh: () => newRunConfig(opts, source, backend)
+    resumed: (previous) => ({ ...previous, model: withInputNorm(previous.model), totalSteps: opts.steps ?? previous.totalSteps, backend, workers: opts.workers ?? 1 }),
+    fresh: () => ({ ...newRunConfig(opts, source, backend), workers: opts.workers ?? 1 })
   })
 }
 
@@ -194,8 +199,23 @@ async function train(opts: PretrainOptions, source: ClipSource, ctx: JobContext)
   const guard = new TrainingGuard(opts.guard ?? GUARD_DEFAULTS, paramHealth(params))
   let step = step0
   const startStep = step0
+  const stepper = await startStepper<EquiAVBatch, StepSettings, StepResult>(
+    // no threads for a run with no step left (--steps 0: the initialisation alone)
+    { workers: step0 < cfg.totalSteps ? (cfg.workers ?? 1) : 1, backend, model: { kind: 'pretrain', config: c, objective: cfg.objective }, params, optimizer },
+    (batch, s) => {
+      const inputs = batchTensors(batch, c)
+      try {
+        return trainStep(params, optimizer, c, inputs, s)
+      } finally {
+        Object.values(inputs).forEach((t) => t.dispose())
+      }
+    },
+    (pool, batch, s) => pool.pretrainStep(batch, s)
+  )
+  if (stepper.workers > 1) ctx.log(`steps run on ${stepper.workers} engine workers`)
 
   const checkpoint = async (epoch: number): Promise<void> => {
+    await stepper.sync()
     await saveCheckpoint(opts.runDir, step, {
       weights: toTensorDict(params),
       optimizer: optimizer.exportState(),
@@ -205,65 +225,72 @@ async function train(opts: PretrainOptions, source: ClipSource, ctx: JobContext)
 
   let last: MetricsRow | undefined
   let epoch = 0
-  let prefetched: Promise<FetchedClips> | null = null
-  while (step < cfg.totalSteps) {
-    if (ctx.signal.aborted) break
-    const t0 = performance.now()
-    const fetched = await (prefetched ?? fetchClips(source, step, cfg.batchSize, cfg.seed))
-    prefetched = step + 1 < cfg.totalSteps ? fetchClips(source, step + 1, cfg.batchSize, cfg.seed) : null
-    epoch = fetched.epoch
-    const batch: EquiAVBatch = collateBatch(fetched.clips, derivedRng(cfg.seed, 'step', step), c, cfg.timeRoll ?? true)
-    const lr = warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
-    const inputs = batchTensors(batch, c)
-    const r = trainStep(params, optimizer, c, inputs, {
-      objective: cfg.objective,
-      lossWeights: cfg.lossWeights,
-      tau: cfg.tau,
-      clipNorm: cfg.clipNorm,
-      lr
-    })
-    Object.values(inputs).forEach((t) => t.dispose())
-    const verdict = guard.check({
-      step: step + 1,
-      loss: r.total,
-      params: paramHealth(params),
-      inter: { loss: r.inter, batchSize: cfg.batchSize, spreadA: r.spreadA, spreadV: r.spreadV }
-    })
-    if (verdict.action === 'warn') ctx.log(`warning: ${verdict.reason}`)
-    if (verdict.action === 'stop') throw await guardStopError(opts.runDir, `${verdict.reason} (lr ${lr.toExponential(2)})`)
-    step++
-
-    const seconds = (performance.now() - t0) / 1000
-    last = {
-      step,
-      epoch,
-      loss: r.total,
-      loss_inter: r.inter,
-      loss_intra_a: r.intraA,
-      loss_intra_v: r.intraV,
-      lr,
-      grad_norm: r.gradNorm,
-      spread_a: r.spreadA,
-      spread_v: r.spreadV,
-      clips_per_s: cfg.batchSize / seconds,
-      time: new Date().toISOString()
-    }
-    await appendLine(metricsPath, JSON.stringify(last))
-    ctx.metrics({ ...last })
-    ctx.progress({
-      done: step,
-      total: cfg.totalSteps,
-      unit: 'step',
-      fields: { loss: r.total.toFixed(4), 'clips/s': last.clips_per_s.toFixed(1) }
-    })
-    if (step % cfg.checkpointEvery === 0 || step === cfg.totalSteps) await checkpoint(epoch)
+  // the next step's clips are read and collated while this one computes (on a pool, the coordinator is free then)
+  const prepare = async (s: number): Promise<{ epoch: number; batch: EquiAVBatch }> => {
+    const fetched = await fetchClips(source, s, cfg.batchSize, cfg.seed)
+    return { epoch: fetched.epoch, batch: collateBatch(fetched.clips, derivedRng(cfg.seed, 'step', s), c, cfg.timeRoll ?? true) }
   }
-  await prefetched?.catch(() => undefined) // a cancelled run's read-ahead is not needed
-  const cancelled = step < cfg.totalSteps
-  if (cancelled && step > startStep && step % cfg.checkpointEvery !== 0) await checkpoint(epoch)
-  // --steps 0: the initialisation itself, e.g. the randomly initialised encoders a linear probe is compared with
-  if (cfg.totalSteps === 0 && startStep === 0) await checkpoint(0)
-  params.forEach((v) => v.dispose())
-  optimizer.dispose()
-  return { runDir: opts.runDir, startStep, finalStep: step, cancelled, last }
+  let prefetched: Promise<{ epoch: number; batch: EquiAVBatch }> | null = null
+  try {
+    while (step < cfg.totalSteps) {
+      if (ctx.signal.aborted) break
+      const t0 = performance.now()
+      const prepared = await (prefetched ?? prepare(step))
+      prefetched = step + 1 < cfg.totalSteps ? prepare(step + 1) : null
+      epoch = prepared.epoch
+      const lr = warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
+      const r = await stepper.step(prepared.batch, {
+        objective: cfg.objective,
+        lossWeights: cfg.lossWeights,
+        tau: cfg.tau,
+        clipNorm: cfg.clipNorm,
+        lr
+      })
+      await stepper.sync() // with engine workers, the parameters the guard reads come back from them
+      const verdict = guard.check({
+        step: step + 1,
+        loss: r.total,
+        params: paramHealth(params),
+        inter: { loss: r.inter, batchSize: cfg.batchSize, spreadA: r.spreadA, spreadV: r.spreadV }
+      })
+      if (verdict.action === 'warn') ctx.log(`warning: ${verdict.reason}`)
+      if (verdict.action === 'stop') throw await guardStopError(opts.runDir, `${verdict.reason} (lr ${lr.toExponential(2)})`)
+      step++
+
+      const seconds = (performance.now() - t0) / 1000
+      last = {
+        step,
+        epoch,
+        loss: r.total,
+        loss_inter: r.inter,
+        loss_intra_a: r.intraA,
+        loss_intra_v: r.intraV,
+        lr,
+        grad_norm: r.gradNorm,
+        spread_a: r.spreadA,
+        spread_v: r.spreadV,
+        clips_per_s: cfg.batchSize / seconds,
+        time: new Date().toISOString()
+      }
+      await appendLine(metricsPath, JSON.stringify(last))
+      ctx.metrics({ ...last })
+      ctx.progress({
+        done: step,
+        total: cfg.totalSteps,
+        unit: 'step',
+        fields: { loss: r.total.toFixed(4), 'clips/s': last.clips_per_s.toFixed(1) }
+      })
+      if (step % cfg.checkpointEvery === 0 || step === cfg.totalSteps) await checkpoint(epoch)
+    }
+    const cancelled = step < cfg.totalSteps
+    if (cancelled && step > startStep && step % cfg.checkpointEvery !== 0) await checkpoint(epoch)
+    // --steps 0: the initialisation itself, e.g. the randomly initialised encoders a linear probe is compared with
+    if (cfg.totalSteps === 0 && startStep === 0) await checkpoint(0)
+    return { runDir: opts.runDir, startStep, finalStep: step, cancelled, last }
+  } finally {
+    await prefetched?.catch(() => undefined) // a cancelled or failed run's read-ahead is not needed
+    await stepper.close()
+    params.forEach((v) => v.dispose())
+    optimizer.dispose()
+  }
 }

@@ -6,7 +6,7 @@ import { forwardPretrain, type Params, type PretrainInputs } from '../model'
 import { equiavLoss } from '../losses'
 import { embeddingSpread } from './spread'
 import { type AdamW, clipByGlobalNorm } from '../optim'
-import type { LossWeights, Objective } from '../types'
+import type { LossWeights, Objective, PretrainOutputs } from '../types'
 
 export interface StepSettings {
   objective: Objective
@@ -47,26 +47,41 @@ export function trainableOf(params: Params): tf.Variable[] {
   return [...params.values()].filter((v) => v.trainable)
 }
 
+/** The loss terms and the collapse diagnostic of one batch, read while its loss is computed. */
+export type LossReadings = Omit<StepResult, 'total' | 'gradNorm'>
+
+/**
+ * The total loss of a batch's pretraining outputs; `read` receives its terms and the spread of the
+ * inter-modal embeddings. Used by the one-process step below and by an engine pool's coordinator
+ * (parallel/pool.ts), which computes it on the embeddings gathered from its workers.
+ */
+export function pretrainLoss(out: PretrainOutputs, s: StepSettings, read: (r: LossReadings) => void): tf.Scalar {
+  const spreadA = embeddingSpread(out.zAInv)
+  const spreadV = embeddingSpread(out.zVInv)
+  const loss = equiavLoss(out, s.lossWeights, s.tau)
+  read({ inter: loss.inter.dataSync()[0], intraA: loss.intraA.dataSync()[0], intraV: loss.intraV.dataSync()[0], spreadA, spreadV })
+  return loss.total
+}
+
 /**
  * Runs the step and returns the loss terms. When the loss is not finite no update is applied,
  * so the caller can stop with the parameters of the last good step.
  */
 export function trainStep(params: Params, optimizer: AdamW, config: ModelConfig, inputs: PretrainInputs, s: StepSettings): StepResult {
-  let parts: [number, number, number] = [0, 0, 0]
-  let spread: [number, number] = [NaN, NaN]
-  const { grads, value } = tf.variableGrads(() => {
-    const out = forwardPretrain(params, config, inputs, s.objective)
-    spread = [embeddingSpread(out.zAInv), embeddingSpread(out.zVInv)]
-    const loss = equiavLoss(out, s.lossWeights, s.tau)
-    parts = [loss.inter.dataSync()[0], loss.intraA.dataSync()[0], loss.intraV.dataSync()[0]]
-    return loss.total
-  }, trainableOf(params))
+  let readings: LossReadings = { inter: NaN, intraA: NaN, intraV: NaN, spreadA: NaN, spreadV: NaN }
+  const { grads, value } = tf.variableGrads(
+    () =>
+      pretrainLoss(forwardPretrain(params, config, inputs, s.objective), s, (r) => {
+        readings = r
+      }),
+    trainableOf(params)
+  )
   const total = value.dataSync()[0]
   value.dispose()
   const gradMap = new Map(Object.entries(grads))
   if (!Number.isFinite(total)) {
     gradMap.forEach((g) => g.dispose())
-    return { total, inter: parts[0], intraA: parts[1], intraV: parts[2], gradNorm: NaN, spreadA: spread[0], spreadV: spread[1] }
+    return { total, ...readings, gradNorm: NaN }
   }
   const clipped = clipByGlobalNorm(gradMap, s.clipNorm)
   optimizer.step(clipped.grads, s.lr)
@@ -74,5 +89,5 @@ export function trainStep(params: Params, optimizer: AdamW, config: ModelConfig,
   clipped.grads.forEach((g) => {
     if (!g.isDisposed) g.dispose()
   })
-  return { total, inter: parts[0], intraA: parts[1], intraV: parts[2], gradNorm: clipped.norm, spreadA: spread[0], spreadV: spread[1] }
+  return { total, ...readings, gradNorm: clipped.norm }
 }

@@ -1,0 +1,81 @@
+/**
+ * Data-parallel engine workers, measured: the `tiny` equiav step (batch 16, S 16) in one thread (what
+ * `--workers 1` runs) against the same step on N engine workers, in interleaved rounds so that load on the
+ * machine affects both alike (medians, after a warm-up round); and the embedding throughput of the `tiny`
+ * encoders on N workers (centroid embeddings, clips read from memory).
+ * bench/run.ts calls measureDataParallel; alone: tsx bench/data-parallel.ts [workers] [rounds]
+ */
+import { availableParallelism } from 'node:os'
+import { pathToFileURL } from 'node:url'
+import * as tf from '@tensorflow/tfjs'
+import { initBackend } from '../src/main/engine/backend'
+import { PRESETS } from '../src/main/engine/config'
+import { embedClips } from '../src/main/engine/eval/embed'
+import { DEFAULT_LOSS_WEIGHTS, DEFAULT_TAU } from '../src/main/engine/losses'
+import { createParams } from '../src/main/engine/model'
+import { AdamW } from '../src/main/engine/optim'
+import { derivedRng } from '../src/main/engine/train/data-source'
+import { EnginePool } from '../src/main/engine/train/parallel/pool'
+import { batchTensors, trainStep } from '../src/main/engine/train/step'
+import { syntheticClip } from '../src/main/engine/train/synthetic'
+import { collateBatch } from '../src/main/engine/train/views'
+
+export interface DataParallelFigures {
+  /** median ms of one step in one thread */
+  step_ms_1_worker: number
+  /** median ms of the same step on `workers` engine workers */
+  step_ms_n_workers: number
+  workers: number
+  /** step_ms_1_worker ÷ step_ms_n_workers, from the same interleaved rounds */
+  dp_speedup: number
+  /** centroid embeddings of the tiny encoders per second on `workers` engine workers */
+  embed_clips_per_s: number
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+export async function measureDataParallel(workers: number, rounds = 5): Promise<DataParallelFigures> {
+  const backend = await initBackend(process.env.EQUIAV_BACKEND ?? 'wasm')
+  const c = PRESETS.tiny
+  const B = 16
+  const batch = collateBatch(Array.from({ length: B }, (_, i) => syntheticClip(i, 0, c)), derivedRng(0, 'step', 0), c)
+  const settings = { objective: 'equiav' as const, lossWeights: DEFAULT_LOSS_WEIGHTS, tau: DEFAULT_TAU, clipNorm: 0.01, lr: 1e-4 }
+  const params = createParams(c, 0)
+  const optimizer = new AdamW(params, { weightDecay: 1e-5 })
+  const pool = await EnginePool.start({ workers, backend: backend.name, model: { kind: 'pretrain', config: c, objective: 'equiav' }, params, optimizer })
+  try {
+    const one: number[] = []
+    const many: number[] = []
+    for (let round = 0; round <= rounds; round++) {
+      const t0 = performance.now()
+      const inputs = batchTensors(batch, c)
+      trainStep(params, optimizer, c, inputs, settings)
+      tf.dispose(Object.values(inputs))
+      const t1 = performance.now()
+      await pool.pretrainStep(batch, settings)
+      const t2 = performance.now()
+      if (round > 0) {
+        one.push(t1 - t0)
+        many.push(t2 - t1)
+      }
+    }
+    const clips = Array.from({ length: 6 * B }, (_, i) => syntheticClip(i, 0, c))
+    const embed = (count: number): Promise<unknown> =>
+      embedClips(params, c, count, (i) => Promise.resolve(clips[i]), { kind: 'centroid', batchSize: B, embedRows: (x) => pool.embed(x) })
+    await embed(B) // warm-up
+    const t0 = performance.now()
+    await embed(clips.length)
+    const embedSeconds = (performance.now() - t0) / 1000
+    const [s1, sn] = [median(one), median(many)]
+    return { step_ms_1_worker: s1, step_ms_n_workers: sn, workers, dp_speedup: s1 / sn, embed_clips_per_s: clips.length / embedSeconds }
+  } finally {
+    await pool.close()
+    params.forEach((v) => v.dispose())
+    optimizer.dispose()
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [workers = String(availableParallelism()), rounds = '5'] = process.argv.slice(2)
+  process.stdout.write(JSON.stringify(await measureDataParallel(Number(workers), Number(rounds))) + '\n')
+}

@@ -1,0 +1,327 @@
+/**
+ * Data-parallel engine workers (the coordinator's side). The batch is split by rows over N worker threads
+ * (parallel/worker.ts), each with its own backend and copy of the parameters. The contrastive losses couple
+ * every clip of the batch, so for a pretraining step the coordinator gathers the workers' embeddings,
+ * computes the losses and their gradient with respect to every embedding, and hands each worker its rows of
+ * it; each worker back-propagates locally, and the parameter gradients are summed in worker order in shared
+ * memory, then clipped and applied by every worker identically. The result equals the one-process step on
+ * the same batch up to float rounding.
+ * A worker that throws or stops fails the pool (and the job) with an error naming it; no one is left waiting.
+ */
+import { Worker } from 'node:worker_threads'
+import * as tf from '@tensorflow/tfjs'
+import type { BackendName } from '../../backend'
+import type { EquiAVBatch } from '../../batch'
+import type { TensorDict } from '../../checkpoint/tensors'
+import type { EmbedChunk } from '../../eval/embed'
+import type { ClassifierBatch } from '../../finetune/batch'
+import type { Params } from '../../model'
+import type { AdamW } from '../../optim'
+import type { PretrainOutputs } from '../../types'
+import { toTensorDict } from '../run'
+import { type LossReadings, pretrainLoss, type StepResult, type StepSettings } from '../step'
+import { outputDim, pretrainOutputKeys, valuesPerRow } from './outputs'
+import type { CoordinatorMessage, WorkerModel, WorkerReply } from './protocol'
+import { ABORT, DE_SEQ, controlBuffer, gradientBuffer, gradientLayout, publish, splitRows } from './shared'
+
+/** Set by the bundled engine host to the bundled worker beside it (out/main/engine-worker.js). */
+export const ENGINE_WORKER_ENV = 'EQUIAV_ENGINE_WORKER'
+
+/** The bundled worker when the engine host named it; else the TypeScript source through tsx (CLI, serve, tests). */
+function spawnWorker(index: number): Worker {
+  const bundled = process.env[ENGINE_WORKER_ENV]
+  if (bundled) return new Worker(bundled, { workerData: { index } })
+  const tsx = JSON.stringify(import.meta.resolve('tsx/esm/api'))
+  const entry = JSON.stringify(new URL('./worker.ts', import.meta.url).href)
+  const boot = `import(${tsx}).then(({ register }) => { register(); return import(${entry}) })`
+  return new Worker(boot, { eval: true, workerData: { index } })
+}
+
+type Reply<T extends WorkerReply['type']> = Extract<WorkerReply, { type: T }>
+
+/** One worker's replies, taken in order. */
+class Link {
+  private readonly inbox: WorkerReply[] = []
+  private waiter: { resolve: (m: WorkerReply) => void; reject: (e: Error) => void } | null = null
+
+  constructor(readonly thread: Worker) {}
+
+  deliver(m: WorkerReply): void {
+    if (this.waiter) {
+      const w = this.waiter
+      this.waiter = null
+      w.resolve(m)
+    } else this.inbox.push(m)
+  }
+
+  reject(err: Error): void {
+    this.waiter?.reject(err)
+    this.waiter = null
+  }
+
+  next(): Promise<WorkerReply> {
+    const queued = this.inbox.shift()
+    if (queued) return Promise.resolve(queued)
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }))
+  }
+}
+
+export interface PoolOptions {
+  workers: number
+  backend: BackendName
+  model: WorkerModel
+  /** the starting parameters, copied to every worker */
+  params: Params
+  /** AdamW to continue from (its settings and state); absent for a pool that only embeds */
+  optimizer?: AdamW
+}
+
+export class EnginePool {
+  private failure: Error | null = null
+  private closing = false
+  private seq = 0
+  private readonly control: Int32Array
+
+  private constructor(
+    private readonly links: Link[],
+    controlBuf: SharedArrayBuffer,
+    private readonly model: WorkerModel
+  ) {
+    this.control = new Int32Array(controlBuf)
+  }
+
+  get workers(): number {
+    return this.links.length
+  }
+
+  /** the worker threads, in order (a test stops one to check that the pool fails cleanly) */
+  get threads(): readonly Worker[] {
+    return this.links.map((l) => l.thread)
+  }
+
+  static async start(o: PoolOptions): Promise<EnginePool> {
+    if (!Number.isInteger(o.workers) || o.workers < 1) throw new Error(`--workers must be a whole number ≥ 1, got ${o.workers}`)
+    // a pool that only embeds keeps no gradients
+    const trainable = o.optimizer ? [...o.params].filter(([, v]) => v.trainable) : []
+    const layout = gradientLayout(o.workers, trainable.map(([name, v]) => ({ name, size: v.size })))
+    const control = controlBuffer()
+    const pool = new EnginePool(Array.from({ length: o.workers }, (_, i) => new Link(spawnWorker(i))), control, o.model)
+    pool.links.forEach((link, i) => pool.watch(link, i))
+    const init: CoordinatorMessage = {
+      type: 'init',
+      backend: o.backend,
+      workers: o.workers,
+      model: o.model,
+      weights: toTensorDict(o.params),
+      trainable: layout.names,
+      optimizer: o.optimizer && { weightDecay: o.optimizer.weightDecay, state: o.optimizer.exportState() },
+      control,
+      gradients: gradientBuffer(layout)
+    }
+    try {
+      await pool.all(() => init, 'ready')
+    } catch (err) {
+      await pool.close()
+      throw err
+    }
+    return pool
+  }
+
+  private name(i: number): string {
+    return `engine worker ${i + 1} of ${this.workers}`
+  }
+
+  private watch(link: Link, i: number): void {
+    link.thread.on('message', (m: WorkerReply) => {
+      if (m.type === 'error') this.fail(new Error(`${this.name(i)} failed: ${m.message}`))
+      else link.deliver(m)
+    })
+    link.thread.on('error', (err) => this.fail(new Error(`${this.name(i)} failed: ${err.message}`)))
+    link.thread.on('exit', (code) => {
+      if (!this.closing) this.fail(new Error(`${this.name(i)} stopped unexpectedly (exit code ${code})`))
+    })
+  }
+
+  /** The first failure wins: every waiter is released, on both sides, and the threads are stopped. */
+  private fail(err: Error): void {
+    if (this.failure || this.closing) return
+    this.failure = err
+    publish(this.control, ABORT, 1)
+    this.links.forEach((l) => l.reject(err))
+    void this.close()
+  }
+
+  private async expect<T extends WorkerReply['type']>(i: number, type: T): Promise<Reply<T>> {
+    if (this.failure) throw this.failure
+    const m = await this.links[i].next()
+    if (m.type !== type) throw new Error(`${this.name(i)} answered ${m.type} where ${type} was expected`)
+    return m as Reply<T>
+  }
+
+  /** Sends each worker its message and waits for one reply of `type` from each. */
+  private async all<T extends WorkerReply['type']>(message: (i: number) => CoordinatorMessage | null, type: T): Promise<(Reply<T> | null)[]> {
+    if (this.failure) throw this.failure
+    const asked = this.links.map((l, i) => {
+      const m = message(i)
+      if (m) l.thread.postMessage(m, transferables(m))
+      return m !== null
+    })
+    return Promise.all(asked.map((yes, i) => (yes ? this.expect(i, type) : Promise.resolve(null))))
+  }
+
+  private rowsFor(batchSize: number): { start: number; count: number }[] {
+    if (batchSize < this.workers) throw new Error(`a batch of ${batchSize} clips cannot be split over ${this.workers} engine workers: use --workers ${batchSize} or fewer`)
+    return splitRows(batchSize, this.workers)
+  }
+
+  /** One pretraining step on the whole batch (see the module comment). */
+  async pretrainStep(batch: EquiAVBatch, s: StepSettings): Promise<StepResult> {
+    if (this.model.kind !== 'pretrain') throw new Error('this engine pool holds a classifier, not the pretraining model')
+    const { config, objective } = this.model
+    const B = batch.batchSize
+    const rows = this.rowsFor(B)
+    const seq = ++this.seq
+    const perRow = valuesPerRow(config, objective)
+    const dE = rows.map((r) => new SharedArrayBuffer((1 + r.count * perRow) * Float32Array.BYTES_PER_ELEMENT))
+    const slice = (x: Float32Array, w: number): Float32Array => rowsOf(x, B, rows[w])
+    const forward = await this.all(
+      (w) => ({
+        type: 'pretrain-step',
+        seq,
+        batch: {
+          batchSize: rows[w].count,
+          a: slice(batch.a, w),
+          v: slice(batch.v, w),
+          aAug: slice(batch.aAug, w),
+          vAug: slice(batch.vAug, w),
+          tA: slice(batch.tA, w),
+          tV: slice(batch.tV, w),
+          tAList: slice(batch.tAList, w),
+          tVList: slice(batch.tVList, w)
+        },
+        lr: s.lr,
+        clipNorm: s.clipNorm,
+        dE: dE[w]
+      }),
+      'embeddings'
+    )
+    try {
+      return await this.lossAndBackward(this.model, s, seq, rows, forward.map((f) => f!.data), dE)
+    } catch (err) {
+      // the workers wait on this side: release them, and fail the pool rather than leave it half-stepped
+      this.fail(err instanceof Error ? err : new Error(String(err)))
+      throw err
+    }
+  }
+
+  /** The coordinator's part of a pretraining step: the losses on the gathered embeddings, dE out, the workers' update in. */
+  private async lossAndBackward(
+    { config, objective }: Extract<WorkerModel, { kind: 'pretrain' }>,
+    s: StepSettings,
+    seq: number,
+    rows: { start: number; count: number }[],
+    forward: Float32Array[],
+    dE: SharedArrayBuffer[]
+  ): Promise<StepResult> {
+    const B = rows.reduce((n, r) => n + r.count, 0)
+    const keys = pretrainOutputKeys(objective)
+    const dims = keys.map((k) => outputDim(config, k))
+    // the worker's data holds, per output, its rows × dim; gathered: per output, the batch's rows × dim
+    const segment = (w: number, k: number): number => rows[w].count * dims.slice(0, k).reduce((a, b) => a + b, 0)
+    const gathered = dims.map((d, k) => {
+      const all = new Float32Array(B * d)
+      forward.forEach((f, w) => all.set(f.subarray(segment(w, k), segment(w, k) + rows[w].count * d), rows[w].start * d))
+      return tf.tensor2d(all, [B, d])
+    })
+    let readings: LossReadings = { inter: NaN, intraA: NaN, intraV: NaN, spreadA: NaN, spreadV: NaN }
+    const { value, grads } = tf.valueAndGrads((...zs: tf.Tensor[]) => {
+      const out = Object.fromEntries(keys.map((k, i) => [k, zs[i]])) as unknown as PretrainOutputs
+      return pretrainLoss(out, s, (r) => (readings = r))
+    })(gathered)
+    const total = value.dataSync()[0]
+    const finite = Number.isFinite(total)
+    const dEAll = grads.map((g) => g.dataSync() as Float32Array)
+    tf.dispose([value, ...grads, ...gathered])
+    rows.forEach((r, w) => {
+      const out = new Float32Array(dE[w])
+      out[0] = finite ? 1 : 0
+      dims.forEach((d, k) => out.set(dEAll[k].subarray(r.start * d, (r.start + r.count) * d), 1 + segment(w, k)))
+    })
+    publish(this.control, DE_SEQ, seq)
+    const done = await Promise.all(this.links.map((_, i) => this.expect(i, 'stepped')))
+    return { total, ...readings, gradNorm: finite ? done[0].gradNorm : NaN }
+  }
+
+  /** One fine-tuning step on the whole batch; returns its mean loss (nothing is applied when it is not finite). */
+  async finetuneStep(batch: ClassifierBatch, lr: number): Promise<number> {
+    if (this.model.kind !== 'classifier') throw new Error('this engine pool holds the pretraining model, not a classifier')
+    const B = batch.batchSize
+    const rows = this.rowsFor(B)
+    const seq = ++this.seq
+    const done = await this.all(
+      (w) => ({
+        type: 'finetune-step',
+        seq,
+        batch: {
+          batchSize: rows[w].count,
+          a: batch.a && rowsOf(batch.a, B, rows[w]),
+          v: batch.v && rowsOf(batch.v, B, rows[w]),
+          targets: rowsOf(batch.targets, B, rows[w])
+        },
+        globalRows: B,
+        lr
+      }),
+      'stepped'
+    )
+    return done.reduce((sum, d) => sum + d!.loss, 0)
+  }
+
+  /** Inter-modal embeddings of a chunk, its rows split over the workers. */
+  async embed(x: EmbedChunk): Promise<{ za: Float32Array; zv: Float32Array }> {
+    const rows = splitRows(x.rows, this.workers)
+    const per = (a: Float32Array, w: number): Float32Array => rowsOf(a, x.rows, rows[w])
+    const parts = await this.all(
+      (w) =>
+        rows[w].count === 0
+          ? null
+          : { type: 'embed', kind: x.kind, rows: rows[w].count, a: per(x.a, w), v: per(x.v, w), tAList: per(x.tAList, w), tVList: per(x.tVList, w) },
+      'embedded'
+    )
+    const concat = (pick: (p: Reply<'embedded'>) => Float32Array): Float32Array => {
+      const chunks = parts.filter((p) => p !== null).map(pick)
+      const out = new Float32Array(chunks.reduce((n, c) => n + c.length, 0))
+      let at = 0
+      for (const c of chunks) {
+        out.set(c, at)
+        at += c.length
+      }
+      return out
+    }
+    return { za: concat((p) => p.za), zv: concat((p) => p.zv) }
+  }
+
+  /** The parameters and optimizer state the workers hold (all equal; read from the first). */
+  async exportState(): Promise<{ weights: TensorDict; optimizer: TensorDict | null }> {
+    const [first] = await this.all((i) => (i === 0 ? { type: 'export' } : null), 'exported')
+    return { weights: first!.weights, optimizer: first!.optimizer }
+  }
+
+  /** Stops the threads; a pool that failed reports nothing more. */
+  async close(): Promise<void> {
+    if (this.closing) return
+    this.closing = true
+    await Promise.all(this.links.map((l) => l.thread.terminate()))
+  }
+}
+
+/** The row copies a step or embed message carries move to the worker instead of being copied again. */
+function transferables(m: CoordinatorMessage): ArrayBuffer[] {
+  const arrays = m.type === 'pretrain-step' || m.type === 'finetune-step' ? Object.values(m.batch) : m.type === 'embed' ? [m.a, m.v, m.tAList, m.tVList] : []
+  return arrays.filter((x): x is Float32Array => x instanceof Float32Array).map((x) => x.buffer as ArrayBuffer)
+}
+
+/** Rows [start, start + count) of a row-major batch array of `rows` rows (a copy). */
+function rowsOf(x: Float32Array, rows: number, r: { start: number; count: number }): Float32Array {
+  const len = x.length / rows
+  return x.slice(r.start * len, (r.start + r.count) * len)
+}
