@@ -16,7 +16,7 @@ import { AdamW } from '../optim'
 import { warmupCosineLr } from '../schedule'
 import { type ClipSource, derivedRng, stepsPerEpoch } from '../train/data-source'
 import { toTensorDict } from '../train/run'
-import { type LrChange, applyResumedLr, fetchClips, guardStopError, openRunConfig, resumeFromLatest, withRunLock } from '../train/run-folder'
+import { type LrChange, applyResumedLr, fetchClips, guardStopError, openRunConfig, refuseNonFinite, resumeFromLatest, withRunLock } from '../train/run-folder'
 import { GUARD_DEFAULTS, TrainingGuard } from '../train/guard'
 import { paramHealth } from '../train/param-health'
 import { startStepper } from '../train/parallel/stepper'
@@ -240,6 +240,7 @@ async function finetune(opts: FinetuneOptions, pretrained: PretrainedEncoders, s
   if (stepper.workers > 1) ctx.log(`steps run on ${stepper.workers} engine workers`)
   const checkpoint = async (): Promise<void> => {
     await stepper.sync()
+    await refuseNonFinite(opts.runDir, params, step)
     await saveCheckpoint(opts.runDir, step, {
       weights: toTensorDict(params),
       optimizer: optimizer.exportState(),
@@ -264,8 +265,7 @@ async function finetune(opts: FinetuneOptions, pretrained: PretrainedEncoders, s
       epoch = prepared.epoch
       const lr = cfg.schedule === 'constant' ? cfg.lr : warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
       const loss = await stepper.step(prepared.batch, lr)
-      await stepper.sync() // with engine workers, the parameters the guard reads come back from them
-      const verdict = guard.check({ step: step + 1, loss, params: paramHealth(params) })
+      const verdict = guard.check({ step: step + 1, loss, params: stepper.workers > 1 ? undefined : paramHealth(params) })
       if (verdict.action === 'stop') throw await guardStopError(opts.runDir, `${verdict.reason} (lr ${lr.toExponential(2)})`)
       step++
       last = { step, epoch, loss, lr, clips_per_s: cfg.batchSize / ((performance.now() - t0) / 1000), time: new Date().toISOString() }
