@@ -16,10 +16,10 @@ import { AdamW } from '../optim'
 import { warmupCosineLr } from '../schedule'
 import { type ClipSource, derivedRng, stepsPerEpoch } from '../train/data-source'
 import { toTensorDict } from '../train/run'
-import { type LrChange, applyResumedLr, fetchClips, guardStopError, openRunConfig, resumeFromLatest, withRunLock } from '../train/run-folder'
-import { startStepper } from '../train/parallel/stepper'
+import { type LrChange, applyResumedLr, fetchClips, guardStopError, openRunConfig, refuseNonFinite, resumeFromLatest, withRunLock } from '../train/run-folder'
 import { GUARD_DEFAULTS, TrainingGuard } from '../train/guard'
 import { paramHealth } from '../train/param-health'
+import { startStepper } from '../train/parallel/stepper'
 import { trainableOf } from '../train/step'
 import { appendLine } from '../../util/atomic'
 import type { JobContext } from '../../jobs/context'
@@ -240,6 +240,7 @@ async function finetune(opts: FinetuneOptions, pretrained: PretrainedEncoders, s
   const guard = new TrainingGuard(GUARD_DEFAULTS, paramHealth(params))
   const checkpoint = async (): Promise<void> => {
     await stepper.sync()
+    await refuseNonFinite(opts.runDir, params, step)
     await saveCheckpoint(opts.runDir, step, {
       weights: toTensorDict(params),
       optimizer: optimizer.exportState(),

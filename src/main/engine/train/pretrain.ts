@@ -18,7 +18,7 @@ import { toTensorDict } from './run'
 import { appendLine, writeJsonAtomic } from '../../util/atomic'
 import type { JobContext } from '../../jobs/context'
 import { type ClipSource, derivedRng, stepsPerEpoch } from './data-source'
-import { type LrChange, applyResumedLr, fetchClips, guardStopError, openRunConfig, resumeFromLatest, withRunLock } from './run-folder'
+import { type LrChange, applyResumedLr, fetchClips, guardStopError, openRunConfig, refuseNonFinite, resumeFromLatest, withRunLock } from './run-folder'
 import { GUARD_DEFAULTS, type GuardSettings, TrainingGuard } from './guard'
 import { paramHealth } from './param-health'
 import { collateBatch } from './views'
@@ -216,6 +216,7 @@ async function train(opts: PretrainOptions, source: ClipSource, ctx: JobContext)
 
   const checkpoint = async (epoch: number): Promise<void> => {
     await stepper.sync()
+    await refuseNonFinite(opts.runDir, params, step)
     await saveCheckpoint(opts.runDir, step, {
       weights: toTensorDict(params),
       optimizer: optimizer.exportState(),

@@ -11,6 +11,7 @@ import type { Params } from '../model'
 import type { AdamW } from '../optim'
 import { readJsonl, writeFileAtomic, writeJsonAtomic } from '../../util/atomic'
 import { acquirePidLock } from '../../util/pid-lock'
+import { paramHealth } from './param-health'
 import type { JobContext } from '../../jobs/context'
 import { batchIndices, type ClipSource } from './data-source'
 import { assignFrom } from './run'
@@ -37,6 +38,15 @@ export async function guardStopError(runDir: string, reason: string): Promise<Er
     `training stopped: ${reason}. Nothing after the last good step was checkpointed: ` +
       (newest ? `the newest checkpoint is still ${newest.dir}` : `${runDir} has no checkpoint`)
   )
+}
+
+/**
+ * The last guard before a checkpoint: parameters that are not finite (possible between the guard's checks
+ * when the steps run on engine workers) stop the run instead of being written.
+ */
+export async function refuseNonFinite(runDir: string, params: Params, step: number): Promise<void> {
+  const h = paramHealth(params)
+  if (h.nonFinite > 0) throw await guardStopError(runDir, `the parameters at step ${step} hold ${h.nonFinite} of ${h.total} non-finite values`)
 }
 
 /** A learning rate changed by `--resume --lr`: from which step, from what, to what. */
