@@ -36,7 +36,8 @@ export interface StepHealth {
   /** the step just taken, 1-based */
   step: number
   loss: number
-  params: ParamHealth
+  /** absent when the step ran on engine workers: their parameters are checked when synced, before a checkpoint */
+  params?: ParamHealth
   /** pretraining only: the inter-modal contrastive term and the spread of its embeddings */
   inter?: { loss: number; batchSize: number; spreadA: number; spreadV: number }
 }
@@ -67,9 +68,10 @@ export class TrainingGuard {
   }
 
   check(h: StepHealth): Verdict {
+    if (!Number.isFinite(h.loss)) return { action: 'stop', kind: 'diverged', reason: `the loss became ${h.loss} at step ${h.step}` }
+    if (!h.params) return this.checkCollapse(h)
     const before = this.norm
     this.norm = h.params.norm
-    if (!Number.isFinite(h.loss)) return { action: 'stop', kind: 'diverged', reason: `the loss became ${h.loss} at step ${h.step}` }
     if (h.params.nonFinite > 0) {
       return { action: 'stop', kind: 'diverged', reason: `the update of step ${h.step} made ${millions(h.params.nonFinite)} of ${millions(h.params.total)} parameters non-finite` }
     }

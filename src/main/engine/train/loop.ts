@@ -14,6 +14,7 @@ import type { AdamW } from '../optim'
 import type { Reporter } from '../report'
 import { type ClipSource, fetchClips } from './data-source'
 import type { Verdict } from './guard'
+import { paramHealth } from './param-health'
 import type { RawClip } from './synthetic'
 
 /** A learning rate changed by `--resume --lr`: from which step, from what, to what. */
@@ -134,6 +135,10 @@ export async function runTrainingLoop<F extends StepFields, B>(loop: TrainingLoo
     let last: LoopRow<F> | undefined
     const checkpoint = async (): Promise<void> => {
       await loop.sync?.()
+      // the last guard before a checkpoint: non-finite parameters (possible between the guard's checks when
+      // the steps run on engine workers) stop the run instead of being written
+      const h = paramHealth(loop.params)
+      if (h.nonFinite > 0) throw await guardStopError(loop.store, `the parameters at step ${step} hold ${h.nonFinite} of ${h.total} non-finite values`)
       await loop.store.saveCheckpoint(step, {
         weights: toTensorDict(loop.params),
         optimizer: loop.optimizer.exportState(),
