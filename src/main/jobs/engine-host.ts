@@ -7,6 +7,7 @@
  * crashed), the job is stopped as by a cancel, so it checkpoints before this process exits; the next
  * server on the workspace continues it from there (runner.ts).
  */
+import { setPriority } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { PREPARE_WORKER_ENV } from '../data/cache'
 import type { Reporter } from '../engine/report'
@@ -43,6 +44,9 @@ if (import.meta.url.endsWith('.js')) {
   process.env[ENGINE_WORKER_ENV] ??= fileURLToPath(new URL('./engine-worker.js', import.meta.url))
 }
 
+/** Jobs are background work: the app and the server answering the researcher come first on a busy machine.
+ * Set before any engine worker thread starts, so they inherit it (Linux keeps the nice value per thread). */
+setPriority(10)
 const controller = new AbortController()
 let started = false
 // nobody is listening: a running job stops at its next safe point (checkpointing first), an idle host exits
