@@ -6,8 +6,7 @@
  * run is never checkpointed past its last good step), log a metrics row and progress per step, checkpoint
  * every `checkpointEvery` steps, stop at the next step when cancelled, and release the workers and dispose
  * the parameters and the optimiser however it ends. The two loops give it what differs: their step, their
- * metrics row, their checkpoint state.
- * What is stored goes through a RunStore, which src/main/runs/run-folder.ts keeps on disk.
+ * metrics row, their checkpoint state. What is stored goes through a RunStore (src/main/runs/run-folder.ts).
  */
 import type { BackendInfo } from '../backend'
 import { assignFrom, toTensorDict } from '../checkpoint/params'
@@ -61,18 +60,8 @@ export type StepFields = {
 
 export type LoopRow<F extends StepFields> = { step: number; epoch: number } & F & { clips_per_s: number; time: string }
 
-/** What config.json records that the loop reads: the run's length, batch, seed (of the data order), checkpoint cadence, peak lr and engine workers. */
-export interface LoopConfig {
-  totalSteps: number
-  batchSize: number
-  seed: number
-  checkpointEvery: number
-  lr: number
-  /** `--resume --lr` changes, oldest first */
-  lrChanges?: LrChange[]
-  /** engine workers the batch is split over; absent: 1 */
-  workers?: number
-}
+/** What the loop reads of config.json: length, batch, seed (of the data order), checkpoint cadence, peak lr and its changes, engine workers (absent: 1). */
+export type LoopConfig = { totalSteps: number; batchSize: number; seed: number; checkpointEvery: number; lr: number; lrChanges?: LrChange[]; workers?: number }
 
 /** A training loop: `C` its config.json, `F` its metrics fields, `B` a batch, `S` a step's settings, `R` a step's result. */
 export interface TrainingLoop<C extends LoopConfig, F extends StepFields, B, S, R> {
