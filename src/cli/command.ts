@@ -4,6 +4,11 @@ import type { z } from 'zod'
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>
 export type OptionValues = Record<string, string | boolean | undefined>
 
+/** A parseArgs spec from flag names: `strings` take a value, `booleans` are switches. */
+export function optionSpec(strings: readonly string[], booleans: readonly string[] = []): OptionSpec {
+  return Object.fromEntries([...strings.map((n) => [n, { type: 'string' as const }]), ...booleans.map((n) => [n, { type: 'boolean' as const }])])
+}
+
 /** One `equiav` subcommand: its options (node:util parseArgs spec), help text and handler. */
 export interface Command {
   /** words after `equiav`, e.g. ['dataset', 'import'] */

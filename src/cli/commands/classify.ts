@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { type Command, UsageError, str } from '../command'
+import { type Command, optionSpec, UsageError, str } from '../command'
 import { ProgressBar } from '../progress'
 import { type ClassificationData, openClassificationSplit } from '../../main/data/classification-data'
 import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
@@ -20,7 +20,7 @@ export const evalClassifyCommand: Command = {
     '  --workspace DIR',
     '  --json               print {"n","mAP" | "top1","top5","per_class":{...}}'
   ].join('\n'),
-  options: { run: { type: 'string' }, dataset: { type: 'string' }, synthetic: { type: 'boolean' }, split: { type: 'string' }, workspace: { type: 'string' }, json: { type: 'boolean' } },
+  options: optionSpec(['run', 'dataset', 'split', 'workspace'], ['synthetic', 'json']),
   async run(values) {
     const run = str(values, 'run')
     if (!run) throw new UsageError('--run NAME is required')

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Command, UsageError, parseFlags, str } from '../command'
+import { type Command, optionSpec, UsageError, parseFlags, str } from '../command'
 import { terminalJobContext } from '../job-context'
 import { checkName, datasetDir, resolveWorkspace, runDir } from '../../main/workspace'
 import { Catalog } from '../../main/data/catalog'
@@ -26,16 +26,7 @@ export const clusterExportCommand: Command = {
     'Then on the cluster: ./launch-torchrun.sh [--nproc-per-node N] (one node), or sbatch launch.sbatch (several);',
     'and on the desktop: equiav cluster attach DIR --name NAME.'
   ].join('\n'),
-  options: {
-    ...TRAINING_OPTIONS,
-    dataset: { type: 'string' },
-    run: { type: 'string' },
-    out: { type: 'string' },
-    resume: { type: 'boolean' },
-    data: { type: 'string' },
-    'run-dir': { type: 'string' },
-    workspace: { type: 'string' }
-  },
+  options: { ...TRAINING_OPTIONS, ...optionSpec(['dataset', 'run', 'out', 'data', 'run-dir', 'workspace'], ['resume']) },
   async run(values) {
     const dataset = str(values, 'dataset')
     const run = str(values, 'run')
@@ -92,7 +83,7 @@ export const clusterAttachCommand: Command = {
     '  --name RUN                   the name it has in the workspace (a link runs/RUN → the folder)',
     '  --workspace DIR'
   ].join('\n'),
-  options: { name: { type: 'string' }, workspace: { type: 'string' } },
+  options: optionSpec(['name', 'workspace']),
   async run(values, positionals) {
     const name = str(values, 'name')
     if (positionals.length !== 1 || !name) throw new UsageError('give the run folder and --name RUN: equiav cluster attach DIR --name RUN')

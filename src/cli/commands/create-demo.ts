@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { type Command, UsageError, int, str } from '../command'
+import { type Command, optionSpec, UsageError, int, str } from '../command'
 import { terminalJobContext } from '../job-context'
 import { checkName, resolveWorkspace } from '../../main/workspace'
 import { DEMO_DEFAULTS, splitClipCount } from '../../main/data/demo'
@@ -18,15 +18,7 @@ export const createDemoCommand: Command = {
     '  --json               print a JSON summary on stdout',
     'Re-running resumes: clips already written are kept, and so are your label, split and exclusion edits.'
   ].join('\n'),
-  options: {
-    name: { type: 'string' },
-    clips: { type: 'string' },
-    seed: { type: 'string' },
-    voices: { type: 'string' },
-    'synthetic-voices': { type: 'boolean' },
-    workspace: { type: 'string' },
-    json: { type: 'boolean' }
-  },
+  options: optionSpec(['name', 'clips', 'seed', 'voices', 'workspace'], ['synthetic-voices', 'json']),
   async run(values) {
     const name = checkName('dataset', str(values, 'name') ?? 'demo')
     const total = int(values, 'clips')

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { type Command, UsageError, num, int, str } from '../command'
+import { type Command, optionSpec, UsageError, num, int, str } from '../command'
 import { terminalJobContext } from '../job-context'
 import { resolveWorkspace } from '../../main/workspace'
 import type { Split } from '../../main/data/catalog'
@@ -37,21 +37,7 @@ export const datasetImportCommand: Command = {
     '(not downloaded). A malformed manifest fails with file:line and the reason, before anything is written.',
     'Re-running resumes: files already imported unchanged, and manifest rows already present, are skipped.'
   ].join('\n'),
-  options: {
-    from: { type: 'string' },
-    'audioset-csv': { type: 'string' },
-    'vggsound-csv': { type: 'string' },
-    'cavmae-json': { type: 'string' },
-    labels: { type: 'string' },
-    split: { type: 'string' },
-    'media-root': { type: 'string' },
-    'no-probe': { type: 'boolean' },
-    name: { type: 'string' },
-    'test-fraction': { type: 'string' },
-    seed: { type: 'string' },
-    workspace: { type: 'string' },
-    json: { type: 'boolean' }
-  },
+  options: optionSpec(['from', 'audioset-csv', 'vggsound-csv', 'cavmae-json', 'labels', 'split', 'media-root', 'name', 'test-fraction', 'seed', 'workspace'], ['no-probe', 'json']),
   async run(values) {
     const name = str(values, 'name')
     const given = MANIFEST_FLAGS.filter((f) => str(values, f) !== undefined)
@@ -105,7 +91,7 @@ export const datasetExportCommand: Command = {
     '  --json               print a JSON summary on stdout',
     'Re-running a cavmae export resumes: clips whose wav and frames exist are not extracted again.'
   ].join('\n'),
-  options: { name: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' }, workspace: { type: 'string' }, json: { type: 'boolean' } },
+  options: optionSpec(['name', 'format', 'out', 'workspace'], ['json']),
   async run(values) {
     const name = str(values, 'name')
     const format = str(values, 'format')
@@ -143,7 +129,7 @@ export const datasetInfoCommand: Command = {
   path: ['dataset', 'info'],
   summary: 'show a dataset: counts, and with --json every clip with its status and reason',
   usage: ['  --name NAME', '  --workspace DIR', '  --json    {"name","classes","clips":[{"id","path","status","reason"?,"labels","split"}],"counts":{...}}'].join('\n'),
-  options: { name: { type: 'string' }, workspace: { type: 'string' }, json: { type: 'boolean' } },
+  options: optionSpec(['name', 'workspace'], ['json']),
   async run(values) {
     const name = str(values, 'name')
     if (!name) throw new UsageError('--name NAME is required')
@@ -182,15 +168,7 @@ export const datasetEditCommand: Command = {
     '  --exclude | --include',
     '  --workspace DIR'
   ].join('\n'),
-  options: {
-    name: { type: 'string' },
-    clip: { type: 'string' },
-    labels: { type: 'string' },
-    split: { type: 'string' },
-    exclude: { type: 'boolean' },
-    include: { type: 'boolean' },
-    workspace: { type: 'string' }
-  },
+  options: optionSpec(['name', 'clip', 'labels', 'split', 'workspace'], ['exclude', 'include']),
   async run(values) {
     const name = str(values, 'name')
     const id = str(values, 'clip')

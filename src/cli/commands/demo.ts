@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { type Command, int, parseFlags, str } from '../command'
+import { type Command, optionSpec, int, parseFlags, str } from '../command'
 import { terminalJobContext } from '../job-context'
 import { resolveWorkspace, runDir } from '../../main/workspace'
 import { DEMO_DEFAULTS, splitClipCount } from '../../main/data/demo'
@@ -47,7 +47,7 @@ export const demoCommand: Command = {
     '  --no-serve           stop after the evaluation instead of serving the workbench',
     'Run it again to resume where it stopped.'
   ].join('\n'),
-  options: { steps: { type: 'string' }, clips: { type: 'string' }, objective: { type: 'string' }, workspace: { type: 'string' }, 'no-serve': { type: 'boolean' } },
+  options: optionSpec(['steps', 'clips', 'objective', 'workspace'], ['no-serve']),
   async run(values) {
     const workspace = resolveWorkspace(str(values, 'workspace'))
     const total = int(values, 'clips')

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { type Command, UsageError, int, str } from '../command'
+import { type Command, optionSpec, UsageError, int, str } from '../command'
 import { ProgressBar } from '../progress'
 import { type ClassificationData, openClassificationSplit } from '../../main/data/classification-data'
 import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
@@ -20,7 +20,7 @@ export const evalEquivarianceCommand: Command = {
     '  --workspace DIR',
     '  --json               print the rows as JSON (default: a Markdown table)'
   ].join('\n'),
-  options: { run: { type: 'string' }, dataset: { type: 'string' }, synthetic: { type: 'boolean' }, split: { type: 'string' }, seed: { type: 'string' }, workspace: { type: 'string' }, json: { type: 'boolean' } },
+  options: optionSpec(['run', 'dataset', 'split', 'seed', 'workspace'], ['synthetic', 'json']),
   async run(values) {
     const run = str(values, 'run')
     const dataset = str(values, 'dataset')

@@ -1,4 +1,4 @@
-import { type Command, type OptionValues, UsageError, int, str } from '../command'
+import { type Command, optionSpec, type OptionValues, UsageError, int, str } from '../command'
 import { ProgressBar } from '../progress'
 import { checkName, datasetDir, resolveWorkspace, runDir } from '../../main/workspace'
 import { initBackend } from '../../main/engine/backend'
@@ -34,15 +34,7 @@ export async function runRetrievalEval(r: RetrievalRequest, showProgress: boolea
 }
 
 /** Options shared by the commands that embed a dataset split with a run. */
-const EMBED_OPTIONS = {
-  run: { type: 'string' },
-  dataset: { type: 'string' },
-  split: { type: 'string' },
-  embedding: { type: 'string' },
-  seed: { type: 'string' },
-  workers: { type: 'string' },
-  workspace: { type: 'string' }
-} as const
+const EMBED_OPTIONS = optionSpec(['run', 'dataset', 'split', 'embedding', 'seed', 'workers', 'workspace'])
 
 async function embeddingRequest(values: OptionValues): Promise<RetrievalRequest> {
   const run = str(values, 'run')
@@ -85,7 +77,7 @@ export const evalRetrievalCommand: Command = {
     '  --workspace DIR',
     '  --json               print {"n","a2v":{"R@1","R@5","R@10","median_rank"},"v2a":{...},"per_class":{...}}'
   ].join('\n'),
-  options: { ...EMBED_OPTIONS, json: { type: 'boolean' } },
+  options: { ...EMBED_OPTIONS, ...optionSpec([], ['json']) },
   async run(values) {
     const req = await embeddingRequest(values)
     const result = await runRetrievalEval(req, !values.json, int(values, 'workers'))
@@ -107,7 +99,7 @@ export const embedCommand: Command = {
     '  --workers N          engine worker threads the clips are split over (default: every core on wasm)',
     '  --workspace DIR'
   ].join('\n'),
-  options: { ...EMBED_OPTIONS, export: { type: 'string' }, projection: { type: 'string' }, out: { type: 'string' } },
+  options: { ...EMBED_OPTIONS, ...optionSpec(['export', 'projection', 'out']) },
   async run(values) {
     const req = await embeddingRequest(values)
     const format = str(values, 'export') ?? 'npy'
@@ -132,7 +124,7 @@ export const evalProbeCommand: Command = {
     '  --workspace DIR',
     '  --json'
   ].join('\n'),
-  options: { run: { type: 'string' }, dataset: { type: 'string' }, modality: { type: 'string' }, epochs: { type: 'string' }, workspace: { type: 'string' }, json: { type: 'boolean' } },
+  options: optionSpec(['run', 'dataset', 'modality', 'epochs', 'workspace'], ['json']),
   async run(values) {
     const run = str(values, 'run')
     const dataset = str(values, 'dataset')

@@ -1,6 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type Command, UsageError, int, num, parseFlags, str } from '../command'
+import { type Command, optionSpec, UsageError, int, num, parseFlags, str } from '../command'
 import { terminalJobContext } from '../job-context'
 import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
 import { writeFileAtomic } from '../../main/util/atomic'
@@ -40,17 +40,7 @@ export const experimentAblationCommand: Command = {
     '  --workspace DIR',
     'Finished variants are not retrained: a rerun resumes.'
   ].join('\n'),
-  options: {
-    dataset: { type: 'string' },
-    preset: { type: 'string' },
-    steps: { type: 'string' },
-    seed: { type: 'string' },
-    lr: { type: 'string' },
-    'no-time-roll': { type: 'boolean' },
-    prefix: { type: 'string' },
-    out: { type: 'string' },
-    workspace: { type: 'string' }
-  },
+  options: optionSpec(['dataset', 'preset', 'steps', 'seed', 'lr', 'prefix', 'out', 'workspace'], ['no-time-roll']),
   async run(values) {
     const dataset = str(values, 'dataset')
     if (!dataset) throw new UsageError('--dataset NAME is required')

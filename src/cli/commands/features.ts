@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { type Command, UsageError, str } from '../command'
+import { type Command, optionSpec, UsageError, str } from '../command'
 import { EQUIAV_FBANK_OPTIONS } from '../../main/data/fbank'
 import { fbankOfFile } from '../../main/data/features'
 import { writeNpy } from '../../main/data/npy'
@@ -12,10 +12,7 @@ export const featuresFbankCommand: Command = {
     '  --out X.npy          output: float32 [frames, 128], not padded or normalised',
     '  --json               print a JSON summary on stdout'
   ].join('\n'),
-  options: {
-    out: { type: 'string' },
-    json: { type: 'boolean' }
-  },
+  options: optionSpec(['out'], ['json']),
   async run(values, positionals) {
     if (positionals.length !== 1) throw new UsageError('give exactly one FILE')
     const out = str(values, 'out')

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { type Command, UsageError, int, num, parseFlags, str } from '../command'
+import { type Command, optionSpec, UsageError, int, num, parseFlags, str } from '../command'
 import { terminalJobContext } from '../job-context'
 import { resolveWorkspace } from '../../main/workspace'
 import { evalHeadline, runFinetuneRequest } from '../../main/workflows/finetune'
@@ -30,33 +30,7 @@ export const finetuneCommand: Command = {
     '  --resume                     continue the run from its last checkpoint',
     '  --workspace DIR'
   ].join('\n'),
-  options: {
-    dataset: { type: 'string' },
-    synthetic: { type: 'boolean' },
-    clips: { type: 'string' },
-    from: { type: 'string' },
-    'from-checkpoint': { type: 'string' },
-    preset: { type: 'string' },
-    modality: { type: 'string' },
-    'linear-probe': { type: 'boolean' },
-    loss: { type: 'string' },
-    mixup: { type: 'string' },
-    'no-time-roll': { type: 'boolean' },
-    steps: { type: 'string' },
-    epochs: { type: 'string' },
-    lr: { type: 'string' },
-    schedule: { type: 'string' },
-    'warmup-steps': { type: 'string' },
-    batch: { type: 'string' },
-    'batch-size': { type: 'string' },
-    seed: { type: 'string' },
-    workers: { type: 'string' },
-    run: { type: 'string' },
-    'checkpoint-every': { type: 'string' },
-    'keep-checkpoints': { type: 'string' },
-    resume: { type: 'boolean' },
-    workspace: { type: 'string' }
-  },
+  options: optionSpec(['dataset', 'clips', 'from', 'from-checkpoint', 'preset', 'modality', 'loss', 'mixup', 'steps', 'epochs', 'lr', 'schedule', 'warmup-steps', 'batch', 'batch-size', 'seed', 'workers', 'run', 'checkpoint-every', 'keep-checkpoints', 'workspace'], ['synthetic', 'linear-probe', 'no-time-roll', 'resume']),
   async run(values) {
     const dataset = str(values, 'dataset')
     if (Boolean(values.synthetic) === Boolean(dataset)) throw new UsageError('give exactly one of --synthetic or --dataset NAME')

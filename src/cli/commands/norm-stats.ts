@@ -1,4 +1,4 @@
-import { type Command, UsageError, int, str } from '../command'
+import { type Command, optionSpec, UsageError, int, str } from '../command'
 import { terminalJobContext } from '../job-context'
 import { resolveWorkspace } from '../../main/workspace'
 import { PRESETS, type PresetName } from '../../main/engine/config'
@@ -16,7 +16,7 @@ export const datasetNormStatsCommand: Command = {
     '  --json               print the statistics as JSON',
     'Runs then default to these statistics; `prepare` and `pretrain` take --input-norm official for AudioSet / ImageNet.'
   ].join('\n'),
-  options: { name: { type: 'string' }, preset: { type: 'string' }, clips: { type: 'string' }, workspace: { type: 'string' }, keep: { type: 'boolean' }, json: { type: 'boolean' } },
+  options: optionSpec(['name', 'preset', 'clips', 'workspace'], ['keep', 'json']),
   async run(values) {
     const name = str(values, 'name')
     if (!name) throw new UsageError('--name NAME is required')

@@ -1,4 +1,4 @@
-import { type Command, UsageError, int, str } from '../command'
+import { type Command, optionSpec, UsageError, int, str } from '../command'
 import { terminalJobContext } from '../job-context'
 import { checkName, resolveWorkspace } from '../../main/workspace'
 import { PRESETS, type PresetName } from '../../main/engine/config'
@@ -18,7 +18,7 @@ export const datasetPrepareCommand: Command = {
     '  --json               print a JSON summary on stdout',
     'Incremental and resumable: clips already in the cache are not redone.'
   ].join('\n'),
-  options: { name: { type: 'string' }, preset: { type: 'string' }, 'input-norm': { type: 'string' }, 'img-size': { type: 'string' }, workers: { type: 'string' }, workspace: { type: 'string' }, json: { type: 'boolean' } },
+  options: optionSpec(['name', 'preset', 'input-norm', 'img-size', 'workers', 'workspace'], ['json']),
   async run(values) {
     const name = str(values, 'name')
     if (!name) throw new UsageError('--name NAME is required')

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { type Command, type OptionValues, UsageError, int, num, parseFlags, str } from '../command'
+import { type Command, optionSpec, type OptionValues, UsageError, int, num, parseFlags, str } from '../command'
 import { terminalJobContext } from '../job-context'
 import { resolveWorkspace, runDir } from '../../main/workspace'
 import { runPretrainRequest } from '../../main/workflows/pretrain'
@@ -59,23 +59,7 @@ export const pretrainCommand: Command = {
     '  --synthetic [--clips N]      a generated task with known correspondence (default 256 clips)',
     '  --dataset NAME               a prepared dataset of the workspace'
   ].join('\n'),
-  options: {
-    ...TRAINING_OPTIONS,
-    workers: { type: 'string' },
-    'init-from': { type: 'string' },
-    'init-modalities': { type: 'string' },
-    workspace: { type: 'string' },
-    run: { type: 'string' },
-    resume: { type: 'boolean' },
-    'on-collapse': { type: 'string' },
-    'collapse-window': { type: 'string' },
-    'collapse-spread': { type: 'string' },
-    'max-norm-growth': { type: 'string' },
-    'allow-partial': { type: 'boolean' },
-    synthetic: { type: 'boolean' },
-    clips: { type: 'string' },
-    dataset: { type: 'string' }
-  },
+  options: { ...TRAINING_OPTIONS, ...optionSpec(['workers', 'init-from', 'init-modalities', 'workspace', 'run', 'on-collapse', 'collapse-window', 'collapse-spread', 'max-norm-growth', 'clips', 'dataset'], ['resume', 'allow-partial', 'synthetic']) },
   async run(values) {
     const dataset = str(values, 'dataset')
     if (Boolean(values.synthetic) === Boolean(dataset)) throw new UsageError('give exactly one of --synthetic or --dataset NAME')

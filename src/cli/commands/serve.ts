@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { type Command, UsageError, int, str } from '../command'
+import { type Command, optionSpec, UsageError, int, str } from '../command'
 import { resolveWorkspace } from '../../main/workspace'
 import { createApiServer, isLoopback, newToken } from '../../main/api/http'
 import { createRouter } from '../../main/api/router'
@@ -71,7 +71,7 @@ export const serveCommand: Command = {
     '  --allow-remote       accept a non-loopback --host (anyone with the token can then use the API)',
     '  --workspace DIR'
   ].join('\n'),
-  options: { port: { type: 'string' }, host: { type: 'string' }, 'allow-remote': { type: 'boolean' }, 'no-open': { type: 'boolean' }, workspace: { type: 'string' } },
+  options: optionSpec(['port', 'host', 'workspace'], ['allow-remote', 'no-open']),
   async run(values) {
     const host = str(values, 'host') ?? '127.0.0.1'
     if (!isLoopback(host) && !values['allow-remote']) throw new UsageError(`refusing to listen on ${host}: only loopback addresses unless --allow-remote is given`)

@@ -1,5 +1,5 @@
 /** The pretraining hyperparameter flags, shared by `equiav pretrain` and `equiav cluster export`: they become fields of the pretraining request. */
-import { type OptionSpec, type OptionValues, int, num, str } from '../command'
+import { type OptionValues, int, num, optionSpec, str } from '../command'
 import { DEFAULT_LR, OBJECTIVES, PRESET_NAMES } from '../../shared/requests'
 
 export const TRAINING_USAGE = [
@@ -20,24 +20,7 @@ export const TRAINING_USAGE = [
   '  --input-norm dataset|official   input statistics (default: the dataset\'s own when `dataset norm-stats` stored them, else AudioSet / ImageNet)'
 ]
 
-export const TRAINING_OPTIONS: OptionSpec = {
-  'input-norm': { type: 'string' },
-  'keep-checkpoints': { type: 'string' },
-  preset: { type: 'string' },
-  objective: { type: 'string' },
-  'cen-num': { type: 'string' },
-  'img-size': { type: 'string' },
-  steps: { type: 'string' },
-  epochs: { type: 'string' },
-  'batch-size': { type: 'string' },
-  lr: { type: 'string' },
-  'warmup-steps': { type: 'string' },
-  'clip-norm': { type: 'string' },
-  tau: { type: 'string' },
-  'no-time-roll': { type: 'boolean' },
-  seed: { type: 'string' },
-  'checkpoint-every': { type: 'string' }
-}
+export const TRAINING_OPTIONS = optionSpec(['input-norm', 'keep-checkpoints', 'preset', 'objective', 'cen-num', 'img-size', 'steps', 'epochs', 'batch-size', 'lr', 'warmup-steps', 'clip-norm', 'tau', 'seed', 'checkpoint-every'], ['no-time-roll'])
 
 /** The request fields these flags give (absent flags: the schema's defaults). */
 export function trainingFlags(values: OptionValues): Record<string, unknown> {
