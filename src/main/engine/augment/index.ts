@@ -3,6 +3,7 @@
  * the augmented audio and visual views, the parameter vectors of what was applied (t_a, t_v), and S
  * virtual vectors per modality for the centroid, drawn by the very same samplers and never applied.
  */
+import type { EquiAVBatch } from '../batch'
 import type { ModelConfig } from '../config'
 import { type AudioAugOptions, applyAudioAug, audioAugSize, sampleAudioAugParams } from './audio'
 import type { Rng } from '../rng'
@@ -39,20 +40,8 @@ function stack(rows: Float32Array[]): Float32Array {
   return out
 }
 
-export interface ClipViews {
-  /** [3, T, F] augmented audio view */
-  aAug: Float32Array
-  /** [3, imgSize, imgSize] augmented frame, ImageNet-normalised */
-  vAug: Float32Array
-  /** [augSizeA] */
-  tA: Float32Array
-  /** [augSizeV] */
-  tV: Float32Array
-  /** [S, augSizeA] */
-  tAList: Float32Array
-  /** [S, augSizeV] */
-  tVList: Float32Array
-}
+/** One clip's augmented views and parameter vectors: EquiAVBatch's fields for a batch of one. */
+export type ClipViews = Pick<EquiAVBatch, 'aAug' | 'vAug' | 'tA' | 'tV' | 'tAList' | 'tVList'>
 
 /**
  * Views of one clip. `audio` is the original audio view [3, T, F] (normalised, rolled, tiled);

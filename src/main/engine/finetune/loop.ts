@@ -8,13 +8,13 @@
  * official scheduler overwrites it every step anyway, §8).
  */
 import * as tf from '@tensorflow/tfjs'
-import { describeBackend, initBackend, type BackendInfo, type RecordedBackend } from '../backend'
+import { describeBackend, initBackend, type BackendInfo } from '../backend'
 import type { ModelConfig } from '../config'
 import type { TensorDict } from '../checkpoint/tensors'
 import { AdamW } from '../optim'
 import { warmupCosineLr } from '../schedule'
 import { type ClipSource, derivedRng, stepsPerEpoch } from '../train/data-source'
-import { type LoopRow, type LrChange, type RunStore, runTrainingLoop } from '../train/loop'
+import { type LoopOptions, type LoopRow, type LoopSummary, type RunStore, type TrainedRunConfig, runTrainingLoop } from '../train/loop'
 import { trainableOf } from '../train/step'
 import type { Reporter } from '../report'
 import { type BatchMode, type ClassifierBatch, classifierBatch, classifierTensors } from './batch'
@@ -39,7 +39,7 @@ export interface PretrainedEncoders {
   layout: WeightLayout
 }
 
-export interface FinetuneOptions {
+export interface FinetuneOptions extends LoopOptions {
   model: ModelConfig
   preset: string
   modality: FinetuneModality
@@ -51,40 +51,17 @@ export interface FinetuneOptions {
   timeRoll?: boolean
   /** class names, index = label */
   classes: string[]
-  steps?: number
-  epochs?: number
-  batchSize: number
   /** peak learning rate (default FINETUNE_LR); with `resume`, a new value replaces the run's from there on */
   lr?: number
   schedule: LrSchedule
   /** default: one epoch, at most 10% of the steps */
   warmupSteps?: number
-  weightDecay: number
-  seed: number
-  checkpointEvery: number
-  /** engine workers the batch is split over (train/parallel/pool.ts); 1 (this thread) when absent */
-  workers?: number
-  resume: boolean
-  data: { kind: 'synthetic'; clips: number } | { kind: 'dataset'; name: string }
 }
 
-export interface FinetuneRunConfig
-  extends Pick<FinetuneOptions, 'preset' | 'modality' | 'linearProbe' | 'loss' | 'mixup' | 'timeRoll' | 'classes' | 'batchSize' | 'schedule' | 'weightDecay' | 'seed' | 'checkpointEvery'> {
+export interface FinetuneRunConfig extends Pick<FinetuneOptions, 'preset' | 'modality' | 'linearProbe' | 'loss' | 'mixup' | 'timeRoll' | 'classes' | 'schedule'>, TrainedRunConfig {
   kind: 'finetune'
-  lr: number
-  /** `--resume --lr` changes, oldest first */
-  lrChanges?: LrChange[]
-  run: string
-  created: string
   lineage: Lineage
-  model: ModelConfig
-  totalSteps: number
-  stepsPerEpoch: number
-  warmupSteps: number
   data: FinetuneOptions['data'] & { describe: string; size: number; evalSplit: string | null; evalDescribe: string | null }
-  backend: RecordedBackend
-  /** engine workers of the newest session; absent before the option: 1 */
-  workers?: number
 }
 
 /** A step's loss and learning rate, and after an epoch's end its evaluation. */
@@ -100,14 +77,7 @@ type FinetuneStepFields = {
 /** A row of a fine-tuning run's metrics.jsonl. */
 export type FinetuneMetricsRow = LoopRow<FinetuneStepFields>
 
-export interface FinetuneSummary {
-  runDir: string
-  startStep: number
-  finalStep: number
-  cancelled: boolean
-  last?: FinetuneMetricsRow
-  lastEval?: ClassificationResult
-}
+export type FinetuneSummary = LoopSummary<FinetuneMetricsRow> & { lastEval?: ClassificationResult }
 
 export interface FinetuneSources {
   train: ClipSource
@@ -237,5 +207,5 @@ async function finetune(opts: FinetuneOptions, pretrained: PretrainedEncoders, s
     },
     reporter
   )
-  return { runDir: store.dir, ...summary, lastEval }
+  return { ...summary, lastEval }
 }

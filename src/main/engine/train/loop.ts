@@ -8,7 +8,8 @@
  * the parameters and the optimiser however it ends. The two loops give it what differs: their step, their
  * metrics row, their checkpoint state. What is stored goes through a RunStore (src/main/runs/run-folder.ts).
  */
-import type { BackendInfo } from '../backend'
+import type { BackendInfo, RecordedBackend } from '../backend'
+import type { ModelConfig } from '../config'
 import { assignFrom, toTensorDict } from '../checkpoint/params'
 import type { CheckpointContents } from '../checkpoint/tensors'
 import type { Params } from '../model'
@@ -63,6 +64,33 @@ export type LoopRow<F extends StepFields> = { step: number; epoch: number } & F 
 /** What the loop reads of config.json: length, batch, seed (of the data order), checkpoint cadence, peak lr and its changes, engine workers (absent: 1). */
 export type LoopConfig = { totalSteps: number; batchSize: number; seed: number; checkpointEvery: number; lr: number; lrChanges?: LrChange[]; workers?: number }
 
+/** The options pretraining and fine-tuning both take. */
+export interface LoopOptions {
+  /** total optimisation steps (wins over epochs) */
+  steps?: number
+  epochs?: number
+  batchSize: number
+  weightDecay: number
+  seed: number
+  checkpointEvery: number
+  /** engine workers the batch is split over (parallel/pool.ts); 1 (this thread) when absent */
+  workers?: number
+  resume: boolean
+  /** describes the data for config.json; the clips themselves come from a ClipSource */
+  data: { kind: 'synthetic'; clips: number } | { kind: 'dataset'; name: string }
+}
+
+/** What config.json records of every run, pretraining or fine-tuning, besides what the loop reads. */
+export interface TrainedRunConfig extends LoopConfig {
+  run: string
+  created: string
+  model: ModelConfig
+  stepsPerEpoch: number
+  warmupSteps: number
+  weightDecay: number
+  backend: RecordedBackend
+}
+
 /** A training loop: `C` its config.json, `F` its metrics fields, `B` a batch, `S` a step's settings, `R` a step's result. */
 export interface TrainingLoop<C extends LoopConfig, F extends StepFields, B, S, R> {
   store: RunStore<C>
@@ -101,6 +129,7 @@ export interface TrainingLoop<C extends LoopConfig, F extends StepFields, B, S, 
 }
 
 export interface LoopSummary<R> {
+  runDir: string
   startStep: number
   finalStep: number
   cancelled: boolean
@@ -197,7 +226,7 @@ export async function runTrainingLoop<C extends LoopConfig, F extends StepFields
     if (cancelled && step > startStep && step % checkpointEvery !== 0) await checkpoint()
     // --steps 0: the initialisation itself, e.g. the randomly initialised encoders a linear probe is compared with
     if (totalSteps === 0 && startStep === 0) await checkpoint()
-    return { startStep, finalStep: step, cancelled, last }
+    return { runDir: loop.store.dir, startStep, finalStep: step, cancelled, last }
   } finally {
     await prefetched?.catch(() => undefined) // a cancelled or failed run's read-ahead is not needed
     await started?.close()

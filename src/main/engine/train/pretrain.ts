@@ -14,41 +14,29 @@ import { type EncoderLayout, loadEncoders } from '../checkpoint/encoders'
 import type { TensorDict } from '../checkpoint/tensors'
 import type { Reporter } from '../report'
 import { type ClipSource, derivedRng, stepsPerEpoch } from './data-source'
-import { type LoopRow, type LrChange, type RunStore, runTrainingLoop } from './loop'
+import { type LoopOptions, type LoopRow, type LoopSummary, type RunStore, type TrainedRunConfig, runTrainingLoop } from './loop'
 import type { GuardSettings } from './guard'
 import { collateBatch } from './views'
 import { batchTensors, type StepResult, type StepSettings, trainStep } from './step'
 import { DEFAULT_LR } from '../../../shared/requests'
 
-export interface PretrainOptions {
+export interface PretrainOptions extends LoopOptions {
   preset: PresetName
   /** overrides on the preset, e.g. { cenNum: 4 } */
   model?: Partial<ModelConfig>
   objective: Objective
-  /** total optimisation steps (wins over epochs) */
-  steps?: number
-  epochs?: number
-  batchSize: number
   /** peak learning rate (default: the preset's, DEFAULT_LR); with `resume`, a new value replaces the run's from there on */
   lr?: number
   /** what stops a run (divergence, explosion, collapse); default GUARD_DEFAULTS */
   guard?: GuardSettings
   /** default: 10% of the steps, like the official 2 of 20 epochs */
   warmupSteps?: number
-  weightDecay: number
   /** global gradient-norm clip (official: 0.01) */
   clipNorm: number
   tau: number
   lossWeights: LossWeights
   /** circularly roll the original audio in time (official `noise=True`); default true */
   timeRoll?: boolean
-  seed: number
-  checkpointEvery: number
-  /** engine workers the batch is split over (parallel/pool.ts); 1 (this thread) when absent */
-  workers?: number
-  resume: boolean
-  /** describes the data for config.json; the clips themselves come from `source` */
-  data: { kind: 'synthetic'; clips: number } | { kind: 'dataset'; name: string }
   /**
    * Pretrained encoders to start from (the official --audio_pretrained_encoder / --visual_pretrained_encoder;
    * ImageNet MAE in the paper). Applied when the run starts at step 0, never over a checkpoint.
@@ -66,24 +54,11 @@ export interface EncoderInit {
 }
 
 /** config.json of a run: the options as resolved at its start, plus what they imply. */
-export interface RunConfig
-  extends Pick<PretrainOptions, 'preset' | 'objective' | 'batchSize' | 'weightDecay' | 'clipNorm' | 'tau' | 'lossWeights' | 'seed' | 'checkpointEvery'> {
-  run: string
-  lr: number
-  /** `--resume --lr` changes, oldest first */
-  lrChanges?: LrChange[]
-  created: string
-  model: ModelConfig
-  totalSteps: number
-  stepsPerEpoch: number
-  warmupSteps: number
+export interface RunConfig extends Pick<PretrainOptions, 'preset' | 'objective' | 'clipNorm' | 'tau' | 'lossWeights'>, TrainedRunConfig {
   data: PretrainOptions['data'] & { describe: string; size: number }
-  backend: RecordedBackend
   init?: EncoderInit
   /** absent in runs made before the option: those rolled */
   timeRoll?: boolean
-  /** engine workers of the newest session (a resumed run may use another number); absent before the option: 1 */
-  workers?: number
 }
 
 /** A pretraining step's loss terms, learning rate and gradient norm. */
@@ -102,13 +77,7 @@ type PretrainFields = {
 /** A row of a pretraining run's metrics.jsonl. */
 export type MetricsRow = LoopRow<PretrainFields>
 
-export interface PretrainSummary {
-  runDir: string
-  startStep: number
-  finalStep: number
-  cancelled: boolean
-  last?: MetricsRow
-}
+export type PretrainSummary = LoopSummary<MetricsRow>
 
 /** config.json of a new run: the options resolved against the data (`equiav cluster export` writes the same). */
 export function newRunConfig(opts: PretrainOptions, run: string, data: { size: number; describe: string }, backend: RecordedBackend): RunConfig {
@@ -174,7 +143,7 @@ async function train(opts: PretrainOptions, source: ClipSource, store: RunStore<
   const c = cfg.model
   const params = createParams(c, cfg.seed)
   const optimizer = new AdamW(params, { weightDecay: cfg.weightDecay })
-  const summary = await runTrainingLoop<RunConfig, PretrainFields, EquiAVBatch, StepSettings, StepResult>(
+  return runTrainingLoop<RunConfig, PretrainFields, EquiAVBatch, StepSettings, StepResult>(
     {
       store,
       source,
@@ -207,5 +176,4 @@ async function train(opts: PretrainOptions, source: ClipSource, store: RunStore<
     },
     reporter
   )
-  return { runDir: store.dir, ...summary }
 }
