@@ -56,6 +56,22 @@ function writer(vector: Float32Array): (index: number, value: number) => void {
   }
 }
 
+/** Colour jitter, blur or flip, which both modalities have: into the spec, and into the vector at the modality's indices. */
+function setShared(kind: 'colour-jitter' | 'blur' | 'hflip', level: number, rng: Rng, spec: Pick<AudioAugSpec, 'colorJitter' | 'blurSigma' | 'hflip'>, vector: Float32Array, I: typeof VISUAL_AUG_INDEX | typeof AUDIO_AUG_INDEX): void {
+  const set = writer(vector)
+  if (kind === 'colour-jitter') {
+    spec.colorJitter = jitterOfLevel(rng, level)
+    encodeColorJitter(vector, I.jitterOn, spec.colorJitter)
+  } else if (kind === 'blur') {
+    spec.blurSigma = level
+    set(I.blurOn, 1)
+    set(I.blurSigma, level)
+  } else {
+    spec.hflip = true
+    set(I.hflip, 1)
+  }
+}
+
 export function identityAudioAug(T: number, F: number, augSize = 24): SingleAug<AudioAugSpec> {
   const vector = new Float32Array(audioAugSize(augSize))
   const I = AUDIO_AUG_INDEX
@@ -87,17 +103,7 @@ export function singleAudioAug(kind: AudioAugKind, level: number, rng: Rng, o: {
   } else if (kind === 'rrc') {
     spec.crop = cropOfArea(rng, T, F, level)
     encodeAudioCrop(vector, spec.crop, T, F)
-  } else if (kind === 'colour-jitter') {
-    spec.colorJitter = jitterOfLevel(rng, level)
-    encodeColorJitter(vector, I.jitterOn, spec.colorJitter)
-  } else if (kind === 'blur') {
-    spec.blurSigma = level
-    set(I.blurOn, 1)
-    set(I.blurSigma, level)
-  } else {
-    spec.hflip = true
-    set(I.hflip, 1)
-  }
+  } else setShared(kind, level, rng, spec, vector, I)
   return { spec, vector }
 }
 
@@ -112,24 +118,13 @@ export function identityVisualAug(H: number, W: number, augSize = 18): SingleAug
 
 export function singleVisualAug(kind: VisualAugKind, level: number, rng: Rng, o: { H: number; W: number; augSize?: number }): SingleAug<VisualAugSpec> {
   const { vector, spec } = identityVisualAug(o.H, o.W, o.augSize)
-  const set = writer(vector)
   const I = VISUAL_AUG_INDEX
   if (kind === 'rrc') {
     spec.crop = cropOfArea(rng, o.H, o.W, level)
     encodeCrop(vector, I, spec.crop, o.H, o.W)
-  } else if (kind === 'colour-jitter') {
-    spec.colorJitter = jitterOfLevel(rng, level)
-    encodeColorJitter(vector, I.jitterOn, spec.colorJitter)
-  } else if (kind === 'blur') {
-    spec.blurSigma = level
-    set(I.blurOn, 1)
-    set(I.blurSigma, level)
-  } else if (kind === 'hflip') {
-    spec.hflip = true
-    set(I.hflip, 1)
-  } else {
+  } else if (kind === 'grayscale') {
     spec.grayscale = true
-    set(I.grayscale, 1)
-  }
+    writer(vector)(I.grayscale, 1)
+  } else setShared(kind, level, rng, spec, vector, I)
   return { spec, vector }
 }
