@@ -3,14 +3,14 @@ import { existsSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 import type { Job } from '../../../shared/contract'
 import type { JOBS_METHODS } from '../../../shared/methods'
+import { etaSeconds } from '../../jobs/eta'
 import type { JobRecord } from '../../jobs/runner'
 import { runDir } from '../../workspace'
 import type { AreaServices, ServiceContext } from './types'
 
 export function toJob(r: JobRecord): Job {
   const p = r.progress
-  const elapsed = r.started ? (Date.now() - Date.parse(r.started)) / 1000 : 0
-  const eta = r.state === 'running' && p && p.done > 0 ? (elapsed / p.done) * (p.total - p.done) : null
+  const eta = r.state === 'running' && p && r.progressBase ? etaSeconds(r.progressBase, { done: p.done, at: Date.now() }, p.total) : null
   return {
     id: r.id,
     kind: r.request.kind,
@@ -18,6 +18,10 @@ export function toJob(r: JobRecord): Job {
     dataset: 'dataset' in r.request.args ? (r.request.args.dataset ?? null) : null,
     state: r.state,
     created: r.created,
+    started: r.started ?? null,
+    ended: r.ended ?? null,
+    resumes: r.resumes ?? null,
+    resumedBy: r.resumedBy ?? null,
     progress: p ?? null,
     eta,
     error: r.error ?? null,
