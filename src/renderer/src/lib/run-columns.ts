@@ -70,7 +70,7 @@ export const RUN_COLUMNS: RunColumn[] = [
   { key: 'data', label: 'data', group: 'origin', value: (r) => r.data }
 ]
 
-export const DEFAULT_COLUMNS = ['objective', 'lr', 'batch', 'S', 'timeRoll', 'seed', 'dataset', 'step', 'loss', 'loss_inter', 'a2v.R@1', 'v2a.R@1', 'lineage']
+export const DEFAULT_COLUMNS = ['objective', 'lr', 'batch', 'S', 'timeRoll', 'seed', 'dataset', 'step', 'loss', 'loss_inter', 'a2v.R@1', 'v2a.R@1', 'lineage', 'trains']
 
 export function formatCell(c: RunColumn, v: Cell): string {
   if (v === undefined || v === null || v === '') return '–'
