@@ -11,7 +11,7 @@ function objectiveOf(c: AnyRunConfig): string {
 }
 
 /** The config.json settings the runs table offers as columns. */
-export function settingsOf(c: AnyRunConfig): RunSettings {
+function settingsOf(c: AnyRunConfig): RunSettings {
   const pretrain = c.kind !== 'finetune'
   return {
     lr: c.lr,
