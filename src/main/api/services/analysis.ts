@@ -4,13 +4,14 @@
  * (the last few splits) until their files change, so a query over 100k clips costs one pass of dot products.
  */
 import { existsSync } from 'node:fs'
-import { readFile, readdir, stat } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { type EmbeddingTarget, LineageSchema, type RunRetrieval, describeIssues } from '../../../shared/contract'
+import type { EmbeddingTarget, RunRetrieval } from '../../../shared/contract'
 import { MAP_COLUMNS, encodeColumns } from '../../../shared/columns'
 import type { ANALYSIS_METHODS } from '../../../shared/methods'
 import { queryTopK } from '../../analysis/query-top-k'
 import type { DatasetCatalogs } from '../../data/datasets'
+import { AnyRunConfigSchema, readConfig } from '../../runs/config'
 import { type StoredEmbeddings, embeddingsDir, readStoredEmbeddings, retrievalReportPath, runEmbeddingKind } from '../../runs/embeddings'
 import { runDetail } from '../../runs/detail'
 import { listEvaluations, readRetrievalReport } from '../../runs/evaluations'
@@ -49,11 +50,9 @@ class EmbeddingsCache {
 
 async function runRetrieval(workspace: string, run: string): Promise<RunRetrieval> {
   const dir = runDir(workspace, run)
-  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { lineage?: unknown }
-  const lineage = config.lineage === undefined ? null : LineageSchema.safeParse(config.lineage)
-  if (lineage && !lineage.success) throw new Error(`${join(dir, 'config.json')}: lineage ${describeIssues(lineage.error)}`)
+  const config = await readConfig(dir, AnyRunConfigSchema)
   const evaluations = await listEvaluations(dir)
-  return { run, lineage: lineage ? lineage.data : null, latest: evaluations.at(-1) ?? null, evaluations }
+  return { run, lineage: config.kind === 'finetune' ? config.lineage : null, latest: evaluations.at(-1) ?? null, evaluations }
 }
 
 export function analysisServices({ workspace, jobs, catalogs }: ServiceContext): AreaServices<typeof ANALYSIS_METHODS> {
