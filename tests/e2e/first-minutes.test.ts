@@ -25,8 +25,9 @@ function equiav(workspace: string, ...args: string[]): string {
 beforeAll(async () => {
   const workspace = tempWorkspace()
   demoOutput = equiav(workspace, 'demo', '--clips', '24', '--steps', '2', '--no-serve')
-  // a second dataset, never prepared: listed in the Train form but not selectable
-  equiav(workspace, 'dataset', 'create-demo', '--name', 'raw', '--clips', '12')
+  // a second dataset, never prepared, listed first: the analysis views still open on the demo's evaluation,
+  // and the Train form lists it without letting it be picked
+  equiav(workspace, 'dataset', 'create-demo', '--name', 'clips', '--clips', '12')
   wb = await openWorkbench(workspace)
 }, 400_000)
 
@@ -73,8 +74,8 @@ describe('the first five minutes (serve mode, Chromium)', () => {
     const options = await dataset.locator('option').evaluateAll((os: HTMLOptionElement[]) => os.map((o) => ({ value: o.value, text: o.textContent?.trim(), disabled: o.disabled })))
     expect(options).toEqual([
       { value: '', text: 'synthetic task', disabled: false },
-      { value: 'demo', text: 'demo', disabled: false },
-      { value: 'raw', text: 'raw (not prepared for tiny)', disabled: true }
+      { value: 'clips', text: 'clips (not prepared for tiny)', disabled: true },
+      { value: 'demo', text: 'demo', disabled: false }
     ])
     await expect(page.getByTestId('train-no-dataset').count()).resolves.toBe(0)
 
