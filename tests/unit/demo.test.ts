@@ -11,6 +11,7 @@ import {
   type DemoManifest,
   type DemoProgress,
   type DemoSources,
+  DEMO_DEFAULTS,
   createDemoClips,
   loadDemoSources,
   parseIdxUint8,
@@ -111,10 +112,16 @@ describe('demo sources and pure parts', () => {
     expect(splitClipCount(6)).toEqual({ train: 5, test: 1 })
   })
 
-  it('plans 1000 distinct numbers per split, balanced voices, speech that fits the clip', () => {
+  it('plans distinct numbers per split, never a test number in training, balanced voices, speech that fits the clip', () => {
     const voices = sources.realVoices
     const plans = Array.from({ length: 1000 }, (_, i) => planDemoClip(sources, voices, 0, 'train', i))
-    expect(new Set(plans.map((p) => p.digits.join(''))).size).toBe(1000)
+    const trainNumbers = new Set(plans.map((p) => p.digits.join('')))
+    // 750 numbers are kept for training: the first 750 clips show each once, the next ones start again
+    expect(new Set(plans.slice(0, 750).map((p) => p.digits.join(''))).size).toBe(750)
+    expect(trainNumbers.size).toBe(750)
+    const testNumbers = Array.from({ length: 250 }, (_, i) => planDemoClip(sources, voices, 0, 'test', i).digits.join(''))
+    expect(new Set(testNumbers).size).toBe(250)
+    expect(testNumbers.filter((n) => trainNumbers.has(n))).toEqual([])
     expect(plans.filter((p) => p.voice === 'it-carlo')).toHaveLength(200)
     for (const p of plans) {
       const recs = sources.voices.get(p.voice) ?? []
@@ -201,12 +208,21 @@ describe('createDemoClips', () => {
     const train = clipsA.filter((c) => c.split === 'train')
     expect(train).toHaveLength(5)
     expect(new Set(train.map((c) => c.number)).size).toBe(5)
-    expect(new Set(train.map((c) => c.voice)).size).toBe(5)
+    expect(new Set(clipsA.map((c) => c.voice))).toEqual(new Set(DEMO_DEFAULTS.voices))
+  })
+
+  it('speaks with the voices asked for, and names an unknown one', async () => {
+    const dir = join(tmp, 'voices')
+    const clips = await createDemoClips({ outDir: dir, clips: { train: 4, test: 0 }, seed: 7, voices: ['fr-june', 'it-carlo'] })
+    expect(clips.map((c) => c.voice)).toEqual(['fr-june', 'it-carlo', 'fr-june', 'it-carlo'])
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as DemoManifest
+    expect(manifest.settings.voices).toEqual(['fr-june', 'it-carlo'])
+    await expect(createDemoClips({ outDir: join(tmp, 'nobody'), clips: SMALL, voices: ['xx-nobody'] })).rejects.toThrow(/demo voices must be some of en-allison.*got xx-nobody/)
   })
 
   it('encodes the rendered frame and soundtrack faithfully', () => {
     const clip = clipsA[1]
-    const plan = planDemoClip(sources, sources.realVoices, 7, clip.split, 1)
+    const plan = planDemoClip(sources, DEMO_DEFAULTS.voices, 7, clip.split, 1)
     expect(plan.digits.join('')).toBe(clip.number)
     const expectedFrame = renderDemoFrame(plan, sources)
     const frame = decode(clip.path, ['-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray'])

@@ -12,6 +12,7 @@ export const createDemoCommand: Command = {
     '  --name NAME          dataset name (default demo)',
     `  --clips N            clips in all, split 5:1 into train and test (default ${DEMO_DEFAULTS.clips.train + DEMO_DEFAULTS.clips.test})`,
     '  --seed N             (default 0)',
+    '  --voices A,B         the recorded voices, ids from resources/demo/sources.json (default: the demo\'s)',
     '  --synthetic-voices   also use the espeak-ng machine voices',
     '  --workspace DIR      (default $EQUIAV_WORKSPACE or ~/EquiAV)',
     '  --json               print a JSON summary on stdout',
@@ -21,6 +22,7 @@ export const createDemoCommand: Command = {
     name: { type: 'string' },
     clips: { type: 'string' },
     seed: { type: 'string' },
+    voices: { type: 'string' },
     'synthetic-voices': { type: 'boolean' },
     workspace: { type: 'string' },
     json: { type: 'boolean' }
@@ -34,7 +36,7 @@ export const createDemoCommand: Command = {
     const { ctx, dispose } = terminalJobContext('demo')
     const started = Date.now()
     try {
-      const built = await buildDemoDataset(workspace, { name, clips, seed: int(values, 'seed') ?? DEMO_DEFAULTS.seed, synthetic: Boolean(values['synthetic-voices']) }, ctx)
+      const built = await buildDemoDataset(workspace, { name, clips, seed: int(values, 'seed') ?? DEMO_DEFAULTS.seed, voices: str(values, 'voices')?.split(','), synthetic: Boolean(values['synthetic-voices']) }, ctx)
       const summary = {
         name,
         mediaDir: built.mediaDir,

@@ -11,6 +11,8 @@ export interface DemoDatasetRequest {
   name: string
   clips: { train: number; test: number }
   seed: number
+  /** the recorded voices (default DEMO_DEFAULTS.voices) */
+  voices?: string[]
   /** also the espeak-ng machine voices */
   synthetic: boolean
 }
@@ -31,6 +33,7 @@ export async function buildDemoDataset(workspace: string, r: DemoDatasetRequest,
     outDir: mediaDir,
     clips: r.clips,
     seed: r.seed,
+    voices: r.voices,
     synthetic: r.synthetic,
     signal: reporter.signal,
     onProgress: (p) => {
