@@ -8,7 +8,6 @@ import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import {
   type EmbeddingTarget,
-  LineageSchema,
   type RetrievalSummary,
   RetrievalSummarySchema,
   type RunRetrieval,
@@ -18,6 +17,7 @@ import { MAP_COLUMNS, encodeColumns } from '../../../shared/columns'
 import type { ANALYSIS_METHODS } from '../../../shared/methods'
 import { queryTopK } from '../../analysis/query-top-k'
 import type { DatasetCatalogs } from '../../data/datasets'
+import { AnyRunConfigSchema, readConfig } from '../../runs/config'
 import { type StoredEmbeddings, embeddingsDir, readStoredEmbeddings, retrievalReportPath, runEmbeddingKind } from '../../runs/embeddings'
 import { runDir, runsDir } from '../../workspace'
 import { toJob } from './jobs'
@@ -68,14 +68,12 @@ function withoutPerClass(r: RetrievalSummary): Omit<RetrievalSummary, 'per_class
 
 async function runRetrieval(workspace: string, run: string): Promise<RunRetrieval> {
   const dir = runDir(workspace, run)
-  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { lineage?: unknown }
-  const lineage = config.lineage === undefined ? null : LineageSchema.safeParse(config.lineage)
-  if (lineage && !lineage.success) throw new Error(`${join(dir, 'config.json')}: lineage ${describeIssues(lineage.error)}`)
+  const config = await readConfig(dir, AnyRunConfigSchema)
   const reports = (await readdir(dir)).filter((f) => /^retrieval-.*\.json$/.test(f))
   const dated = await Promise.all(reports.map(async (f) => ({ f, t: (await stat(join(dir, f))).mtimeMs })))
   const newest = dated.sort((a, b) => b.t - a.t)[0]
   const latest = newest ? await readReport(join(dir, newest.f)) : null
-  return { run, lineage: lineage ? lineage.data : null, latest: latest && withoutPerClass(latest) }
+  return { run, lineage: config.kind === 'finetune' ? config.lineage : null, latest: latest && withoutPerClass(latest) }
 }
 
 export function analysisServices({ workspace, jobs, catalogs }: ServiceContext): AreaServices<typeof ANALYSIS_METHODS> {

@@ -11,23 +11,10 @@ import { api } from '../api'
 
 const defaults = PretrainRequestSchema.parse({ run: 'r' })
 
-/** the number boxes; '' leaves the field to the schema (its placeholder says what that is) */
-export const NUMBER_FIELDS = [
-  { key: 'steps', label: 'steps', placeholder: 'one epoch' },
-  { key: 'epochs', label: 'epochs', placeholder: 'or steps' },
-  { key: 'batchSize', label: 'batch', placeholder: '' },
-  { key: 'lr', label: 'lr', placeholder: '' },
-  { key: 'cenNum', label: 'S', placeholder: '16' },
-  { key: 'imgSize', label: 'frame side', placeholder: "the preset's" },
-  { key: 'warmupSteps', label: 'warm-up steps', placeholder: '10% of steps' },
-  { key: 'clipNorm', label: 'clip norm', placeholder: '' },
-  { key: 'tau', label: 'τ', placeholder: '' },
-  { key: 'seed', label: 'seed', placeholder: '' },
-  { key: 'checkpointEvery', label: 'checkpoint every', placeholder: '' },
-  { key: 'keepCheckpoints', label: 'keep checkpoints (0: all)', placeholder: '' },
-  { key: 'syntheticClips', label: 'synthetic clips', placeholder: '256' }
-] as const
-export type NumberField = (typeof NUMBER_FIELDS)[number]['key']
+/** the number boxes' values; '' leaves the field to the schema (its placeholder in the form says what that is) */
+export type NumberField =
+  | 'steps' | 'epochs' | 'batchSize' | 'lr' | 'cenNum' | 'imgSize' | 'warmupSteps' | 'clipNorm' | 'tau'
+  | 'seed' | 'checkpointEvery' | 'keepCheckpoints' | 'syntheticClips'
 
 export const useTrainFormStore = defineStore('train-form', () => {
   const form = reactive({
