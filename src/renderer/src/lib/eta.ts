@@ -1,0 +1,2 @@
+/** A job's seconds left as the job lists show them: "ETA 1:05" (empty while none is known). */
+export const formatEta = (s: number | null): string => (s === null ? '' : `ETA ${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}`)
