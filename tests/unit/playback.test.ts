@@ -16,7 +16,7 @@ import { DatasetCatalogs } from '../../src/main/data/datasets'
 import { probeMedia, transcodeToMp4 } from '../../src/main/data/ffmpeg'
 import { importFolder } from '../../src/main/data/importers/folder'
 import { playability } from '../../src/main/data/playability'
-import { TranscodeCache, type TranscodeSource, type Transcoder, transcodeName } from '../../src/main/data/transcode-cache'
+import { TranscodeCache, type TranscodeSource, type TranscodeState, type Transcoder, transcodeName } from '../../src/main/data/transcode-cache'
 import { JobRunner } from '../../src/main/jobs/runner'
 import { mediaPath } from '../../src/shared/media'
 import { createMediaDir, type MediaDir } from '../helpers/media'
@@ -76,6 +76,15 @@ describe('playability', () => {
   })
 })
 
+/** Asks again every 10 ms until the transcode has finished, as the inspector polls. */
+async function finished(cache: TranscodeCache, dir: string, source: TranscodeSource): Promise<TranscodeState> {
+  for (;;) {
+    const s = await cache.request(dir, source)
+    if (s.state !== 'queued' && s.state !== 'transcoding') return s
+    await new Promise((ok) => setTimeout(ok, 10))
+  }
+}
+
 describe('transcode cache', () => {
   const source = (path: string, size = 10, mtimeMs = 1): TranscodeSource => ({ path, size, mtimeMs, duration: 2 })
 
@@ -114,8 +123,8 @@ describe('transcode cache', () => {
     // while it runs, only a temporary file exists: the copy's own name appears complete or not at all
     expect(readdirSync(dir).filter((f) => !f.startsWith('.'))).toEqual([])
     open()
-    expect(await cache.settled(dir, a)).toEqual({ state: 'ready', path: join(dir, transcodeName(a)) })
-    expect(await cache.settled(dir, b)).toEqual({ state: 'ready', path: join(dir, transcodeName(b)) })
+    expect(await finished(cache, dir, a)).toEqual({ state: 'ready', path: join(dir, transcodeName(a)) })
+    expect(await finished(cache, dir, b)).toEqual({ state: 'ready', path: join(dir, transcodeName(b)) })
     expect(calls).toEqual(['/src/a.avi', '/src/b.avi'])
     expect(readFileSync(join(dir, transcodeName(a)), 'utf8')).toBe('copy of /src/a.avi')
     expect(readdirSync(dir).sort()).toEqual([transcodeName(a), transcodeName(b)].sort())
@@ -133,8 +142,7 @@ describe('transcode cache', () => {
       throw new Error('ffmpeg could not transcode it: Invalid data found when processing input')
     })
     const s = source('/src/bad.avi')
-    await cache.request(dir, s)
-    expect(await cache.settled(dir, s)).toEqual({ state: 'failed', reason: 'ffmpeg could not transcode it: Invalid data found when processing input' })
+    expect(await finished(cache, dir, s)).toEqual({ state: 'failed', reason: 'ffmpeg could not transcode it: Invalid data found when processing input' })
     expect(await cache.request(dir, s)).toMatchObject({ state: 'failed' })
     expect(tries).toBe(1)
     expect(readdirSync(dir)).toEqual([])
@@ -202,7 +210,7 @@ describe('media endpoint and datasets.playback', () => {
     const cacheDir = join(workspace, 'datasets', 'd', 'playback')
     const file = join(media.dir, 'real', 'x', 'mjpeg.avi')
     const { size, mtimeMs } = statSync(file)
-    expect(await playback.transcodes.settled(cacheDir, { path: file, size, mtimeMs, duration: 1 })).toMatchObject({ state: 'ready' })
+    expect(await finished(playback.transcodes, cacheDir, { path: file, size, mtimeMs, duration: 1 })).toMatchObject({ state: 'ready' })
     expect(await router('datasets.playback', { dataset: 'd', clip: 'x/mjpeg.avi' })).toEqual({ state: 'ready', original: 'mjpeg video and pcm_u8 audio in AVI' })
     const cached = join(cacheDir, transcodeName({ path: file, size, mtimeMs }))
     const whole = await handler(mediaPath('d', 'x/mjpeg.avi', 'video'))

@@ -43,7 +43,6 @@ const exists = (path: string): Promise<boolean> =>
 
 export class TranscodeCache {
   private readonly states = new Map<string, TranscodeState>()
-  private readonly running = new Map<string, Promise<void>>()
   private readonly slot: <T>(task: () => Promise<T>) => Promise<T>
 
   constructor(
@@ -61,18 +60,8 @@ export class TranscodeCache {
     // claimed before any await, so a concurrent request for the same source finds it
     this.states.set(out, { state: 'queued' })
     if (await exists(out)) return this.settle(out, { state: 'ready', path: out })
-    const run = this.slot(() => this.make(out, source))
-    this.running.set(out, run)
-    void run.finally(() => this.running.delete(out))
+    void this.slot(() => this.make(out, source))
     return { state: 'queued' }
-  }
-
-  /** The state once the transcode of `source` under way (if any) has finished. */
-  async settled(dir: string, source: TranscodeSource): Promise<TranscodeState | undefined> {
-    const out = join(dir, transcodeName(source))
-    await this.running.get(out)
-    const state = this.states.get(out)
-    return state && { ...state }
   }
 
   private settle(out: string, state: TranscodeState): TranscodeState {
