@@ -4,6 +4,7 @@ import { app, BrowserWindow, ipcMain, protocol, session, shell, utilityProcess }
 import { MEDIA_SCHEME } from '../shared/media'
 import { createMediaHandler } from './api/media'
 import { mediaProtocolHandler } from './api/media-protocol'
+import { ClipPlayback } from './api/playback'
 import { CSP, WEB_PREFERENCES, isTrustedUrl } from './security'
 import { EventHub, publishJobEvents } from './api/events'
 import { forwardEvents, registerIpc } from './api/ipc'
@@ -52,12 +53,13 @@ app.whenReady().then(() => {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
   const workspace = resolveWorkspace()
   const catalogs = new DatasetCatalogs(workspace)
-  protocol.handle(MEDIA_SCHEME, mediaProtocolHandler(createMediaHandler(workspace, catalogs)))
+  const playback = new ClipPlayback(workspace)
+  protocol.handle(MEDIA_SCHEME, mediaProtocolHandler(createMediaHandler(workspace, catalogs, undefined, playback)))
   // jobs run in utility processes on the bundled engine host (out/main/engine-host.js)
   const jobs = new JobRunner(workspace, 10_000, utilityLauncher(utilityProcess.fork as UtilityFork, __dirname))
   const hub = new EventHub()
   publishJobEvents(jobs, hub)
-  registerIpc(ipcMain, createRouter(workspaceServices(workspace, app.getVersion(), jobs, catalogs)), (url) => isTrustedUrl(url, devServer))
+  registerIpc(ipcMain, createRouter(workspaceServices(workspace, app.getVersion(), jobs, catalogs, playback)), (url) => isTrustedUrl(url, devServer))
   createWindow(hub, jobs)
 })
 app.on('window-all-closed', () => app.quit())

@@ -9,6 +9,7 @@ import { runsServices } from '../../src/main/api/services/runs'
 import { pretrainConfigFixture } from '../helpers/runs'
 import type { JobRunner } from '../../src/main/jobs/runner'
 import { DatasetCatalogs } from '../../src/main/data/datasets'
+import { ClipPlayback } from '../../src/main/api/playback'
 
 const root = mkdtempSync(join(tmpdir(), 'equiav-cluster-unit-'))
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -57,7 +58,7 @@ describe('cluster attach', () => {
   it('links the folder under runs/, lists it with where it trains, and refuses a taken name', async () => {
     await attachRun(workspace, shared, 'c1')
     expect(attachedLocation(workspace, 'c1')).toBe(join(shared, 'run'))
-    const services = runsServices({ workspace, version: 'test', jobs: {} as JobRunner, catalogs: new DatasetCatalogs(workspace) })
+    const services = runsServices({ workspace, version: 'test', jobs: {} as JobRunner, catalogs: new DatasetCatalogs(workspace), playback: new ClipPlayback(workspace) })
     const runs = await services['runs.list']({})
     expect(runs).toHaveLength(1)
     expect(runs[0]).toMatchObject({ name: 'c1', location: join(shared, 'run'), backend: 'pytorch-cpu', last: { step: 1 } })

@@ -6,6 +6,7 @@ import { formatEpochTime, stepTimeKey } from '../../src/shared/estimate'
 import { epochSeconds, expectedBackend, readStepTimes, recordStepTime, stepTimesPath } from '../../src/main/data/step-times'
 import { Catalog, type ClipRecord } from '../../src/main/data/catalog'
 import { DatasetCatalogs } from '../../src/main/data/datasets'
+import { ClipPlayback } from '../../src/main/api/playback'
 import { trainServices } from '../../src/main/api/services/train'
 import type { JobRunner } from '../../src/main/jobs/runner'
 import { contract } from '../../src/shared/contract'
@@ -54,7 +55,7 @@ describe('time per epoch', () => {
     c.setClasses(['a'])
     c.upsert([...Array.from({ length: 10 }, (_, i) => clip(i, {})), clip(10, { split: 'test' }), clip(11, { excluded: true }), clip(12, { status: 'missing' })])
     c.close()
-    const s = trainServices({ workspace, version: 't', jobs: {} as JobRunner, catalogs: new DatasetCatalogs(workspace) })
+    const s = trainServices({ workspace, version: 't', jobs: {} as JobRunner, catalogs: new DatasetCatalogs(workspace), playback: new ClipPlayback(workspace) })
     const out = contract['train.estimate'].output.parse(await s['train.estimate']({ task: 'pretrain', preset: 'tiny', batchSize: 4, dataset: 'd' }))
     expect(out).toMatchObject({ backend: 'wasm', secondsPerStep: 0.5, trainClips: 10, stepsPerEpoch: 2, secondsPerEpoch: 1 })
     const none = await s['train.estimate']({ task: 'pretrain', preset: 'tiny', batchSize: 8 })

@@ -12,6 +12,7 @@ import { JobRunner } from '../../main/jobs/runner'
 import { EventHub, publishJobEvents } from '../../main/api/events'
 import { attachEventSocket } from '../../main/api/ws'
 import { createMediaHandler } from '../../main/api/media'
+import { ClipPlayback } from '../../main/api/playback'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 
@@ -32,11 +33,12 @@ export async function serveWorkbench(workspace: string, host: string, port: numb
   const token = newToken()
   const jobs = new JobRunner(workspace)
   const catalogs = new DatasetCatalogs(workspace)
+  const playback = new ClipPlayback(workspace)
   const server = createApiServer({
-    router: createRouter(workspaceServices(workspace, version, jobs, catalogs)),
+    router: createRouter(workspaceServices(workspace, version, jobs, catalogs, playback)),
     token,
     staticDir: ensureRenderer(),
-    media: createMediaHandler(workspace, catalogs)
+    media: createMediaHandler(workspace, catalogs, undefined, playback)
   })
   const hub = new EventHub()
   publishJobEvents(jobs, hub)

@@ -2,10 +2,10 @@
  * The media endpoint, shared by `serve` (/media/…) and Electron's equiav-media: protocol. A request names a
  * dataset and a clip id; the file read is the one the catalog holds for that clip, never a path from the
  * request, so nothing outside the registered datasets can be reached; and only a usable (`ok`) clip whose
- * path still resolves to the file probed at import (no symlink swapped in since).
+ * path still resolves to the file probed at import (no symlink swapped in since). A video Chromium cannot
+ * play is served as its cached transcode (playback.ts); until that is made, the answer is 503 with its progress.
  */
 import { realpath, stat } from 'node:fs/promises'
-import { extname } from 'node:path'
 import { DatasetCatalogs } from '../data/datasets'
 import { CatalogBusyError, type ClipRecord } from '../data/catalog'
 import { ClipFeatureStore } from '../data/clip-features'
@@ -13,6 +13,7 @@ import { decodeAudio, thumbnail } from '../data/ffmpeg'
 import { framePng, spectrogramPng } from '../data/images'
 import { encodeWav16 } from '../data/wav'
 import { datasetDir } from '../workspace'
+import { ClipPlayback } from './playback'
 
 export interface MediaReply {
   status: number
@@ -20,8 +21,6 @@ export interface MediaReply {
   /** bytes, or a byte range [start, end] of the clip's own file */
   body: Buffer | { path: string; start: number; end: number }
 }
-
-const VIDEO_TYPES: Record<string, string> = { '.mp4': 'video/mp4', '.m4v': 'video/mp4', '.webm': 'video/webm', '.mkv': 'video/x-matroska', '.mov': 'video/quicktime', '.ogv': 'video/ogg' }
 
 const text = (status: number, message: string): MediaReply => ({ status, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: Buffer.from(message) })
 const bytes = (type: string, body: Buffer): MediaReply => ({ status: 200, headers: { 'Content-Type': type, 'Cache-Control': 'private, max-age=3600' }, body })
@@ -37,30 +36,51 @@ export function parseMediaPath(pathname: string): { dataset: string; clipId: str
   }
 }
 
-/** The clip's file as probed at import, or the reason it is not served. */
-async function servedPath(clip: ClipRecord): Promise<{ path: string } | MediaReply> {
-  if (clip.status !== 'ok') return text(422, `${clip.id}: ${clip.status === 'missing' ? 'not downloaded' : `quarantined (${clip.reason})`}; its media is not served`)
-  const real = await realpath(clip.path).catch(() => null)
-  if (real === null) return text(404, `${clip.id}: its file is gone`)
-  // catalogs written before real paths were kept: the path itself must be the file (no symlink)
-  if (real !== (clip.realPath ?? clip.path)) return text(403, `${clip.id}: its path no longer leads to the file probed at import; import the dataset again to serve it`)
-  return { path: real }
+/** Why a clip's media is not served, with the HTTP status that says so. */
+export class UnservedError extends Error {
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
+    super(message)
+  }
 }
 
-async function videoReply(clip: ClipRecord, range: string | undefined): Promise<MediaReply> {
-  const size = (await stat(clip.path)).size
-  if (size === 0) return text(422, `${clip.id}: the file is empty`)
-  const type = VIDEO_TYPES[extname(clip.path).toLowerCase()] ?? 'application/octet-stream'
+/** The clip's file as probed at import; throws UnservedError when it is not served. */
+export async function servedFile(clip: ClipRecord): Promise<string> {
+  if (clip.status !== 'ok') throw new UnservedError(422, `${clip.id}: ${clip.status === 'missing' ? 'not downloaded' : `quarantined (${clip.reason})`}; its media is not served`)
+  const real = await realpath(clip.path).catch(() => null)
+  if (real === null) throw new UnservedError(404, `${clip.id}: its file is gone`)
+  // catalogs written before real paths were kept: the path itself must be the file (no symlink)
+  if (real !== (clip.realPath ?? clip.path)) throw new UnservedError(403, `${clip.id}: its path no longer leads to the file probed at import; import the dataset again to serve it`)
+  return real
+}
+
+/** A file with byte ranges: the clip's own, or its transcode. */
+async function fileReply(clipId: string, file: { path: string; type: string }, range: string | undefined): Promise<MediaReply> {
+  const { path, type } = file
+  const size = (await stat(path)).size
+  if (size === 0) return text(422, `${clipId}: the file is empty`)
   const m = range ? /^bytes=(\d*)-(\d*)$/.exec(range) : null
-  if (!m || (m[1] === '' && m[2] === '')) return { status: 200, headers: { 'Content-Type': type, 'Accept-Ranges': 'bytes', 'Content-Length': String(size) }, body: { path: clip.path, start: 0, end: size - 1 } }
+  if (!m || (m[1] === '' && m[2] === '')) return { status: 200, headers: { 'Content-Type': type, 'Accept-Ranges': 'bytes', 'Content-Length': String(size) }, body: { path, start: 0, end: size - 1 } }
   const start = m[1] === '' ? Math.max(0, size - Number(m[2])) : Number(m[1])
   const end = m[1] === '' || m[2] === '' ? size - 1 : Math.min(size - 1, Number(m[2]))
   if (start > end || start >= size) return { status: 416, headers: { 'Content-Range': `bytes */${size}` }, body: Buffer.alloc(0) }
   return {
     status: 206,
     headers: { 'Content-Type': type, 'Accept-Ranges': 'bytes', 'Content-Range': `bytes ${start}-${end}/${size}`, 'Content-Length': String(end - start + 1) },
-    body: { path: clip.path, start, end }
+    body: { path, start, end }
   }
+}
+
+/** The clip's video as Chromium plays it: its file, its transcode, or why there is none yet. */
+async function videoReply(playback: ClipPlayback, dataset: string, clip: ClipRecord, range: string | undefined): Promise<MediaReply> {
+  const play = await playback.of(dataset, clip.path, clip.duration)
+  if (play.file) return fileReply(clip.id, play.file, range)
+  const p = play.playback
+  if (p.state === 'failed') return text(422, `${clip.id}: ${p.original} cannot be played and its transcode failed: ${p.reason}`)
+  const progress = p.state === 'transcoding' ? `transcoding, ${p.percent}%` : 'queued for transcoding'
+  return { ...text(503, `${clip.id}: ${p.original} is being transcoded for playback (${progress})`), headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '1' } }
 }
 
 export type MediaHandler = (pathname: string, range?: string) => Promise<MediaReply>
@@ -75,7 +95,12 @@ function wellFormed(pathname: string): boolean {
   }
 }
 
-export function createMediaHandler(workspace: string, catalogs = new DatasetCatalogs(workspace), features = new ClipFeatureStore()): MediaHandler {
+export function createMediaHandler(
+  workspace: string,
+  catalogs = new DatasetCatalogs(workspace),
+  features = new ClipFeatureStore(),
+  playback = new ClipPlayback(workspace)
+): MediaHandler {
   return async (pathname, range) => {
     const req = parseMediaPath(pathname)
     if (!req) return wellFormed(pathname) ? text(404, 'not found') : text(400, 'malformed % escape in the media path')
@@ -87,12 +112,16 @@ export function createMediaHandler(workspace: string, catalogs = new DatasetCata
       return text(404, `no dataset "${req.dataset}"`)
     }
     if (!found) return text(404, `dataset "${req.dataset}" has no clip "${req.clipId}"`)
-    const served = await servedPath(found)
-    if (!('path' in served)) return served
-    const clip = { ...found, path: served.path }
+    let clip: ClipRecord
+    try {
+      clip = { ...found, path: await servedFile(found) }
+    } catch (err) {
+      if (err instanceof UnservedError) return text(err.status, err.message)
+      throw err
+    }
     const what = req.what
     try {
-      if (what === 'video') return await videoReply(clip, range)
+      if (what === 'video') return await videoReply(playback, req.dataset, clip, range)
       if (what === 'audio.wav') return bytes('audio/wav', Buffer.from(encodeWav16(await decodeAudio(clip.path), 16000)))
       if (what === 'thumb.jpg') return bytes('image/jpeg', await thumbnail(clip.path, { width: 160 }))
       const frame = /^frame\/(\d+)\.png$/.exec(what)

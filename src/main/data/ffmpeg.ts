@@ -228,6 +228,49 @@ export function checkFullDecode(file: string, { signal }: RunOptions = {}): Prom
   })
 }
 
+// ------------------------------------------------------------------------------------------ transcode
+
+export interface TranscodeOptions extends RunOptions {
+  /** the source's duration in seconds, to turn ffmpeg's output time into a fraction */
+  duration: number
+  /** called with the fraction done, 0–1, as ffmpeg reports it (about twice a second) */
+  onProgress?: (fraction: number) => void
+}
+
+/**
+ * The file's first video and audio stream as an MP4 any browser plays: H.264 (yuv420p, even size) and AAC,
+ * its index first so playback starts before the whole file is read. Written to `out`; rejects with ffmpeg's
+ * first error messages.
+ */
+export function transcodeToMp4(file: string, out: string, { duration, onProgress, signal }: TranscodeOptions): Promise<void> {
+  const args = [
+    '-hide_banner', '-nostdin', '-v', 'error', '-i', ffmpegInput(file),
+    '-map', '0:v:0?', '-map', '0:a:0?', '-sn', '-dn',
+    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '23', '-pix_fmt', 'yuv420p', '-vf', 'scale=trunc(iw/2)*2:trunc(ih/2)*2',
+    '-c:a', 'aac', '-b:a', '128k',
+    '-movflags', '+faststart', '-progress', 'pipe:1', '-f', 'mp4', '-y', ffmpegInput(out)
+  ]
+  return new Promise((done, fail) => {
+    const child = spawn(ffmpegPath(), args, { stdio: ['ignore', 'pipe', 'pipe'], signal })
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => {
+      if (stderr.length < 16_384) stderr += d.toString()
+    })
+    child.stdout.on('data', (d: Buffer) => {
+      // -progress writes key=value lines; out_time_ms is in microseconds despite its name
+      const us = [...d.toString().matchAll(/^out_time_ms=(\d+)$/gm)].pop()?.[1]
+      if (us !== undefined && duration > 0) onProgress?.(Math.min(1, Number(us) / 1e6 / duration))
+    })
+    child.on('error', (err) => fail(signal?.aborted ? (signal.reason ?? err) : err))
+    child.on('close', (code) => {
+      if (code === 0) return done()
+      // the reason is shown in the workbench, which never sees file paths
+      const messages = decoderMessages(stderr.split(`${ffmpegInput(file)}: `).join('').split(`${ffmpegInput(out)}: `).join(''))
+      fail(new Error(`ffmpeg could not transcode it: ${messages.slice(0, 2).join('; ') || `exited with code ${code}`}`))
+    })
+  })
+}
+
 // ----------------------------------------------------------------------------------------------- run
 
 export interface RunOptions {

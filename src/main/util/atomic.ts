@@ -36,18 +36,40 @@ export async function syncDir(path: string): Promise<void> {
   }
 }
 
+/** A temporary sibling of `path`: in the same directory, as rename is atomic only within one file system. */
+function tempSibling(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+}
+
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  const dir = dirname(path)
-  // same directory: rename is atomic only within one file system
-  const temp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+  await produceFileAtomic(path, (temp) => writeFileDurable(temp, data, path))
+}
+
+/**
+ * A file written and flushed (writeFileDurable, syncFile) by `produce`, our code or another program such as
+ * ffmpeg, into the temporary sibling it is given, then renamed over `path`; if `produce` fails the temporary
+ * file is removed and `path` is untouched.
+ */
+export async function produceFileAtomic(path: string, produce: (temp: string) => Promise<void>): Promise<void> {
+  const temp = tempSibling(path)
   try {
-    await writeFileDurable(temp, data, path)
+    await produce(temp)
     await rename(temp, path)
   } catch (err) {
     await unlink(temp).catch(() => undefined) // the temp may never have been created
     throw err
   }
-  await syncDir(dir)
+  await syncDir(dirname(path))
+}
+
+/** Flush a file another program wrote to disk. */
+export async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
 }
 
 /**
@@ -56,7 +78,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
  */
 export async function writeLinesAtomic(path: string, lines: Iterable<string> | AsyncIterable<string>): Promise<void> {
   const dir = dirname(path)
-  const temp = join(dir, `.${basename(path)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`)
+  const temp = tempSibling(path)
   try {
     const handle = await open(temp, 'w')
     try {

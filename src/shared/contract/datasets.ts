@@ -69,6 +69,19 @@ export const DatasetInfoSchema = z.object({
 })
 export type DatasetInfo = z.infer<typeof DatasetInfoSchema>
 
+/**
+ * How the inspector's player gets a clip: the file as it is, or (when Chromium cannot play its container or
+ * codecs) an H.264/AAC MP4 transcode, made once and cached; `original` says what the file holds.
+ */
+export const PlaybackSchema = z.discriminatedUnion('state', [
+  z.object({ state: z.literal('original') }),
+  z.object({ state: z.literal('queued'), original: z.string() }),
+  z.object({ state: z.literal('transcoding'), original: z.string(), percent: z.number().min(0).max(100) }),
+  z.object({ state: z.literal('ready'), original: z.string() }),
+  z.object({ state: z.literal('failed'), original: z.string(), reason: z.string() })
+])
+export type Playback = z.infer<typeof PlaybackSchema>
+
 /** One sampled augmentation: its official parameter vector, each entry named, and the augmented image. */
 export const AugmentationSchema = z.object({
   names: z.array(z.string()),
@@ -147,6 +160,8 @@ export const datasetsContract = {
   'datasets.import': { input: ImportArgsSchema, output: JobSchema },
   /** a job: the dataset's own input statistics (when none are stored), then every usable clip into the preset's cache */
   'datasets.prepare': { input: z.object({ dataset: DatasetName, preset: z.enum(['tiny', 'small', 'base']).default('tiny') }).strict(), output: JobSchema },
+  /** how the clip's video is played; starts its transcode when it needs one (poll until ready or failed) */
+  'datasets.playback': { input: Clip, output: PlaybackSchema },
   /** one audio and one visual augmentation of a clip, sampled with a seed: vectors and augmented images */
   'datasets.augmentPreview': {
     input: Clip.extend({ seed: z.number().int().min(0).max(2 ** 31).default(0) }).strict(),

@@ -9,6 +9,7 @@ import { ClipFeatureStore } from '../../data/clip-features'
 import { preparedPresets } from '../../data/dataset-source'
 import { listDatasets } from '../../data/datasets'
 import { checkName, datasetDir } from '../../workspace'
+import { servedFile } from '../media'
 import { toJob } from './jobs'
 import type { AreaServices, ServiceContext } from './types'
 
@@ -36,7 +37,7 @@ function checkPath(field: string, path: string, kind: 'file' | 'folder'): void {
   if (!st || (kind === 'folder' ? !st.isDirectory() : !st.isFile())) throw new Error(`${field}: ${path}: no such ${kind}`)
 }
 
-export function datasetsServices({ workspace, jobs, catalogs }: ServiceContext, features = new ClipFeatureStore()): AreaServices<typeof DATASETS_METHODS> {
+export function datasetsServices({ workspace, jobs, catalogs, playback }: ServiceContext, features = new ClipFeatureStore()): AreaServices<typeof DATASETS_METHODS> {
   return {
     'datasets.list': async () => {
       const out = []
@@ -87,6 +88,11 @@ export function datasetsServices({ workspace, jobs, catalogs }: ServiceContext, 
       if (!record) throw new Error(`dataset "${dataset}" has no clip "${clip}"`)
       if (record.status !== 'ok') throw new Error(`clip "${clip}" is ${record.status === 'missing' ? 'not downloaded' : `quarantined (${record.reason})`}: nothing to augment`)
       return augmentPreview(await features.get(datasetDir(workspace, dataset), record), seed)
+    },
+    'datasets.playback': async ({ dataset, clip }) => {
+      const record = await catalogs.use(dataset, (c) => c.get(clip))
+      if (!record) throw new Error(`dataset "${dataset}" has no clip "${clip}"`)
+      return (await playback.of(dataset, await servedFile(record), record.duration)).playback
     }
   }
 }

@@ -2,6 +2,7 @@ import type { z } from 'zod'
 import type { Contract, Method, Output } from '../../../shared/contract'
 import type { DatasetCatalogs } from '../../data/datasets'
 import type { JobRunner } from '../../jobs/runner'
+import type { ClipPlayback } from '../playback'
 
 /** One implementation per method, receiving the input as its schema parsed it. */
 export type Services = { [M in Method]: (input: z.output<Contract[M]['input']>) => Promise<Output<M>> }
@@ -16,4 +17,6 @@ export interface ServiceContext {
   jobs: JobRunner
   /** the datasets' catalogs, opened once and shared by every request */
   catalogs: DatasetCatalogs
+  /** clips' playback and their transcodes, shared with the media endpoint */
+  playback: ClipPlayback
 }

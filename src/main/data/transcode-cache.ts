@@ -1,0 +1,86 @@
+/**
+ * Browser-playable copies of media files, made once and kept in a cache folder (a dataset's `playback/`).
+ * A copy is named by a digest of its source's path, size and modification time, so a replaced or edited file
+ * gets a new one; it is written to a temporary sibling and renamed into place, so the cache never holds half a
+ * file. Requests for a source while its copy is made share that one transcode; at most `concurrency`
+ * transcodes run at a time and the rest wait, queued. The state is kept for the process's lifetime: a failed
+ * transcode stays failed (with ffmpeg's reason) until the source changes.
+ */
+import { createHash } from 'node:crypto'
+import { access, mkdir } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { produceFileAtomic, syncFile } from '../util/atomic'
+import { limiter } from '../util/limiter'
+import { transcodeToMp4, type TranscodeOptions } from './ffmpeg'
+
+export interface TranscodeSource {
+  path: string
+  size: number
+  mtimeMs: number
+  /** seconds, for the progress fraction */
+  duration: number
+}
+
+export type TranscodeState =
+  | { state: 'queued' }
+  | { state: 'transcoding'; percent: number }
+  | { state: 'ready'; path: string }
+  | { state: 'failed'; reason: string }
+
+/** Writes a playable copy of `source` to `out` (transcodeToMp4, or a stand-in in tests). */
+export type Transcoder = (source: string, out: string, options: TranscodeOptions) => Promise<void>
+
+/** The copy's file name: a digest of where the source is, its size and its modification time. */
+export function transcodeName(source: Pick<TranscodeSource, 'path' | 'size' | 'mtimeMs'>): string {
+  return `${createHash('sha256').update(JSON.stringify([source.path, source.size, source.mtimeMs])).digest('hex').slice(0, 32)}.mp4`
+}
+
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false
+  )
+
+export class TranscodeCache {
+  private readonly states = new Map<string, TranscodeState>()
+  private readonly slot: <T>(task: () => Promise<T>) => Promise<T>
+
+  constructor(
+    private readonly transcode: Transcoder = transcodeToMp4,
+    concurrency = 1
+  ) {
+    this.slot = limiter(concurrency)
+  }
+
+  /** The state of `source`'s copy in the folder `dir`; starts making it when it is neither there nor under way. */
+  async request(dir: string, source: TranscodeSource): Promise<TranscodeState> {
+    const out = join(dir, transcodeName(source))
+    const known = this.states.get(out)
+    if (known && (known.state !== 'ready' || (await exists(out)))) return { ...known }
+    // claimed before any await, so a concurrent request for the same source finds it
+    this.states.set(out, { state: 'queued' })
+    if (await exists(out)) return this.settle(out, { state: 'ready', path: out })
+    void this.slot(() => this.make(out, source))
+    return { state: 'queued' }
+  }
+
+  private settle(out: string, state: TranscodeState): TranscodeState {
+    this.states.set(out, state)
+    return { ...state }
+  }
+
+  private async make(out: string, source: TranscodeSource): Promise<void> {
+    this.states.set(out, { state: 'transcoding', percent: 0 })
+    try {
+      await mkdir(dirname(out), { recursive: true })
+      await produceFileAtomic(out, async (temp) => {
+        const onProgress = (fraction: number): void => void this.states.set(out, { state: 'transcoding', percent: Math.floor(100 * fraction) })
+        await this.transcode(source.path, temp, { duration: source.duration, onProgress })
+        await syncFile(temp)
+      })
+      this.settle(out, { state: 'ready', path: out })
+    } catch (err) {
+      this.settle(out, { state: 'failed', reason: err instanceof Error ? err.message : String(err) })
+    }
+  }
+}
