@@ -70,8 +70,12 @@ if [ -z "$NPROC" ]; then
 fi
 ${seedRunDir('$HERE')}
 ${TORCHRUN_QUIRK}
+# the rendezvous on a free port (RDZV_PORT to choose one): torchrun --standalone always takes 29400, so two
+# runs on one node would meet in one rendezvous
+RDZV_PORT="\${RDZV_PORT:-$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 # shellcheck disable=SC2086
-exec "$PYTHON" -m torch.distributed.run --standalone --nnodes 1 --nproc_per_node "$NPROC" ${RDZV_CONF} $QUIRK \\
+exec "$PYTHON" -m torch.distributed.run --nnodes 1 --nproc_per_node "$NPROC" \\
+  --rdzv_backend c10d --rdzv_endpoint "localhost:$RDZV_PORT" --rdzv_id "equiav-$$" ${RDZV_CONF} $QUIRK \\
   -m equiav_trainer --run-dir "$RUN_DIR" --data "$DATA" \${ARGS[@]+"\${ARGS[@]}"}
 `
 }
