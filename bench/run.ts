@@ -12,7 +12,7 @@
  * Options: --rounds 3 --steps 3 --workers <cores> --python /usr/bin/python3 (or $EQUIAV_BENCH_PYTHON)
  *          --backend wasm --base-forwards 1 --no-profile
  */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -53,6 +53,21 @@ function child(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env
 }
 
 const engine = (args: string[]): Json => child(process.execPath, ['--import', 'tsx', join(here, 'engine.ts'), '--backend', opt.backend!, ...args])
+
+/** `n` engine.ts processes at once (each one thread, no communication); resolves with each one's JSON line. */
+function enginesAtOnce(n: number, args: string[]): Promise<Json[]> {
+  const one = (): Promise<Json> =>
+    new Promise((resolve) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', join(here, 'engine.ts'), '--backend', opt.backend!, ...args], { stdio: ['ignore', 'pipe', 'ignore'] })
+      let out = ''
+      p.stdout.on('data', (d: Buffer) => (out += d.toString()))
+      p.on('close', (code) => {
+        const last = out.trim().split('\n').pop() ?? ''
+        resolve(code === 0 && last.startsWith('{') ? (JSON.parse(last) as Json) : { skipped: `engine.ts ${args.join(' ')} exited ${code}` })
+      })
+    })
+  return Promise.all(Array.from({ length: n }, one))
+}
 
 /** PyTorch on `threads` threads; `passive` sets OMP_WAIT_POLICY=PASSIVE, else OpenMP's default spin-wait. */
 function torch(args: string[], threads: number, passive: boolean): Json {
@@ -114,6 +129,10 @@ for (let r = 0; r < rounds; r++) {
       add(`torch.${objective}.${name}.cpu`, t.cpu_ms)
     }
   }
+  if (workers > 1) {
+    // the machine's own ceiling for N workers: N independent one-thread trainings at once, nothing shared
+    for (const r of await enginesAtOnce(workers, ['--objective', 'equiav', '--steps', opt.steps!])) add('ours.equiav.concurrent', (r.step as Json | undefined)?.ms)
+  }
   if (dp) {
     const f = await dp.measureDataParallel(workers, 1) // one timed round (after its warm-up) per round of ours
     for (const [k, x] of Object.entries(f)) add(`dp.${k}`, x)
@@ -137,6 +156,7 @@ const torchN = med('torch.equiav.n_threads.wall')
 const torchBest = [torch1, torchN].filter((x): x is number => x !== null).reduce<number | null>((a, b) => (a === null ? b : Math.min(a, b)), null)
 const oursForRatio = stepOursN ?? stepOurs1
 const ratio = (a: number | null, b: number | null): number | null => (a !== null && b !== null ? round(a / b, 3) : null)
+const stepAlone = med('ours.equiav')
 const gflops = (x: unknown): number | null => (typeof x === 'number' ? x : null)
 const torchGflops = torchMatmul.map(gflops).filter((x): x is number => x !== null)
 
@@ -152,6 +172,11 @@ const latest = {
   step_ms_n_workers: stepOursN,
   workers: dp ? (med('dp.workers') ?? workers) : 1,
   dp_speedup: dp ? round(median(samples.get('dp.dp_speedup') ?? []), 2) : null,
+  /**
+   * N × (one thread alone ÷ one of N independent one-thread trainings running at once): the throughput N
+   * cores give to N copies that share nothing, an upper bound for dp_speedup on this machine
+   */
+  parallel_ceiling: ratio(stepAlone === null ? null : workers * stepAlone, med('ours.equiav.concurrent')),
   pytorch_step_ms_1_thread: torch1,
   pytorch_step_ms_best: torchBest,
   train_step_ratio_vs_pytorch: torchBest !== null && oursForRatio !== null ? round(torchBest / oursForRatio, 3) : null,
@@ -195,6 +220,7 @@ const cell = (x: number | null, unit = ''): string => (x === null ? '–' : `${x
 const rows: Array<[string, string]> = [
   ['`tiny` step, equiav, ours 1 worker / N workers (ms)', `${cell(stepOurs1)} / ${cell(stepOursN)}`],
   ['dp_speedup', cell(latest.dp_speedup)],
+  [`parallel_ceiling (${workers} independent 1-thread trainings at once vs one alone)`, cell(latest.parallel_ceiling)],
   ...OBJECTIVES.map((o): [string, string] => {
     const f = latest.objectives[o]
     return [
