@@ -117,8 +117,9 @@ describe('retrieval and embeddings (serve mode, Chromium)', () => {
     await row.waitFor()
     const summary = (await page.evaluate(() => fetch('/api/retrieval.summary', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ run: 'tiny-run', dataset: 'demo', split: 'train' }) }).then((r) => r.json()))) as { a2v: { 'R@1': number } }
     await row.getByText(summary.a2v['R@1'].toFixed(1)).first().waitFor()
-    await page.getByTestId('sort-a2v').click()
-    await page.getByTestId('sort-a2v').getByText('▼').waitFor()
+    const sortA2v = page.getByTestId('runs-table').locator('th[data-sort="a2v.R@1"]')
+    await sortA2v.click()
+    await sortA2v.getByText('▼').waitFor()
     await page.getByTestId('runs-compare').getByLabel('tiny-run').check()
     await page.getByTestId('runs-compare').locator('canvas').first().waitFor()
   }, 150_000)

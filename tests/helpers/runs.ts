@@ -85,3 +85,28 @@ export function pretrainConfigFixture(extra: Partial<RunConfig> = {}): RunConfig
     ...extra
   }
 }
+
+/** A complete config.json of a finished `tiny` fine-tuning run of r1's encoders on the synthetic task, with `extra` over it. */
+export function finetuneConfigFixture(extra: Partial<FinetuneRunConfig> = {}): FinetuneRunConfig {
+  const { run, created, model, totalSteps, stepsPerEpoch, warmupSteps, backend } = pretrainConfigFixture()
+  return {
+    kind: 'finetune',
+    run,
+    created,
+    lineage: { from: 'r1', kind: 'run', step: null },
+    model,
+    preset: 'tiny',
+    modality: 'audio-visual',
+    linearProbe: false,
+    mixup: 0,
+    timeRoll: true,
+    classes: ['one', 'two'],
+    totalSteps,
+    stepsPerEpoch,
+    warmupSteps,
+    ...FINETUNE_SETTINGS,
+    data: { kind: 'synthetic', clips: 256, describe: 'synthetic', size: 256, evalSplit: null, evalDescribe: null },
+    backend,
+    ...extra
+  }
+}

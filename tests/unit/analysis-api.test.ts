@@ -13,6 +13,7 @@ import { pca } from '../../src/main/engine/eval/projection'
 import { JobRunner } from '../../src/main/jobs/runner'
 import { decodeColumns, MAP_COLUMNS } from '../../src/shared/columns'
 import { binaryPath } from '../../src/shared/contract'
+import { finetuneConfigFixture, pretrainConfigFixture } from '../helpers/runs'
 import { useTestBackend } from '../helpers/tf'
 
 const workspace = mkdtempSync(join(tmpdir(), 'equiav-analysis-api-'))
@@ -43,9 +44,16 @@ beforeAll(async () => {
   catalog.setClasses(['one', 'two'])
   catalog.upsert([clip('a', [0]), clip('b', [1, 0]), clip('c', [1]), clip('d', [0])])
   catalog.close()
-  for (const [run, extra] of [['r1', {}], ['r2', { lineage: { from: 'r1', step: 3 } }], ['r3', { lineage: { from: 'r1' }, objective: 'inter-only' }]] as const) {
+  // r2 and r4 fine-tune r1; r4's lineage is of a version that recorded neither kind nor step
+  const configs = {
+    r1: pretrainConfigFixture({ run: 'r1' }),
+    r2: { ...finetuneConfigFixture({ run: 'r2' }), lineage: { from: 'r1', step: 3 } },
+    r3: pretrainConfigFixture({ run: 'r3', objective: 'inter-only' }),
+    r4: { ...finetuneConfigFixture({ run: 'r4' }), lineage: { from: 'r1' } }
+  }
+  for (const [run, config] of Object.entries(configs)) {
     mkdirSync(join(workspace, 'runs', run), { recursive: true })
-    writeFileSync(join(workspace, 'runs', run, 'config.json'), JSON.stringify({ preset: 'tiny', objective: 'equiav', totalSteps: 3, created: 'now', data: { describe: 'x' }, backend: { name: 'wasm' }, ...extra }))
+    writeFileSync(join(workspace, 'runs', run, 'config.json'), JSON.stringify(config))
   }
   await exportEmbeddings(emb, ['one', 'two'], embeddingsDir(workspace, 'r1', 'd1', 'test'), 'npy')
   await writeRetrievalReport({ workspace, ...target, kind: 'centroid', seed: 0 }, emb, ['one', 'two'], 3)
@@ -93,14 +101,28 @@ describe('retrieval API', () => {
     expect(await runEmbeddingKind(workspace, 'r1')).toBe('centroid')
     expect(await runEmbeddingKind(workspace, 'r3')).toBe('original')
     expect(await router('retrieval.summary', { ...target, run: 'r3' })).toMatchObject({ embedding: 'original', step: 2 })
-    await expect(runEmbeddingKind(workspace, 'nope')).rejects.toThrow(/runs[\\/]nope[\\/]config\.json: ENOENT/)
+    expect(await runEmbeddingKind(workspace, 'r2')).toBe('centroid') // a fine-tuned EquiAV encoder
+    await expect(runEmbeddingKind(workspace, 'nope')).rejects.toThrow(/runs[\\/]nope: not a run folder \(no config\.json\)/)
   })
   it('gives every run its lineage and newest retrieval', async () => {
     const runs = (await router('runs.retrieval', {})) as { run: string; lineage: unknown; latest: { split: string; a2v: { 'R@1': number } } | null }[]
-    expect(runs.map((r) => r.run)).toEqual(['r1', 'r2', 'r3'])
-    expect(runs[0].latest).toMatchObject({ split: 'test', step: 3, a2v: { 'R@1': 75 } })
+    expect(runs.map((r) => r.run)).toEqual(['r1', 'r2', 'r3', 'r4'])
+    expect(runs[0]).toMatchObject({ lineage: null, latest: { split: 'test', step: 3, a2v: { 'R@1': 75 } } })
     expect(runs[1]).toMatchObject({ lineage: { from: 'r1', step: 3 }, latest: null })
-    expect(runs[2].lineage).toEqual({ from: 'r1', kind: 'run', step: null })
+    expect(runs[2]).toMatchObject({ lineage: null, latest: { split: 'test', step: 2 } }) // a pretraining run has no lineage
+    expect(runs[3].lineage).toEqual({ from: 'r1', kind: 'run', step: null })
+  })
+  it('names a run folder whose config.json is malformed, with the reason', async () => {
+    const dir = join(workspace, 'runs', 'broken')
+    mkdirSync(dir)
+    try {
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...finetuneConfigFixture({ run: 'broken' }), lineage: { step: 3 } }))
+      await expect(router('runs.retrieval', {})).rejects.toThrow(/runs[\\/]broken[\\/]config\.json: not a run config this version reads \(lineage\.from: /)
+      writeFileSync(join(dir, 'config.json'), '{"objective": ')
+      await expect(router('retrieval.summary', { ...target, run: 'broken' })).rejects.toThrow(/runs[\\/]broken[\\/]config\.json: not valid JSON/)
+    } finally {
+      rmSync(dir, { recursive: true })
+    }
   })
   it('refuses bad input with messages naming the field', async () => {
     await expect(router('retrieval.query', { ...target, clipId: 'a', direction: 'up' })).rejects.toThrow(/retrieval.query: direction: Invalid option: expected one of "a2v"\|"v2a"/)

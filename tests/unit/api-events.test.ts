@@ -77,6 +77,7 @@ describe('events over IPC (in-memory fake of ipcMain/webContents and the preload
     publishJobEvents(runner, hub)
     runner.emit('update', rec)
     rec.progress = { done: 1, total: 4, unit: 'step' }
+    rec.progressBase = { done: 0, at: Date.now() - 1000 } // as the runner marks the first progress of a job
     runner.emit('progress', rec)
     runner.emit('update', rec) // same state: no second job.state
     runner.emit('metrics', 'j1', row(1))

@@ -12,6 +12,8 @@ import { importFolder } from '../../src/main/data/importers/folder'
 import { AUDIO_AUG_INDEX } from '../../src/main/engine/augment'
 import { JobRunner } from '../../src/main/jobs/runner'
 import { mediaPath } from '../../src/shared/media'
+import { PretrainRequestSchema } from '../../src/shared/requests'
+import { checkPretrainRequest } from '../../src/main/workflows/pretrain'
 import { createMediaDir, type MediaDir } from '../helpers/media'
 
 let media: MediaDir
@@ -55,7 +57,7 @@ afterAll(async () => {
 
 describe('datasets API', () => {
   it('lists datasets and reports counts, classes and the quarantine report', async () => {
-    expect(await router('datasets.list', {})).toEqual([{ name: 'd1', total: 3, ok: 2, quarantined: 1, missing: 0, classes: 2 }])
+    expect(await router('datasets.list', {})).toEqual([{ name: 'd1', total: 3, ok: 2, quarantined: 1, missing: 0, classes: 2, prepared: [] }])
     const info = (await router('datasets.info', { dataset: 'd1' })) as { classes: string[]; counts: Record<string, unknown>; quarantined: { id: string; reason: string }[]; source: string }
     expect(info.classes).toEqual(['cat', 'dog'])
     expect(info.counts).toMatchObject({ total: 3, ok: 2, quarantined: 1, excluded: 0 })
@@ -143,6 +145,40 @@ describe('datasets API', () => {
     // the cache is the one of the dataset's own statistics
     expect(result.cache).toContain(`-n${norm.fbank.mean}_${norm.fbank.std}`)
     expect(existsSync(join(result.cache, 'index.json'))).toBe(true)
+  }, 60_000)
+
+  it('lists the presets each dataset is prepared for, and refuses a pretraining job on a dataset missing, unprepared or partly prepared before any job starts', async () => {
+    const listed = (await router('datasets.list', {})) as { name: string; prepared: string[] }[]
+    expect(listed.map((d) => [d.name, d.prepared])).toEqual([['d1', []], ['d2', ['tiny']]])
+    const jobsBefore = runner.list().length
+    const start = (args: Record<string, unknown>): Promise<unknown> => router('jobs.start', { kind: 'pretrain', args: { run: 'p', steps: 1, ...args } })
+    await expect(start({ dataset: 'nope' })).rejects.toThrow(/^jobs\.start: dataset: no dataset "nope" in /)
+    await expect(start({ dataset: 'd1' })).rejects.toThrow(/^jobs\.start: dataset: dataset "d1" is not prepared for the tiny preset .*equiav dataset prepare --name d1 --preset tiny/)
+    await expect(start({ dataset: 'd2', preset: 'small' })).rejects.toThrow(/^jobs\.start: dataset: dataset "d2" is not prepared for the small preset/)
+    await expect(start({ initFrom: 'no-such-run' })).rejects.toThrow(/^jobs\.start: initFrom: no run "no-such-run"/)
+    writeFileSync(join(media.dir, 'encoders.pth'), 'not read: the dataset is refused first')
+    await expect(router('jobs.start', { kind: 'finetune', args: { run: 'f', fromCheckpoint: join(media.dir, 'encoders.pth'), preset: 'tiny', dataset: 'nope' } })).rejects.toThrow(/^jobs\.start: dataset: no dataset "nope" in /)
+
+    // both clips in the train split, the index then naming only one of them: partly prepared
+    const catalog = Catalog.open(join(workspace, 'datasets', 'd2'))
+    const ids = catalog.list({ status: 'ok' }).map((c) => c.id)
+    for (const id of ids) catalog.edit(id, { split: 'train' })
+    catalog.close()
+    const cache = (runner.list().find((j) => j.request.kind === 'prepare')!.result as { cache: string }).cache
+    const indexPath = join(cache, 'index.json')
+    const full = readFileSync(indexPath, 'utf8')
+    const index = JSON.parse(full) as { shards: { ids: string[] }[] }
+    expect(index.shards.flatMap((s) => s.ids).sort()).toEqual([...ids].sort())
+    writeFileSync(indexPath, JSON.stringify({ ...index, shards: index.shards.map((s) => ({ ...s, ids: s.ids.filter((id) => id !== ids[0]) })) }))
+    try {
+      await expect(start({ dataset: 'd2' })).rejects.toThrow(/^jobs\.start: dataset: dataset "d2" is only partly prepared for the tiny preset: 1 of 2 usable train clips are cached/)
+      expect(runner.list()).toHaveLength(jobsBefore)
+      // with allowPartial the same request passes the check (and would train on the one cached clip)
+      await expect(checkPretrainRequest(workspace, PretrainRequestSchema.parse({ run: 'p', dataset: 'd2', allowPartial: true }))).resolves.toBeUndefined()
+    } finally {
+      writeFileSync(indexPath, full)
+    }
+    await expect(checkPretrainRequest(workspace, PretrainRequestSchema.parse({ run: 'p', dataset: 'd2' }))).resolves.toBeUndefined()
   }, 60_000)
 })
 

@@ -10,8 +10,8 @@ import { buildDemoDataset } from '../../main/workflows/demo-dataset'
 import { datasetNormStats } from '../../main/workflows/norm-stats'
 import { runPretrainRequest } from '../../main/workflows/pretrain'
 import { PretrainRequestSchema } from '../../shared/requests'
-import { runEmbeddingKind } from '../../main/runs/embeddings'
-import { describeRetrieval, runRetrievalEval } from './eval'
+import { runEmbed } from '../../main/workflows/embed'
+import { describeRetrieval } from './eval'
 import { serveWorkbench } from './serve'
 
 /**
@@ -20,12 +20,12 @@ import { serveWorkbench } from './serve'
  */
 const DEMO_STEPS = 450
 
-/** One step of the demo with a terminal progress bar; false when it was cancelled. */
-async function step(label: string, work: (reporter: Reporter) => Promise<unknown>): Promise<boolean> {
+/** One step of the demo with a terminal progress bar: what it resolved to, or null when it was cancelled. */
+async function step<T>(label: string, work: (reporter: Reporter) => Promise<T>): Promise<{ result: T } | null> {
   const { ctx, dispose } = terminalJobContext(label)
   try {
-    await work(ctx)
-    return !ctx.signal.aborted
+    const result = await work(ctx)
+    return ctx.signal.aborted ? null : { result }
   } finally {
     dispose()
   }
@@ -74,11 +74,13 @@ export const demoCommand: Command = {
     if (!(await step('prepare', (r) => prepareDataset({ workspace, dataset: 'demo', preset: 'tiny', workers: 2 }, r)))) return 130
     say(`4/5 pretraining EquiAV (tiny preset, ${pretrain.objective} objective) for ${pretrain.steps} steps`)
     if (!(await step('pretrain', (r) => runPretrainRequest(workspace, pretrain, r)))) return 130
-    say('5/5 zero-shot retrieval on the test split')
-    const kind = await runEmbeddingKind(workspace, 'demo')
-    process.stdout.write(describeRetrieval(await runRetrievalEval({ workspace, run: 'demo', dataset: 'demo', split: 'test', kind, seed: 0 }, true)))
+    say('5/5 zero-shot retrieval on the test split (its embeddings stored for the Retrieval and Embeddings views)')
+    // the embed job of the Retrieval and Embeddings views' button: the views open with these results
+    const retrieval = await step('embed', (r) => runEmbed({ workspace, run: 'demo', dataset: 'demo', split: 'test' }, r))
+    if (!retrieval) return 130
+    process.stdout.write(describeRetrieval(retrieval.result))
     process.stderr.write(
-      `\nThe run is in ${runDir(workspace, 'demo')} (config.json, metrics.jsonl, checkpoints/, retrieval-*.json).\n` +
+      `\nThe run is in ${runDir(workspace, 'demo')} (config.json, metrics.jsonl, checkpoints/, retrieval-*.json, embeddings/).\n` +
         'Next: `equiav eval probe --run demo --dataset demo --modality visual` (the probe against random init),\n' +
         'the paper\'s ablations at the demo\'s budget (`equiav experiment ablation --dataset demo --steps 450 --no-time-roll`),\n' +
         'or `equiav --help`.\n'

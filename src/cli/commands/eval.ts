@@ -66,7 +66,7 @@ async function embeddingRequest(values: OptionValues): Promise<RetrievalRequest>
 }
 
 /** R@K and median rank in both directions, as `eval retrieval` prints them. */
-export function describeRetrieval(result: RetrievalSummary): string {
+export function describeRetrieval(result: Pick<RetrievalSummary, 'n' | 'split' | 'a2v' | 'v2a'>): string {
   const f = (m: typeof result.a2v): string => `R@1 ${m['R@1'].toFixed(1)}  R@5 ${m['R@5'].toFixed(1)}  R@10 ${m['R@10'].toFixed(1)}  median rank ${m.median_rank}`
   return `retrieval on ${result.n} ${result.split} clips (chance R@1 ${(100 / result.n).toFixed(2)}%)\n  A→V  ${f(result.a2v)}\n  V→A  ${f(result.v2a)}\n`
 }

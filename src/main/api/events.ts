@@ -48,8 +48,10 @@ type Listener = Parameters<EventEmitter['on']>[1]
 export function publishJobEvents(runner: JobEventSource, hub: EventHub): () => void {
   const lastState = new Map<string, string>()
   const onUpdate = (rec: JobRecord): void => {
-    if (lastState.get(rec.id) === rec.state) return
-    lastState.set(rec.id, rec.state)
+    // a state change, or a stopped job that has just been resumed (it no longer offers Resume)
+    const key = `${rec.state} ${rec.resumedBy ?? ''}`
+    if (lastState.get(rec.id) === key) return
+    lastState.set(rec.id, key)
     hub.publish('job.state', toJob(rec))
   }
   const onProgress = (rec: JobRecord): void => {

@@ -28,6 +28,12 @@ function common(s: ScriptSettings, here: string): string {
  * misses Std.NONE); explicit non-zero values avoid it: workers' stdout to torchrun's log files, stderr (the
  * trainer's log) to the console as well.
  */
+/**
+ * The rendezvous store's read timeout (torchrun's default 60 s): a node busy with other work (or CI's 2 loaded
+ * cores) can take longer to answer, and the rendezvous then fails with "Broken pipe".
+ */
+const RDZV_CONF = '--rdzv_conf read_timeout=600'
+
 const TORCHRUN_QUIRK = `QUIRK="$("$PYTHON" -c 'import sys, torch; print("--redirects 1 --tee 2" if torch.__version__.startswith("1.") and sys.version_info >= (3, 11) else "")')"`
 
 /** The run folder starts as the exported one (config.json, and a desktop run's checkpoint when one was exported). */
@@ -65,7 +71,7 @@ fi
 ${seedRunDir('$HERE')}
 ${TORCHRUN_QUIRK}
 # shellcheck disable=SC2086
-exec "$PYTHON" -m torch.distributed.run --standalone --nnodes 1 --nproc_per_node "$NPROC" $QUIRK \\
+exec "$PYTHON" -m torch.distributed.run --standalone --nnodes 1 --nproc_per_node "$NPROC" ${RDZV_CONF} $QUIRK \\
   -m equiav_trainer --run-dir "$RUN_DIR" --data "$DATA" \${ARGS[@]+"\${ARGS[@]}"}
 `
 }
@@ -92,7 +98,7 @@ ${seedRunDir('$HERE')}
 ${TORCHRUN_QUIRK}
 # shellcheck disable=SC2086
 srun --kill-on-bad-exit=1 "$PYTHON" -m torch.distributed.run --nnodes "$SLURM_NNODES" --nproc_per_node "$GPUS_PER_NODE" $QUIRK \\
-  --rdzv_id "$SLURM_JOB_ID" --rdzv_backend c10d --rdzv_endpoint "$HEAD:29500" \\
+  --rdzv_id "$SLURM_JOB_ID" --rdzv_backend c10d --rdzv_endpoint "$HEAD:29500" ${RDZV_CONF} \\
   -m equiav_trainer --run-dir "$RUN_DIR" --data "$DATA" "$@"
 `
 }

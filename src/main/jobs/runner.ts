@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { processAlive } from '../data/catalog-lock'
 import { writeJsonAtomic } from '../util/atomic'
 import type { Progress } from '../engine/report'
+import type { ProgressMark } from './eta'
 import { type EngineLauncher, type EngineProcess, forkLauncher } from './launcher'
 import type { HostMessage, JobRequest } from './protocol'
 
@@ -34,9 +35,20 @@ export interface JobRecord {
   engine?: number
   /** continued after its runner died: start it only once this engine process (the one it ran in) has exited */
   waitFor?: number
+  /** the job that continues this one (set by resume; a job is resumed once) */
+  resumedBy?: string
+  /** the job this one continues */
+  resumes?: string
+  /** the progress first reported since this job (re)started, and when: the ETA counts only the work done since */
+  progressBase?: ProgressMark
 }
 
 const LOG_LINES = 40
+
+/** The run a training job writes: two jobs on one run never queue together through resume. */
+function targetOf(r: JobRequest): string | null {
+  return r.kind === 'pretrain' || r.kind === 'finetune' ? `run ${r.args.run}` : null
+}
 
 export class JobRunner extends EventEmitter {
   private readonly jobs = new Map<string, JobRecord>()
@@ -88,22 +100,33 @@ export class JobRunner extends EventEmitter {
     return rec
   }
 
-  start(request: JobRequest): JobRecord {
+  /** Queues a job; `resumes` names the stopped job it continues. */
+  start(request: JobRequest, resumes?: string): JobRecord {
     const id = `${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${process.pid}-${++this.counter}`
-    const rec: JobRecord = { id, request, state: 'queued', created: new Date().toISOString(), log: [], owner: process.pid }
+    const rec: JobRecord = { id, request, state: 'queued', created: new Date().toISOString(), log: [], owner: process.pid, ...(resumes ? { resumes } : {}) }
     this.jobs.set(id, rec)
     this.save(rec)
     this.pump()
     return rec
   }
 
-  /** A new job continuing a stopped one from its last checkpoint. */
+  /**
+   * A new job continuing a stopped one from its last checkpoint. A job is resumed once: a second call (a
+   * double click, a second window) is refused, as is one while another job on the same run is queued or running.
+   */
   resume(id: string): JobRecord {
     const old = this.get(id)
     if (old.state === 'running' || old.state === 'queued') throw new Error(`job ${id} is still ${old.state}`)
-    // an import resumes by itself (files already in the catalog are skipped); a training run from its checkpoint
+    if (old.resumedBy) throw new Error(`job ${id} was already resumed as job ${old.resumedBy}`)
     const r = old.request
-    return this.start(r.kind === 'pretrain' ? { ...r, args: { ...r.args, resume: true } } : r.kind === 'finetune' ? { ...r, args: { ...r.args, resume: true } } : r)
+    const target = targetOf(r)
+    const busy = target && this.list().find((j) => j.id !== id && (j.state === 'queued' || j.state === 'running') && targetOf(j.request) === target)
+    if (busy) throw new Error(`job ${busy.id} is already ${busy.state} on ${target}`)
+    // an import resumes by itself (files already in the catalog are skipped); a training run from its checkpoint
+    const next = this.start(r.kind === 'pretrain' ? { ...r, args: { ...r.args, resume: true } } : r.kind === 'finetune' ? { ...r, args: { ...r.args, resume: true } } : r, id)
+    old.resumedBy = next.id
+    this.save(old)
+    return next
   }
 
   cancel(id: string): JobRecord {
@@ -163,12 +186,14 @@ export class JobRunner extends EventEmitter {
     next.owner = process.pid
     next.engine = child.pid
     delete next.waitFor
+    delete next.progressBase
     this.save(next)
     child.onStderr((text) => this.addLog(next, text))
     let cancelled = false
     child.onMessage((m: HostMessage) => {
       if (m.type === 'progress') {
         next.progress = m.progress
+        next.progressBase ??= { done: m.progress.done, at: Date.now() }
         this.emit('progress', next)
         this.emit('update', next)
       } else if (m.type === 'metrics') this.emit('metrics', next.id, m.row)

@@ -92,6 +92,16 @@ export async function listCheckpoints(runDir: string): Promise<CheckpointInfo[]>
   return found.sort((a, b) => a.step - b.step)
 }
 
+/** When a complete checkpoint was saved (its state.json's `savedAt`), or null when that cannot be read. */
+export async function checkpointSavedAt(dir: string): Promise<string | null> {
+  try {
+    const m = JSON.parse(await readFile(join(dir, STATE), 'utf8')) as { savedAt?: unknown }
+    return typeof m.savedAt === 'string' ? m.savedAt : null
+  } catch {
+    return null
+  }
+}
+
 /** The files of a checkpoint, serialised: state.json last. */
 function checkpointFiles(step: number, contents: CheckpointContents): [string, Uint8Array | string][] {
   const files: Record<string, FileRecord> = {}

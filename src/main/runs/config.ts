@@ -10,6 +10,7 @@ import { z } from 'zod'
 import { type ModelConfig, OFFICIAL_INPUT_NORM } from '../engine/config'
 import type { FinetuneRunConfig } from '../engine/finetune/loop'
 import type { RunConfig } from '../engine/train/pretrain'
+import { LineageSchema } from '../../shared/contract'
 import { FINETUNE_LOSSES, FINETUNE_MODALITIES, LR_SCHEDULES, OBJECTIVES, PRESET_NAMES } from '../../shared/requests'
 
 const triple = z.tuple([z.number(), z.number(), z.number()])
@@ -77,7 +78,7 @@ export const PretrainConfigSchema = z.looseObject({
 export const FinetuneConfigSchema = z.looseObject({
   ...trained,
   kind: z.literal('finetune'),
-  lineage: z.object({ from: z.string(), kind: z.enum(['run', 'checkpoint']), step: z.number().int().nullable() }),
+  lineage: LineageSchema,
   preset: z.string(),
   modality: z.enum(FINETUNE_MODALITIES),
   linearProbe: z.boolean(),

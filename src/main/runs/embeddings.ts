@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../util/atomic'
 import { runDir } from '../workspace'
 import type { Split } from '../data/catalog'
 import { readNpy } from '../data/npy'
+import { AnyRunConfigSchema, readConfig } from './config'
 
 export interface SplitEmbeddingRequest {
   workspace: string
@@ -29,14 +30,9 @@ export interface SplitEmbeddingRequest {
  * `inter-only` runs, whose predictor is still at its initialisation.
  */
 export async function runEmbeddingKind(workspace: string, run: string): Promise<EmbeddingKind> {
-  const path = join(runDir(workspace, run), 'config.json')
-  let config: { objective?: string; model?: { cenMean?: boolean } }
-  try {
-    config = JSON.parse(await readFile(path, 'utf8')) as typeof config
-  } catch (err) {
-    throw new Error(`${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
-  }
-  return (config.objective ?? 'equiav') === 'equiav' && config.model?.cenMean !== false ? 'centroid' : 'original'
+  const config = await readConfig(runDir(workspace, run), AnyRunConfigSchema)
+  const objective = config.kind === 'finetune' ? 'equiav' : config.objective
+  return objective === 'equiav' && config.model.cenMean !== false ? 'centroid' : 'original'
 }
 
 export const retrievalReportPath = (r: Pick<SplitEmbeddingRequest, 'workspace' | 'run' | 'dataset' | 'split' | 'kind'>): string =>

@@ -10,7 +10,7 @@ import type { Reporter } from '../engine/report'
 import { Catalog, type Split } from '../data/catalog'
 import { openDatasetSource } from '../data/dataset-source'
 import { exportEmbeddings } from '../data/embeddings-export'
-import { type SplitEmbeddingRequest, embeddingsDir, runEmbeddingKind, writeRetrievalReport } from '../runs/embeddings'
+import { type RetrievalSummary, type SplitEmbeddingRequest, embeddingsDir, runEmbeddingKind, writeRetrievalReport } from '../runs/embeddings'
 import { loadRun } from '../runs/load'
 import { EnginePool } from '../engine/train/parallel/pool'
 import { resolveWorkers } from '../engine/train/parallel/stepper'
@@ -70,7 +70,8 @@ export async function embedSplit(r: SplitEmbeddingRequest, o: EmbedOptions = {})
   }
 }
 
-export async function runEmbed(a: EmbedRequest, ctx: Reporter): Promise<unknown> {
+/** Embeds the split and stores what the workbench reads; resolves to the retrieval headline (without per-class figures). */
+export async function runEmbed(a: EmbedRequest, ctx: Reporter): Promise<Omit<RetrievalSummary, 'per_class'>> {
   const run = checkName('run', a.run)
   const r = { workspace: a.workspace, run, dataset: checkName('dataset', a.dataset), split: a.split, kind: await runEmbeddingKind(a.workspace, run), seed: 0 }
   const { emb, classes, step } = await embedSplit(r, {
@@ -82,5 +83,6 @@ export async function runEmbed(a: EmbedRequest, ctx: Reporter): Promise<unknown>
   const report = await writeRetrievalReport(r, emb, classes, step)
   const f = (m: typeof report.a2v): string => `R@1 ${m['R@1'].toFixed(1)} R@5 ${m['R@5'].toFixed(1)} R@10 ${m['R@10'].toFixed(1)}`
   ctx.log(`retrieval A→V ${f(report.a2v)}; V→A ${f(report.v2a)}`)
-  return { n: report.n, step, a2v: report.a2v, v2a: report.v2a }
+  const { per_class: _perClass, ...headline } = report
+  return headline
 }

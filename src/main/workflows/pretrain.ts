@@ -12,7 +12,7 @@ import { type PretrainOptions, type PretrainSummary, runPretrain } from '../engi
 import type { GuardSettings } from '../engine/train/guard'
 import { resolveWorkers } from '../engine/train/parallel/stepper'
 import { syntheticSource } from '../engine/train/synthetic-source'
-import { datasetModel, openDatasetSource } from '../data/dataset-source'
+import { checkPrepared, datasetModel, openDatasetSource } from '../data/dataset-source'
 import { PretrainConfigSchema } from '../runs/config'
 import { openRunFolder } from '../runs/run-folder'
 import { runDir } from '../workspace'
@@ -48,6 +48,19 @@ const modelOverrides = (r: PretrainRequest): Partial<ModelConfig> => ({ ...(r.ce
 export function requestModel(workspace: string, r: PretrainRequest): ModelConfig {
   const presetModel = { ...PRESETS[r.preset], ...modelOverrides(r) }
   return r.dataset ? datasetModel(workspace, r.dataset, presetModel, r.inputNorm) : presetModel
+}
+
+/**
+ * What refuses a request before anything runs: a dataset that does not exist, is not prepared for the
+ * request's model, or only partly (unless `allowPartial`); each message starts with the field it is about.
+ */
+export async function checkPretrainRequest(workspace: string, r: PretrainRequest): Promise<void> {
+  if (!r.dataset) return
+  try {
+    await checkPrepared(workspace, r.dataset, requestModel(workspace, r), 'train', r.preset, r.allowPartial ?? false)
+  } catch (err) {
+    throw new Error(`dataset: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+  }
 }
 
 /** What a pretraining request runs with besides its fields: the training guard's settings (`equiav pretrain`'s flags). */

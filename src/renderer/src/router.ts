@@ -19,6 +19,8 @@ export const routes: RouteRecordRaw[] = [
   { path: '/datasets/:name', name: 'dataset-clip', component: () => import('./views/DatasetsView.vue') },
   { path: '/train', name: 'train', component: () => import('./views/TrainView.vue'), meta: { title: 'Train' } },
   { path: '/runs', name: 'runs', component: RunsView, meta: { title: 'Runs' } },
+  // a run's page: the run selected, its curves, checkpoints and evaluations
+  { path: '/runs/:name', name: 'run', component: RunsView },
   { path: '/retrieval', name: 'retrieval', component: () => import('./views/RetrievalView.vue'), meta: { title: 'Retrieval' } },
   { path: '/embeddings', name: 'embeddings', component: () => import('./views/EmbeddingsView.vue'), meta: { title: 'Embeddings' } }
 ]

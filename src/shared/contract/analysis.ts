@@ -79,9 +79,24 @@ export const RunRetrievalSchema = z.object({
   /** a fine-tuning run's origin (config.json `lineage`) */
   lineage: LineageSchema.nullable(),
   /** the newest retrieval report of the run, if any */
-  latest: RetrievalSummarySchema.omit({ per_class: true }).nullable()
+  latest: RetrievalSummarySchema.omit({ per_class: true }).nullable(),
+  /** every retrieval report of the run, oldest first: R@K compares only runs evaluated on the same set */
+  evaluations: z.array(RetrievalSummarySchema.omit({ per_class: true }))
 })
 export type RunRetrieval = z.infer<typeof RunRetrievalSchema>
+
+/** A run's page: its config.json as read through its schema, where it came from, what was trained from it, its checkpoints and evaluations. */
+export const RunDetailSchema = z.object({
+  run: z.string(),
+  config: z.record(z.string(), z.unknown()),
+  lineage: LineageSchema.nullable(),
+  /** the runs fine-tuned from this one */
+  derived: z.array(z.string()),
+  /** complete checkpoints, oldest first, with when each was saved */
+  checkpoints: z.array(z.object({ step: z.number().int(), savedAt: z.string().nullable() })),
+  evaluations: z.array(RetrievalSummarySchema.omit({ per_class: true }))
+})
+export type RunDetail = z.infer<typeof RunDetailSchema>
 
 export const analysisContract = {
   /** queue an `embed` job: the split's audio and visual embeddings, retrieval report and 2-D map */
@@ -101,8 +116,9 @@ export const analysisContract = {
   'embeddings.map': { input: EmbeddingTargetSchema, output: EmbeddingMapMetaSchema.nullable() },
   /** the map's coordinates as binary columns ax, ay, vx, vy (little-endian float32) */
   'embeddings.points': { input: EmbeddingTargetSchema, output: z.instanceof(Uint8Array) },
-  /** every run's lineage and latest retrieval R@K, for sorting the runs table */
-  'runs.retrieval': { input: z.object({}).strict(), output: z.array(RunRetrievalSchema) }
+  /** every run's lineage and retrieval reports, for the runs table's R@K columns */
+  'runs.retrieval': { input: z.object({}).strict(), output: z.array(RunRetrievalSchema) },
+  'runs.detail': { input: z.object({ run: RunName }).strict(), output: RunDetailSchema }
 } as const satisfies Record<(typeof ANALYSIS_METHODS)[number], MethodSpec>
 
 /** Methods whose output is bytes, and where `serve` answers them with a GET. */

@@ -2,6 +2,7 @@
 import { z } from 'zod'
 import type { DATASETS_METHODS } from '../methods'
 import { JobSchema } from './jobs'
+import { PRESET_NAMES } from '../requests'
 import { type MethodSpec, NAME_PATTERN } from './spec'
 
 export const DatasetName = z.string().regex(NAME_PATTERN, 'a dataset name: letters, digits, ".", "_" or "-"')
@@ -17,7 +18,9 @@ export const DatasetSummarySchema = z.object({
   ok: z.number().int(),
   quarantined: z.number().int(),
   missing: z.number().int(),
-  classes: z.number().int()
+  classes: z.number().int(),
+  /** the presets it has a preprocessing cache for (begun or finished): what a training request may name it with */
+  prepared: z.array(z.enum(PRESET_NAMES))
 })
 export type DatasetSummary = z.infer<typeof DatasetSummarySchema>
 

@@ -15,8 +15,14 @@ export const JobSchema = z.object({
   dataset: z.string().nullable(),
   state: z.enum(['queued', 'running', 'done', 'failed', 'cancelled']),
   created: z.string(),
+  /** when it last started running and when it ended (ISO times) */
+  started: z.string().nullable(),
+  ended: z.string().nullable(),
+  /** the stopped job this one continues, and the job that continues this one (a job is resumed once) */
+  resumes: z.string().nullable(),
+  resumedBy: z.string().nullable(),
   progress: JobProgressSchema.nullable(),
-  /** seconds left at the current rate, while running */
+  /** seconds left at the rate of the work done since this job started (not counting a resumed run's earlier steps), while running */
   eta: z.number().nullable(),
   error: z.string().nullable(),
   log: z.array(z.string())
@@ -35,6 +41,6 @@ export const jobsContract = {
     output: JobSchema
   },
   'jobs.cancel': { input: JobId, output: JobSchema },
-  /** a new job continuing a stopped one from its last checkpoint */
+  /** a new job continuing a stopped one from its last checkpoint; refused for a job already resumed, or while another job trains its run */
   'jobs.resume': { input: JobId, output: JobSchema }
 } as const satisfies Record<(typeof JOBS_METHODS)[number], MethodSpec>

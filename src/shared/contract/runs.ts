@@ -28,6 +28,28 @@ export const MetricsRowSchema = z.object({
 })
 export type MetricsRow = z.infer<typeof MetricsRowSchema>
 
+/** The settings of a run's config.json the runs table can show as columns (null: not a setting of this kind of run). */
+export const RunSettingsSchema = z.object({
+  lr: z.number(),
+  batchSize: z.number().int(),
+  /** S, the augmentations the centroid averages over (model.cenNum) */
+  S: z.number().int().nullable(),
+  timeRoll: z.boolean().nullable(),
+  seed: z.number().int(),
+  /** the dataset's name, or "synthetic" */
+  dataset: z.string(),
+  epochs: z.number(),
+  stepsPerEpoch: z.number().int(),
+  /** the pretraining loss's weights of the inter- and intra-modal terms (null for fine-tuning) */
+  lossWeights: z.object({ inter: z.number(), intraA: z.number(), intraV: z.number() }).nullable(),
+  warmupSteps: z.number().int(),
+  tau: z.number().nullable(),
+  workers: z.number().int(),
+  /** the encoders it started from (pretraining `init.from`, fine-tuning `lineage.from`) */
+  init: z.string().nullable()
+})
+export type RunSettings = z.infer<typeof RunSettingsSchema>
+
 export const RunSummarySchema = z.object({
   name: z.string(),
   kind: z.enum(['pretrain', 'finetune']),
@@ -40,6 +62,7 @@ export const RunSummarySchema = z.object({
   backend: z.string(),
   /** where an attached run trains (`equiav cluster attach`: a folder on a shared file system); null for a folder of the workspace */
   location: z.string().nullable(),
+  settings: RunSettingsSchema,
   last: MetricsRowSchema.nullable()
 })
 export type RunSummary = z.infer<typeof RunSummarySchema>

@@ -4,21 +4,17 @@
  * (the last few splits) until their files change, so a query over 100k clips costs one pass of dot products.
  */
 import { existsSync } from 'node:fs'
-import { readFile, readdir, stat } from 'node:fs/promises'
+import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import {
-  type EmbeddingTarget,
-  LineageSchema,
-  type RetrievalSummary,
-  RetrievalSummarySchema,
-  type RunRetrieval,
-  describeIssues
-} from '../../../shared/contract'
+import type { EmbeddingTarget, RunRetrieval } from '../../../shared/contract'
 import { MAP_COLUMNS, encodeColumns } from '../../../shared/columns'
 import type { ANALYSIS_METHODS } from '../../../shared/methods'
 import { queryTopK } from '../../analysis/query-top-k'
 import type { DatasetCatalogs } from '../../data/datasets'
+import { AnyRunConfigSchema, readConfig } from '../../runs/config'
 import { type StoredEmbeddings, embeddingsDir, readStoredEmbeddings, retrievalReportPath, runEmbeddingKind } from '../../runs/embeddings'
+import { runDetail } from '../../runs/detail'
+import { listEvaluations, readRetrievalReport } from '../../runs/evaluations'
 import { runDir, runsDir } from '../../workspace'
 import { toJob } from './jobs'
 import type { AreaServices, ServiceContext } from './types'
@@ -52,30 +48,11 @@ class EmbeddingsCache {
   }
 }
 
-/** A stored retrieval report's summary (without its ids and top-k lists); the file is named in any error. */
-async function readReport(path: string): Promise<RetrievalSummary> {
-  const raw = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>
-  const created = (await stat(path)).mtime.toISOString()
-  const parsed = RetrievalSummarySchema.safeParse({ ...raw, ids: undefined, top: undefined, created })
-  if (!parsed.success) throw new Error(`${path}: not a retrieval report (${describeIssues(parsed.error)})`)
-  return parsed.data
-}
-
-function withoutPerClass(r: RetrievalSummary): Omit<RetrievalSummary, 'per_class'> {
-  const { per_class: _perClass, ...rest } = r
-  return rest
-}
-
 async function runRetrieval(workspace: string, run: string): Promise<RunRetrieval> {
   const dir = runDir(workspace, run)
-  const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8')) as { lineage?: unknown }
-  const lineage = config.lineage === undefined ? null : LineageSchema.safeParse(config.lineage)
-  if (lineage && !lineage.success) throw new Error(`${join(dir, 'config.json')}: lineage ${describeIssues(lineage.error)}`)
-  const reports = (await readdir(dir)).filter((f) => /^retrieval-.*\.json$/.test(f))
-  const dated = await Promise.all(reports.map(async (f) => ({ f, t: (await stat(join(dir, f))).mtimeMs })))
-  const newest = dated.sort((a, b) => b.t - a.t)[0]
-  const latest = newest ? await readReport(join(dir, newest.f)) : null
-  return { run, lineage: lineage ? lineage.data : null, latest: latest && withoutPerClass(latest) }
+  const config = await readConfig(dir, AnyRunConfigSchema)
+  const evaluations = await listEvaluations(dir)
+  return { run, lineage: config.kind === 'finetune' ? config.lineage : null, latest: evaluations.at(-1) ?? null, evaluations }
 }
 
 export function analysisServices({ workspace, jobs, catalogs }: ServiceContext): AreaServices<typeof ANALYSIS_METHODS> {
@@ -103,7 +80,7 @@ export function analysisServices({ workspace, jobs, catalogs }: ServiceContext):
     },
     'retrieval.summary': async (t) => {
       const path = retrievalReportPath({ workspace, ...t, kind: await runEmbeddingKind(workspace, t.run) })
-      return existsSync(path) ? readReport(path) : null
+      return existsSync(path) ? readRetrievalReport(path) : null
     },
     'embeddings.map': async (t) => {
       if (!existsSync(join(embeddingsDir(workspace, t.run, t.dataset, t.split), 'ids.json'))) return null
@@ -127,6 +104,7 @@ export function analysisServices({ workspace, jobs, catalogs }: ServiceContext):
       if (!existsSync(runsDir(workspace))) return []
       const names = (await readdir(runsDir(workspace), { withFileTypes: true })).filter((d) => d.isDirectory() && existsSync(join(runsDir(workspace), d.name, 'config.json')))
       return Promise.all(names.map((d) => d.name).sort().map((name) => runRetrieval(workspace, name)))
-    }
+    },
+    'runs.detail': ({ run }) => runDetail(workspace, run)
   }
 }

@@ -6,6 +6,7 @@ import type { DATASETS_METHODS } from '../../../shared/methods'
 import { augmentPreview } from '../../data/augment-preview'
 import type { ClipRecord } from '../../data/catalog'
 import { ClipFeatureStore } from '../../data/clip-features'
+import { preparedPresets } from '../../data/dataset-source'
 import { listDatasets } from '../../data/datasets'
 import { checkName, datasetDir } from '../../workspace'
 import { toJob } from './jobs'
@@ -42,8 +43,8 @@ export function datasetsServices({ workspace, jobs, catalogs }: ServiceContext, 
       const out = []
       for (const name of await listDatasets(workspace)) {
         const n = await catalogs.counts(name)
-        const classes = await catalogs.use(name, (c) => c.classes().length)
-        out.push({ name, total: n.total, ok: n.ok, quarantined: n.quarantined, missing: n.missing, classes })
+        const { classes, prepared } = await catalogs.use(name, (c) => ({ classes: c.classes().length, prepared: preparedPresets(workspace, c, name) }))
+        out.push({ name, total: n.total, ok: n.ok, quarantined: n.quarantined, missing: n.missing, classes, prepared })
       }
       return out
     },

@@ -14,10 +14,7 @@ import type { TensorDict } from '../checkpoint/tensors'
 import { AdamW } from '../optim'
 import { warmupCosineLr } from '../schedule'
 import { type ClipSource, derivedRng, stepsPerEpoch } from '../train/data-source'
-import { type LoopRow, type LrChange, type RunStore, applyResumedLr, runTrainingLoop } from '../train/loop'
-import { type Stepper, startStepper } from '../train/parallel/stepper'
-import { GUARD_DEFAULTS, TrainingGuard } from '../train/guard'
-import { paramHealth } from '../train/param-health'
+import { type LoopRow, type LrChange, type RunStore, runTrainingLoop } from '../train/loop'
 import { trainableOf } from '../train/step'
 import type { Reporter } from '../report'
 import { type BatchMode, type ClassifierBatch, classifierBatch, classifierTensors } from './batch'
@@ -208,44 +205,29 @@ async function finetune(opts: FinetuneOptions, pretrained: PretrainedEncoders, s
   const loaded = loadEncoderWeights(params, spec, pretrained.weights, pretrained.layout, pretrained.lineage.from)
   reporter.log(`loaded ${loaded.length} encoder tensors from ${pretrained.lineage.from}${cfg.linearProbe ? ' (frozen: linear probe)' : ''}`)
   const optimizer = new AdamW(params, { weightDecay: cfg.weightDecay })
-  let started: { guard: TrainingGuard; stepper: Stepper<ClassifierBatch, number, number> } | undefined
-  const running = (): NonNullable<typeof started> => {
-    if (!started) throw new Error('a fine-tuning step before the loop began')
-    return started
-  }
   let lastEval: ClassificationResult | undefined
-  const evaluated = async (row: FinetuneMetricsRow): Promise<FinetuneMetricsRow> => {
+  const evaluated = async (row: FinetuneMetricsRow, sync: () => Promise<void>): Promise<FinetuneMetricsRow> => {
     if (!sources.eval || (row.step % cfg.stepsPerEpoch !== 0 && row.step !== cfg.totalSteps)) return row
-    await running().stepper.sync()
+    await sync()
     lastEval = await evaluateClassifier(params, cfg, sources.eval.source)
     return { ...row, ...evalFields(sources.eval.split, lastEval) }
   }
-  const summary = await runTrainingLoop<FinetuneStepFields, ClassifierBatch>(
+  const summary = await runTrainingLoop<FinetuneRunConfig, FinetuneStepFields, ClassifierBatch, number, number>(
     {
       store,
       source: sources.train,
       params,
       optimizer,
-      resume: opts.resume,
       config: cfg,
-      begin: async (startStep) => {
-        if (opts.resume) await applyResumedLr(store, cfg, opts.lr, startStep, reporter)
-        const stepper = await startStepper<ClassifierBatch, number, number>(
-          { workers: startStep < cfg.totalSteps ? (cfg.workers ?? 1) : 1, backend, model: { kind: 'classifier', spec, loss: cfg.loss }, params, optimizer },
-          (batch, lr) => classifierStep(params, optimizer, spec, cfg.loss, batch, lr),
-          (pool, batch, lr) => pool.finetuneStep(batch, lr)
-        )
-        if (stepper.workers > 1) reporter.log(`steps run on ${stepper.workers} engine workers`)
-        started = { guard: new TrainingGuard(GUARD_DEFAULTS, paramHealth(params)), stepper }
-      },
+      resume: opts.resume,
+      lr: opts.lr,
+      backend,
+      workerModel: { kind: 'classifier', spec, loss: cfg.loss },
       prepare: (clips, step) => classifierBatch(clips, spec, cfg.loss, { train: true, rng: derivedRng(cfg.seed, 'step', step), mixup: cfg.mixup, timeRoll: cfg.timeRoll }),
-      step: async (batch, step) => {
-        const lr = cfg.schedule === 'constant' ? cfg.lr : warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })
-        return { loss: await running().stepper.step(batch, lr), lr }
-      },
-      check: (f, step) => running().guard.check({ step, loss: f.loss, params: running().stepper.health() }),
-      sync: () => started?.stepper.sync() ?? Promise.resolve(),
-      end: () => started?.stepper.close() ?? Promise.resolve(),
+      settings: (step) => (cfg.schedule === 'constant' ? cfg.lr : warmupCosineLr(step, { baseLr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: cfg.totalSteps })),
+      stepHere: (batch, lr) => classifierStep(params, optimizer, spec, cfg.loss, batch, lr),
+      stepPooled: (pool, batch, lr) => pool.finetuneStep(batch, lr),
+      fields: (loss, lr) => ({ loss, lr }),
       after: evaluated,
       state: () => ({ config: cfg, backend: backend.name }),
       progressFields: (row) => {

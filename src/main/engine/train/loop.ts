@@ -1,20 +1,25 @@
 /**
  * The training-loop skeleton that pretraining and fine-tuning share: resume from the newest intact
- * checkpoint, read and collate the next step's clips while this one computes, run each step (in this
- * thread or on the engine workers of parallel/), let the training guard judge every update (a stopped run
- * is never checkpointed past its last good step), log a metrics row and progress per step, checkpoint every
- * `checkpointEvery` steps, stop at the next step when cancelled, and release the workers and dispose the
- * parameters and the optimiser however it ends.
- * What is stored goes through a RunStore, which src/main/runs/run-folder.ts keeps on disk.
+ * checkpoint (with a `--resume --lr` change applied and recorded), read and collate the next step's clips
+ * while this one computes, run each step through a stepper (in this thread, or on the engine workers of
+ * parallel/; one thread for a run with no step left), let the training guard judge every update (a stopped
+ * run is never checkpointed past its last good step), log a metrics row and progress per step, checkpoint
+ * every `checkpointEvery` steps, stop at the next step when cancelled, and release the workers and dispose
+ * the parameters and the optimiser however it ends. The two loops give it what differs: their step, their
+ * metrics row, their checkpoint state. What is stored goes through a RunStore (src/main/runs/run-folder.ts).
  */
+import type { BackendInfo } from '../backend'
 import { assignFrom, toTensorDict } from '../checkpoint/params'
 import type { CheckpointContents } from '../checkpoint/tensors'
 import type { Params } from '../model'
 import type { AdamW } from '../optim'
 import type { Reporter } from '../report'
 import { type ClipSource, fetchClips } from './data-source'
-import type { Verdict } from './guard'
+import { GUARD_DEFAULTS, type GuardSettings, type StepHealth, TrainingGuard } from './guard'
 import { paramHealth } from './param-health'
+import type { EnginePool } from './parallel/pool'
+import type { WorkerModel } from './parallel/protocol'
+import { type Stepper, startStepper } from './parallel/stepper'
 import type { RawClip } from './synthetic'
 
 /** A learning rate changed by `--resume --lr`: from which step, from what, to what. */
@@ -55,31 +60,40 @@ export type StepFields = {
 
 export type LoopRow<F extends StepFields> = { step: number; epoch: number } & F & { clips_per_s: number; time: string }
 
-export interface TrainingLoop<F extends StepFields, B> {
-  store: RunStore<unknown>
+/** What the loop reads of config.json: length, batch, seed (of the data order), checkpoint cadence, peak lr and its changes, engine workers (absent: 1). */
+export type LoopConfig = { totalSteps: number; batchSize: number; seed: number; checkpointEvery: number; lr: number; lrChanges?: LrChange[]; workers?: number }
+
+/** A training loop: `C` its config.json, `F` its metrics fields, `B` a batch, `S` a step's settings, `R` a step's result. */
+export interface TrainingLoop<C extends LoopConfig, F extends StepFields, B, S, R> {
+  store: RunStore<C>
   source: ClipSource
   params: Params
   optimizer: AdamW
+  config: C
   resume: boolean
-  /** the run's length, batch, seed (of the data order) and checkpoint cadence, as its config records them */
-  config: { totalSteps: number; batchSize: number; seed: number; checkpointEvery: number }
-  /**
-   * once the start step is known (0 for a fresh run) and the parameters restored: e.g. a new --lr on
-   * resume, pretrained encoders, the guard's first measurement, the engine workers
-   */
+  /** with `resume`: a new peak learning rate, from the resumed step on (config.json records the change) */
+  lr?: number
+  /** what stops the run; default GUARD_DEFAULTS */
+  guard?: GuardSettings
+  backend: BackendInfo
+  /** the model the engine workers build when the steps run on more than one */
+  workerModel: WorkerModel
+  /** once the start step is known (0 for a fresh run) and the parameters restored: e.g. pretrained encoders */
   begin?(startStep: number): Promise<void>
   /** a step's clips collated into its batch (done for the next step while one computes) */
   prepare(clips: RawClip[], step: number): B
-  /** one optimisation step on the batch of `step`: nothing may be applied when the loss is not finite */
-  step(batch: B, step: number): Promise<F>
-  /** the training guard's verdict on the update of `step` (1-based) that gave `fields` */
-  check(fields: F, step: number): Verdict
-  /** the parameters and the optimiser brought up to date with the engine workers (before a checkpoint or an evaluation) */
-  sync?(): Promise<void>
-  /** releases what `begin` started (the engine workers), however the run ends */
-  end?(): Promise<void>
-  /** a row's additions after its step, e.g. fine-tuning's evaluation at the end of an epoch */
-  after?(row: LoopRow<F>): Promise<LoopRow<F>>
+  /** the settings of the step at `step`: its learning rate on the schedule, its loss settings */
+  settings(step: number): S
+  /** one optimisation step in this thread: nothing may be applied when the loss is not finite */
+  stepHere(batch: B, s: S): R
+  /** the same step on the engine workers */
+  stepPooled(pool: EnginePool, batch: B, s: S): Promise<R>
+  /** a step's fields of the metrics row */
+  fields(result: R, s: S): F
+  /** pretraining: what the guard's collapse check reads of a step */
+  inter?(fields: F): StepHealth['inter']
+  /** a row's additions after its step, e.g. fine-tuning's evaluation at the end of an epoch (after `sync`) */
+  after?(row: LoopRow<F>, sync: () => Promise<void>): Promise<LoopRow<F>>
   /** the checkpoint's JSON state besides step, epoch and time */
   state(step: number): Record<string, unknown>
   /** the progress bar's fields for a row */
@@ -115,7 +129,7 @@ async function guardStopError(store: RunStore<unknown>, reason: string): Promise
 }
 
 /** `--resume` with a new `--lr`: the run continues at it from `step`, and config.json records the change. */
-export async function applyResumedLr<C extends { lr: number; lrChanges?: LrChange[] }>(store: RunStore<C>, cfg: C, requested: number | undefined, step: number, reporter: Reporter): Promise<void> {
+async function applyResumedLr<C extends LoopConfig>(store: RunStore<C>, cfg: C, requested: number | undefined, step: number, reporter: Reporter): Promise<void> {
   if (requested === undefined || requested === cfg.lr) return
   reporter.log(`peak learning rate ${cfg.lr} → ${requested} from step ${step} (recorded in config.json)`)
   cfg.lrChanges = [...(cfg.lrChanges ?? []), { step, from: cfg.lr, to: requested, time: new Date().toISOString() }]
@@ -123,18 +137,30 @@ export async function applyResumedLr<C extends { lr: number; lrChanges?: LrChang
   await store.saveConfig(cfg)
 }
 
-export async function runTrainingLoop<F extends StepFields, B>(loop: TrainingLoop<F, B>, reporter: Reporter): Promise<LoopSummary<LoopRow<F>>> {
+export async function runTrainingLoop<C extends LoopConfig, F extends StepFields, B, S, R>(loop: TrainingLoop<C, F, B, S, R>, reporter: Reporter): Promise<LoopSummary<LoopRow<F>>> {
   const { totalSteps, batchSize, seed, checkpointEvery } = loop.config
   type Prepared = { epoch: number; batch: B }
   let prefetched: Promise<Prepared> | null = null
+  let started: Stepper<B, S, R> | undefined
   try {
     const startStep = loop.resume ? await resumeStep(loop.store, loop.params, loop.optimizer, reporter) : 0
+    if (loop.resume) await applyResumedLr(loop.store, loop.config, loop.lr, startStep, reporter)
     await loop.begin?.(startStep)
+    const guard = new TrainingGuard(loop.guard ?? GUARD_DEFAULTS, paramHealth(loop.params))
+    const stepper = await startStepper<B, S, R>(
+      // no threads for a run with no step left (--steps 0: the initialisation alone)
+      { workers: startStep < totalSteps ? (loop.config.workers ?? 1) : 1, backend: loop.backend, model: loop.workerModel, params: loop.params, optimizer: loop.optimizer },
+      (batch, s) => loop.stepHere(batch, s),
+      (pool, batch, s) => loop.stepPooled(pool, batch, s)
+    )
+    started = stepper
+    if (stepper.workers > 1) reporter.log(`steps run on ${stepper.workers} engine workers`)
+    const sync = (): Promise<void> => stepper.sync()
     let step = startStep
     let epoch = 0
     let last: LoopRow<F> | undefined
     const checkpoint = async (): Promise<void> => {
-      await loop.sync?.()
+      await sync()
       // the last guard before a checkpoint: non-finite parameters (possible between the guard's checks when
       // the steps run on engine workers) stop the run instead of being written
       const h = paramHealth(loop.params)
@@ -154,13 +180,14 @@ export async function runTrainingLoop<F extends StepFields, B>(loop: TrainingLoo
       const prepared = await (prefetched ?? prepare(step))
       prefetched = step + 1 < totalSteps ? prepare(step + 1) : null
       epoch = prepared.epoch
-      const fields = await loop.step(prepared.batch, step)
-      const verdict = loop.check(fields, step + 1)
+      const settings = loop.settings(step)
+      const fields = loop.fields(await stepper.step(prepared.batch, settings), settings)
+      const verdict = guard.check({ step: step + 1, loss: fields.loss, params: stepper.health(), inter: loop.inter?.(fields) })
       if (verdict.action === 'warn') reporter.log(`warning: ${verdict.reason}`)
       if (verdict.action === 'stop') throw await guardStopError(loop.store, `${verdict.reason} (lr ${fields.lr.toExponential(2)})`)
       step++
       const row: LoopRow<F> = { step, epoch, ...fields, clips_per_s: batchSize / ((performance.now() - t0) / 1000), time: new Date().toISOString() }
-      last = loop.after ? await loop.after(row) : row
+      last = loop.after ? await loop.after(row, sync) : row
       await loop.store.appendMetrics(last)
       reporter.metrics({ ...last })
       reporter.progress({ done: step, total: totalSteps, unit: 'step', fields: loop.progressFields(last) })
@@ -173,7 +200,7 @@ export async function runTrainingLoop<F extends StepFields, B>(loop: TrainingLoo
     return { startStep, finalStep: step, cancelled, last }
   } finally {
     await prefetched?.catch(() => undefined) // a cancelled or failed run's read-ahead is not needed
-    await loop.end?.()
+    await started?.close()
     loop.params.forEach((v) => v.dispose())
     loop.optimizer.dispose()
   }

@@ -14,12 +14,10 @@ import { type EncoderLayout, loadEncoders } from '../checkpoint/encoders'
 import type { TensorDict } from '../checkpoint/tensors'
 import type { Reporter } from '../report'
 import { type ClipSource, derivedRng, stepsPerEpoch } from './data-source'
-import { type LoopRow, type LrChange, type RunStore, applyResumedLr, runTrainingLoop } from './loop'
-import { GUARD_DEFAULTS, type GuardSettings, TrainingGuard } from './guard'
-import { paramHealth } from './param-health'
+import { type LoopRow, type LrChange, type RunStore, runTrainingLoop } from './loop'
+import type { GuardSettings } from './guard'
 import { collateBatch } from './views'
 import { batchTensors, type StepResult, type StepSettings, trainStep } from './step'
-import { type Stepper, startStepper } from './parallel/stepper'
 import { DEFAULT_LR } from '../../../shared/requests'
 
 export interface PretrainOptions {
@@ -176,53 +174,34 @@ async function train(opts: PretrainOptions, source: ClipSource, store: RunStore<
   const c = cfg.model
   const params = createParams(c, cfg.seed)
   const optimizer = new AdamW(params, { weightDecay: cfg.weightDecay })
-  let started: { guard: TrainingGuard; stepper: Stepper<EquiAVBatch, StepSettings, StepResult> } | undefined
-  const running = (): NonNullable<typeof started> => {
-    if (!started) throw new Error('a pretraining step before the loop began')
-    return started
-  }
-  const summary = await runTrainingLoop<PretrainFields, EquiAVBatch>(
+  const summary = await runTrainingLoop<RunConfig, PretrainFields, EquiAVBatch, StepSettings, StepResult>(
     {
       store,
       source,
       params,
       optimizer,
-      resume: opts.resume,
       config: cfg,
+      resume: opts.resume,
+      lr: opts.lr,
+      guard: opts.guard,
+      backend,
+      workerModel: { kind: 'pretrain', config: c, objective: cfg.objective },
       begin: async (startStep) => {
-        if (opts.resume) await applyResumedLr(store, cfg, opts.lr, startStep, reporter)
         if (startStep === 0 && opts.init) await startFromPretrained(opts.init, params, cfg, store, reporter)
-        const guard = new TrainingGuard(opts.guard ?? GUARD_DEFAULTS, paramHealth(params))
-        const stepper = await startStepper<EquiAVBatch, StepSettings, StepResult>(
-          // no threads for a run with no step left (--steps 0: the initialisation alone)
-          { workers: startStep < cfg.totalSteps ? (cfg.workers ?? 1) : 1, backend, model: { kind: 'pretrain', config: c, objective: cfg.objective }, params, optimizer },
-          (batch, s) => {
-            const inputs = batchTensors(batch, c)
-            try {
-              return trainStep(params, optimizer, c, inputs, s)
-            } finally {
-              Object.values(inputs).forEach((t) => t.dispose())
-            }
-          },
-          (pool, batch, s) => pool.pretrainStep(batch, s)
-        )
-        started = { guard, stepper }
-        if (stepper.workers > 1) reporter.log(`steps run on ${stepper.workers} engine workers`)
       },
       prepare: (clips, step) => collateBatch(clips, derivedRng(cfg.seed, 'step', step), c, cfg.timeRoll ?? true),
-      step: async (batch, step) => {
-        const s = stepSettings(cfg, step)
-        return pretrainFields(await running().stepper.step(batch, s), s.lr)
+      settings: (step) => stepSettings(cfg, step),
+      stepHere: (batch, s) => {
+        const inputs = batchTensors(batch, c)
+        try {
+          return trainStep(params, optimizer, c, inputs, s)
+        } finally {
+          Object.values(inputs).forEach((t) => t.dispose())
+        }
       },
-      check: (f, step) =>
-        running().guard.check({
-          step,
-          loss: f.loss,
-          params: running().stepper.health(),
-          inter: { loss: f.loss_inter, batchSize: cfg.batchSize, spreadA: f.spread_a ?? NaN, spreadV: f.spread_v ?? NaN }
-        }),
-      sync: () => started?.stepper.sync() ?? Promise.resolve(),
-      end: () => started?.stepper.close() ?? Promise.resolve(),
+      stepPooled: (pool, batch, s) => pool.pretrainStep(batch, s),
+      fields: (r, s) => pretrainFields(r, s.lr),
+      inter: (f) => ({ loss: f.loss_inter, batchSize: cfg.batchSize, spreadA: f.spread_a ?? NaN, spreadV: f.spread_v ?? NaN }),
       state: (step) => ({ rng: { seed: cfg.seed, step }, config: cfg, backend: backend.name }),
       progressFields: (row) => ({ loss: row.loss.toFixed(4), 'clips/s': row.clips_per_s.toFixed(1) })
     },

@@ -29,9 +29,16 @@ export const useAnalysisStore = defineStore('analysis', () => {
     error.value = err instanceof Error ? err.message : String(err)
   }
 
+  /** On the first visit, the newest evaluation's run, dataset and split (what `equiav demo` just stored), so the views open with results. */
   async function refreshChoices(): Promise<void> {
     try {
+      const first = !run.value && !dataset.value
+      const evaluated = first ? await api.call('runs.retrieval', {}) : []
       ;[runs.value, datasets.value] = await Promise.all([api.call('runs.list', {}), api.call('datasets.list', {})])
+      const newest = evaluated
+        .flatMap((r) => (r.latest && datasets.value.some((d) => d.name === r.latest?.dataset) ? [r.latest] : []))
+        .sort((a, b) => b.created.localeCompare(a.created))[0]
+      if (newest) [run.value, dataset.value, split.value] = [newest.run, newest.dataset, newest.split]
       if (!run.value && runs.value.length) run.value = runs.value[runs.value.length - 1].name
       if (!dataset.value && datasets.value.length) dataset.value = datasets.value[0].name
     } catch (err) {
