@@ -16,6 +16,7 @@ import { type Workbench, openWorkbench, shots, tempWorkspace } from './harness'
 let wb: Workbench
 let media: MediaDir
 let folder: string
+let windows: string
 const BIG = 100_000
 
 beforeAll(async () => {
@@ -32,6 +33,11 @@ beforeAll(async () => {
   renameSync(made[1], join(folder, 'bell', 'b2.mp4'))
   renameSync(made[2], join(folder, 'bird', 'w1.mp4'))
   renameSync(await media.broken('text', 'x.mp4'), join(folder, 'bird', 'broken.mp4'))
+  // windows cut from two recordings, each its own tone
+  windows = join(media.dir, 'windows')
+  mkdirSync(windows)
+  const cut = await media.makeAll(Array.from({ length: 6 }, (_, i) => ({ name: `rec${Math.floor(i / 3)}_${i % 3}.mp4`, duration: 0.5, audio: { frequencies: [300 + 90 * i] } })))
+  for (const p of cut) renameSync(p, join(windows, p.split('/').pop()!))
 
   const workspace = tempWorkspace()
   // a large catalog, written directly: the table must stay smooth at this size
@@ -119,6 +125,25 @@ describe('Datasets view (serve mode, Chromium)', () => {
     await page.getByTestId('clip-table').locator('.row.active').getByText('bird, bell').waitFor()
     if (shots) await page.screenshot({ path: join(shots, 'workbench-datasets.png'), fullPage: true })
   }, 150_000)
+
+  it('imports windows of two recordings grouped by the form\'s regex: the group column, one split per recording', async () => {
+    const page = await wb.browser.newPage({ viewport: { width: 1400, height: 1000 } })
+    await page.goto(wb.url)
+    await page.getByTestId('nav').getByText('Datasets', { exact: true }).click()
+    const form = page.getByTestId('import-form')
+    await form.locator('input[name=import-dataset]').fill('windows')
+    await form.locator('input[name=import-from]').fill(windows)
+    await form.locator('input[name=import-group-by]').fill('^(rec\\d)_')
+    await form.locator('button[type=submit]').click()
+    await page.getByTestId('import-report').getByText(/windows: 6 clips: 6 ok/).waitFor({ timeout: 60_000 })
+    await expect(page.locator('.clip-table .head .c-group').textContent()).resolves.toBe('group')
+    await page.getByTestId('clip-table').getByText('rec1_2.mp4').waitFor({ timeout: 10_000 })
+    const rows = await page.getByTestId('clip-table').locator('.row').evaluateAll((els) =>
+      els.map((e) => ({ group: e.querySelector('.c-group')?.textContent, split: e.querySelector('.c-split')?.textContent }))
+    )
+    expect(rows.map((r) => r.group)).toEqual(['rec0', 'rec0', 'rec0', 'rec1', 'rec1', 'rec1'])
+    for (const g of ['rec0', 'rec1']) expect(new Set(rows.filter((r) => r.group === g).map((r) => r.split)).size).toBe(1)
+  }, 90_000)
 
   it('imports an AudioSet CSV manifest: a row with media probed, a row without it missing, in the end report', async () => {
     writeFileSync(join(media.dir, 'labels.csv'), 'index,mid,display_name\n0,/m/bell,"Bell"\n1,/m/bird,"Bird"\n')

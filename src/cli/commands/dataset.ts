@@ -31,13 +31,15 @@ export const datasetImportCommand: Command = {
     'folder options:',
     '  --test-fraction X    share of each class assigned to the test split (default 0.2)',
     '  --seed N             split seed (default 0)',
+    '  --group-by REGEX     the first capture group of a file name names the recording it was cut from',
+    "                       (e.g. '^(.+)_\\d+\\.mp4$'); every clip of a recording goes to the same split",
     '  --workspace DIR      (default $EQUIAV_WORKSPACE or ~/EquiAV)',
     '  --json               print the dataset summary as JSON on stdout',
     'Unusable files are quarantined with a reason; manifest rows whose media is not on disk are "missing"',
     '(not downloaded). A malformed manifest fails with file:line and the reason, before anything is written.',
     'Re-running resumes: files already imported unchanged, and manifest rows already present, are skipped.'
   ].join('\n'),
-  options: optionSpec(['from', 'audioset-csv', 'vggsound-csv', 'cavmae-json', 'labels', 'split', 'media-root', 'name', 'test-fraction', 'seed', 'workspace'], ['no-probe', 'json']),
+  options: optionSpec(['from', 'audioset-csv', 'vggsound-csv', 'cavmae-json', 'labels', 'split', 'media-root', 'name', 'test-fraction', 'seed', 'group-by', 'workspace'], ['no-probe', 'json']),
   async run(values) {
     const name = str(values, 'name')
     const given = MANIFEST_FLAGS.filter((f) => str(values, f) !== undefined)
@@ -60,15 +62,17 @@ export const datasetImportCommand: Command = {
         mediaRoot,
         probe: !values['no-probe'],
         testFraction: num(values, 'test-fraction'),
-        seed: int(values, 'seed')
+        seed: int(values, 'seed'),
+        groupBy: str(values, 'group-by')
       } as const
-      return await importDataset(workspace, name, spec, ctx, (catalog, { manifest, stopped }) => {
+      return await importDataset(workspace, name, spec, ctx, (catalog, { manifest, warnings, stopped }) => {
         if (stopped) {
           process.stderr.write('stopped; run the same command again to resume\n')
           return 130
         }
         if (values.json) process.stdout.write(JSON.stringify({ name, ...(manifest ? { manifest } : {}), counts: catalog.counts() }) + '\n')
         if (manifest) process.stderr.write(`${describeManifest(input, manifest)}\n`)
+        for (const w of warnings) process.stderr.write(`warning: ${w}\n`)
         process.stderr.write(`dataset "${name}": ${describeCounts(catalog)}\n`)
         return 0
       })
@@ -128,7 +132,7 @@ export const datasetExportCommand: Command = {
 export const datasetInfoCommand: Command = {
   path: ['dataset', 'info'],
   summary: 'show a dataset: counts, and with --json every clip with its status and reason',
-  usage: ['  --name NAME', '  --workspace DIR', '  --json    {"name","classes","clips":[{"id","path","status","reason"?,"labels","split"}],"counts":{...}}'].join('\n'),
+  usage: ['  --name NAME', '  --workspace DIR', '  --json    {"name","classes","clips":[{"id","path","status","reason"?,"labels","split","group"?}],"counts":{...}}'].join('\n'),
   options: optionSpec(['name', 'workspace'], ['json']),
   async run(values) {
     const name = str(values, 'name')
@@ -143,6 +147,7 @@ export const datasetInfoCommand: Command = {
           ...(c.reason ? { reason: c.reason, detail: c.detail } : c.status === 'missing' ? { detail: c.detail } : {}),
           labels: c.labels,
           split: c.split,
+          ...(c.group ? { group: c.group } : {}),
           ...(c.excluded ? { excluded: true } : {})
         }))
         process.stdout.write(JSON.stringify({ name, classes: catalog.classes(), clips, counts: catalog.counts() }) + '\n')

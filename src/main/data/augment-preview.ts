@@ -38,7 +38,7 @@ export function augmentPreview(f: ClipFeatures, seed: number): AugmentPreview {
   for (let c = 0; c < 3; c++) tiled.set(f.fbank, c * T * F)
   const a = sampleAudioAugParams(rng, { T, F, augSize: 24 })
   const aAug = applyAudioAug(a.spec, tiled, T, F).subarray(0, T * F) // [T, F], channel 0
-  const k = Math.floor(f.frames.length / 2) // the middle frame, the one evaluation uses
+  const k = f.evalFrame // the frame evaluation pairs with this window
   const v = sampleVisualAugParams(rng, { H: S, W: S, augSize: 18 })
   const vAug = applyVisualAug(v.spec, f.frames[k], S, S, S) // [3, S, S], before ImageNet normalisation
   const range = valueRange(f.fbank)

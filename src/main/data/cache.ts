@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import type { ClipSource } from '../engine/train/data-source'
 import type { RawClip } from '../engine/train/synthetic'
 import { writeJsonAtomic } from '../util/atomic'
-import { CACHE_FORMAT, type CacheIndex, type CacheSettings, type ShardHeader, cacheKey, sha256 } from './cache-format'
+import { CACHE_FORMAT, type CacheIndex, type CacheSettings, type ShardHeader, cacheKey, recordFbankFrames, sha256 } from './cache-format'
 import type { ShardResult, ShardTask } from './prepare-worker'
 
 export const SHARD_CLIPS = 32
@@ -155,17 +155,19 @@ export async function prepareCache(o: PrepareOptions): Promise<CacheIndex> {
   return index
 }
 
-/** A cache record (fbank floats [T, F], then each frame as bytes [3, S, S]) → arrays, frames in [0, 1]. */
-export function decodeRecord(buf: Uint8Array, s: CacheSettings): { fbank: Float32Array; frames: Float32Array[] } {
-  const fbankLen = s.targetLength * s.numMelBins
-  const fbank = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + fbankLen * 4))
+/** A cache record (fbank floats [n, F], frame times, then each frame as bytes [3, S, S]) → arrays, frames in [0, 1]. */
+export function decodeRecord(buf: Uint8Array, s: CacheSettings): { fbank: Float32Array; frameAt: Float32Array; frames: Float32Array[] } {
+  const fbankBytes = recordFbankFrames(s, buf.byteLength) * s.numMelBins * 4
+  const fbank = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + fbankBytes))
+  const frameAt = new Float32Array(buf.buffer.slice(buf.byteOffset + fbankBytes, buf.byteOffset + fbankBytes + s.frames * 4))
+  const start = fbankBytes + s.frames * 4
   const frameLen = 3 * s.frameSize * s.frameSize
   const frames: Float32Array[] = []
   for (let k = 0; k < s.frames; k++) {
-    const bytes = buf.subarray(fbankLen * 4 + k * frameLen, fbankLen * 4 + (k + 1) * frameLen)
+    const bytes = buf.subarray(start + k * frameLen, start + (k + 1) * frameLen)
     frames.push(Float32Array.from(bytes, (b) => b / 255))
   }
-  return { fbank, frames }
+  return { fbank, frameAt, frames }
 }
 
 interface Located {
@@ -231,7 +233,7 @@ export class CacheReader {
     return buf
   }
 
-  /** A cached record as the engine's RawClip: the stored fbank and the frames as [3, S, S] floats in [0, 1]. */
+  /** A cached record as the engine's RawClip: the stored fbank, the frame times and the frames as [3, S, S] floats in [0, 1]. */
   async clip(id: string, label: number): Promise<RawClip> {
     return { id, ...decodeRecord(await this.record(id), this.index.settings), label }
   }

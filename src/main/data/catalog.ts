@@ -37,6 +37,8 @@ export interface ClipRecord {
   excluded: boolean
   /** the file's real path (symlinks resolved) when it was probed; media is served only while it still resolves there */
   realPath?: string | null
+  /** the recording the clip was cut from (`dataset import --group-by`): every clip of a group is in one split */
+  group?: string | null
   /** position in import order (set when read from the catalog): the key of keyset paging */
   seq?: number
 }
@@ -84,7 +86,8 @@ CREATE TABLE IF NOT EXISTS clips (
   detail TEXT,
   hash TEXT,
   excluded INTEGER NOT NULL DEFAULT 0,
-  real_path TEXT
+  real_path TEXT,
+  source_group TEXT
 );
 CREATE INDEX IF NOT EXISTS clips_status ON clips(status, seq);
 CREATE INDEX IF NOT EXISTS clips_split ON clips(split, seq);
@@ -92,7 +95,7 @@ CREATE INDEX IF NOT EXISTS clips_hash ON clips(hash);
 `
 
 /** Insert order of the clip columns (ClipRecord field order). */
-const COLUMNS = ['id', 'path', 'size', 'mtime_ms', 'duration', 'audio', 'video', 'labels', 'split', 'status', 'reason', 'detail', 'hash', 'excluded', 'real_path']
+const COLUMNS = ['id', 'path', 'size', 'mtime_ms', 'duration', 'audio', 'video', 'labels', 'split', 'status', 'reason', 'detail', 'hash', 'excluded', 'real_path', 'source_group']
 const UPDATABLE = COLUMNS.filter((c) => c !== 'id')
 
 type Row = Record<string, number | bigint | string | Uint8Array | null>
@@ -114,6 +117,7 @@ function toRecord(r: Row): ClipRecord {
     hash: r.hash === null ? null : String(r.hash),
     excluded: Number(r.excluded) === 1,
     realPath: r.real_path === null ? null : String(r.real_path),
+    group: r.source_group === null || r.source_group === undefined ? null : String(r.source_group),
     seq: Number(r.seq)
   }
 }
@@ -195,9 +199,10 @@ export class Catalog {
   private migrate(): void {
     this.db.exec(SCHEMA)
     const columns = (this.db.all('PRAGMA table_info(clips)') as Row[]).map((r) => String(r.name))
-    // catalogs written before clips could be excluded, and before real paths were kept
+    // catalogs written before clips could be excluded, before real paths were kept, and before clips had a group
     if (!columns.includes('excluded')) this.db.exec('ALTER TABLE clips ADD COLUMN excluded INTEGER NOT NULL DEFAULT 0')
     if (!columns.includes('real_path')) this.db.exec('ALTER TABLE clips ADD COLUMN real_path TEXT')
+    if (!columns.includes('source_group')) this.db.exec('ALTER TABLE clips ADD COLUMN source_group TEXT')
     // catalogs written before classes could carry an ontology id
     const classColumns = (this.db.all('PRAGMA table_info(classes)') as Row[]).map((r) => String(r.name))
     if (!classColumns.includes('mid')) this.db.exec('ALTER TABLE classes ADD COLUMN mid TEXT')
@@ -314,7 +319,7 @@ export class Catalog {
       const st = this.db.prepare(`INSERT INTO clips(${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')}) ON CONFLICT(id) ${onConflict}`)
       try {
         for (const c of clips) {
-          changed += st.run([c.id, c.path, c.size, c.mtimeMs, c.duration, c.audio, c.video, JSON.stringify(c.labels), c.split, c.status, c.reason, c.detail, c.hash, c.excluded ? 1 : 0, c.realPath ?? null]).changes
+          changed += st.run([c.id, c.path, c.size, c.mtimeMs, c.duration, c.audio, c.video, JSON.stringify(c.labels), c.split, c.status, c.reason, c.detail, c.hash, c.excluded ? 1 : 0, c.realPath ?? null, c.group ?? null]).changes
         }
       } finally {
         st.finalize()

@@ -8,7 +8,8 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { OFFICIAL_INPUT_NORM, PRESETS } from '../engine/config'
 import { CacheReader, decodeRecord } from './cache'
-import { type CacheSettings, cacheKey } from './cache-format'
+import { evalFrameIndex, evalWindow } from '../engine/train/window'
+import { CACHE_FORMAT, type CacheSettings, cacheKey } from './cache-format'
 import { Catalog, type ClipRecord } from './catalog'
 import { storedInputNorm } from './input-norm'
 import { cacheSettingsFor } from './dataset-source'
@@ -16,10 +17,12 @@ import { prepareClip } from './prepare-clip'
 
 export interface ClipFeatures {
   settings: CacheSettings
-  /** [T, F] normalised log-mel, time-major */
+  /** [T, F] normalised log-mel, time-major: the window evaluation uses (the middle one, train/window.ts) */
   fbank: Float32Array
   /** each [3, S, S] in [0, 1] */
   frames: Float32Array[]
+  /** the frame evaluation pairs with that window */
+  evalFrame: number
   /** 'cache' when read from a prepared cache, 'decoded' when computed now */
   from: 'cache' | 'decoded'
 }
@@ -35,12 +38,19 @@ async function fromCache(datasetDir: string, id: string, preferred: CacheSetting
     const reader = await CacheReader.open(join(root, d)).catch(() => null)
     if (!reader) continue
     try {
-      if (reader.has(id)) return { settings: reader.index.settings, ...decodeRecord(await reader.record(id), reader.index.settings), from: 'cache' }
+      if (reader.index.format === CACHE_FORMAT && reader.has(id)) return evalView(id, reader.index.settings, await reader.record(id), 'cache')
     } finally {
       await reader.close()
     }
   }
   return null
+}
+
+/** A record's evaluation window and its frames. */
+function evalView(id: string, settings: CacheSettings, record: Uint8Array, from: ClipFeatures['from']): ClipFeatures {
+  const clip = { id, label: -1, ...decodeRecord(record, settings) }
+  const w = evalWindow(clip, settings.targetLength, settings.numMelBins)
+  return { settings, fbank: w.fbank, frames: clip.frames, evalFrame: evalFrameIndex(w), from }
 }
 
 export class ClipFeatureStore {
@@ -68,6 +78,6 @@ export class ClipFeatureStore {
     const settings = cacheSettingsFor({ ...PRESETS.tiny, inputNorm })
     const cached = await fromCache(datasetDir, clip.id, settings)
     if (cached) return cached
-    return { settings, ...decodeRecord(await prepareClip(clip.path, settings), settings), from: 'decoded' }
+    return evalView(clip.id, settings, await prepareClip(clip.path, settings), 'decoded')
   }
 }

@@ -12,6 +12,7 @@ import type { Reporter } from '../engine/report'
 import { checkName, datasetDir } from '../workspace'
 import { Catalog, type Split } from './catalog'
 import { CATALOG_FILE } from './datasets'
+import { parseGroupBy } from './groups'
 import { acquireImportLock } from './import-lock'
 import { audioSetSource } from './importers/audioset'
 import { cavMaeSource } from './importers/cavmae-json'
@@ -39,11 +40,15 @@ export interface ImportSpec {
   /** folder: share of each class put in the test split, and the split's seed */
   testFraction?: number
   seed?: number
+  /** folder: the recording of a file, as the first capture group of a regular expression on its name */
+  groupBy?: string
 }
 
 export interface ImportOutcome {
   /** a manifest's rows: in the file, newly added, already present, with media found */
   manifest?: { rows: number; added: number; skipped: number; found: number }
+  /** for the end report, e.g. names that look like windows of recordings while no grouping is set */
+  warnings: string[]
   stopped: boolean
 }
 
@@ -62,17 +67,20 @@ export async function importIntoCatalog(spec: ImportSpec, catalog: Catalog, ctx:
   const format = spec.format ?? 'folder'
   if (format === 'folder') {
     const root = resolve(spec.from)
+    const groupBy = spec.groupBy === undefined ? undefined : parseGroupBy(spec.groupBy)
     catalog.setMeta('source', `folder ${root}`)
-    await importFolder({
+    const { warnings } = await importFolder({
       root,
       catalog,
       testFraction: spec.testFraction,
       seed: spec.seed,
+      groupBy,
       signal: ctx.signal,
       onProgress: (p) => ctx.progress({ done: p.done, total: p.total, unit: 'files' })
     })
-    return { stopped: ctx.signal.aborted }
+    return { warnings, stopped: ctx.signal.aborted }
   }
+  if (spec.groupBy !== undefined) throw new Error(`${resolve(spec.from)}: --group-by applies to folder imports; a manifest's rows keep the split the manifest gives them`)
   const source = await manifestSource({ ...spec, format })
   ctx.log(`checking ${source.file}…`)
   const r = await importManifest({
@@ -85,7 +93,7 @@ export async function importIntoCatalog(spec: ImportSpec, catalog: Catalog, ctx:
       if (p.phase === 'import') ctx.progress({ done: p.done, total: p.total, unit: 'rows' })
     }
   })
-  return { manifest: { rows: r.rows, added: r.added, skipped: r.skipped, found: r.found }, stopped: r.stopped || ctx.signal.aborted }
+  return { manifest: { rows: r.rows, added: r.added, skipped: r.skipped, found: r.found }, warnings: [], stopped: r.stopped || ctx.signal.aborted }
 }
 
 /**

@@ -412,14 +412,20 @@ export interface ExtractFramesOptions extends RunOptions {
  * resized and centre-cropped like torchvision, as RGB24 bytes [size, size, 3] each.
  * If the stream holds fewer frames than its header claims, the last frame found stands in for the rest.
  */
-export async function extractFrames(file: string, { count = 10, size = 224, probe, signal }: ExtractFramesOptions = {}): Promise<Uint8Array[]> {
+export async function extractFrames(file: string, options: ExtractFramesOptions = {}): Promise<Uint8Array[]> {
+  return (await extractTimedFrames(file, options)).frames
+}
+
+/** extractFrames, with each frame's time in seconds (its frame number / fps). */
+export async function extractTimedFrames(file: string, { count = 10, size = 224, probe, signal }: ExtractFramesOptions = {}): Promise<{ frames: Uint8Array[]; seconds: number[] }> {
   const p = await videoProbe(file, probe)
-  const indices = cavMaeFrameIndices(frameCountOf(p), (p.video as NonNullable<MediaProbe['video']>).fps, count)
+  const fps = (p.video as NonNullable<MediaProbe['video']>).fps
+  const indices = cavMaeFrameIndices(frameCountOf(p), fps, count)
   const frameBytes = size * size * 3
   const got = await grabFrames(file, indices, resizeCropFilters(size), ['-pix_fmt', 'rgb24', '-f', 'rawvideo'], frameBytes, { signal })
   if (got.length === 0) throw new MediaError(file, 'corrupt', 'no video frame could be decoded')
   const distinct = [...new Set(indices)].sort((a, b) => a - b)
-  return indices.map((n) => new Uint8Array(got[Math.min(distinct.indexOf(n), got.length - 1)]))
+  return { frames: indices.map((n) => new Uint8Array(got[Math.min(distinct.indexOf(n), got.length - 1)])), seconds: indices.map((n) => n / fps) }
 }
 
 export interface ThumbnailOptions extends RunOptions {

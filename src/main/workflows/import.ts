@@ -11,6 +11,7 @@ export async function runImport(a: ImportRequest, reporter: Reporter): Promise<u
   const { workspace, dataset, ...spec } = a
   return importDataset(workspace, dataset, spec, reporter, (catalog, outcome) => {
     if (outcome.manifest) reporter.log(describeManifest(a.from, outcome.manifest))
+    for (const w of outcome.warnings) reporter.log(`warning: ${w}`)
     reporter.log(`${dataset}: ${describeCounts(catalog)}`)
     return { ...outcome, counts: catalog.counts() }
   })

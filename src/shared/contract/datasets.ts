@@ -35,7 +35,9 @@ export const ClipRowSchema = z.object({
   duration: z.number().nullable(),
   audio: z.string().nullable(),
   video: z.string().nullable(),
-  excluded: z.boolean()
+  excluded: z.boolean(),
+  /** the recording the clip was cut from (import --group-by), null when not grouped */
+  group: z.string().nullable()
 })
 export type ClipRow = z.infer<typeof ClipRowSchema>
 
@@ -113,7 +115,9 @@ export const ImportArgsSchema = z
     /** false: catalogue found media without opening it (fast; prepare reports bad files) */
     probe: z.boolean().default(true),
     testFraction: z.number().min(0).max(0.9).optional(),
-    seed: z.number().int().min(0).optional()
+    seed: z.number().int().min(0).optional(),
+    /** folder: a regular expression whose first capture group of a file name names the recording it was cut from */
+    groupBy: z.string().min(1).max(1000).optional()
   })
   .strict()
   .refine((a) => a.labels !== undefined || (a.format !== 'audioset-csv' && a.format !== 'cavmae-json'), {
@@ -123,6 +127,10 @@ export const ImportArgsSchema = z
   .refine((a) => a.format !== 'folder' || (a.labels === undefined && a.mediaRoot === undefined && a.split === undefined), {
     path: ['format'],
     message: 'labels, split and mediaRoot belong to a manifest import, not a folder'
+  })
+  .refine((a) => a.format === 'folder' || a.groupBy === undefined, {
+    path: ['groupBy'],
+    message: 'groupBy applies to a folder import; a manifest keeps the splits it gives'
   })
 
 export const datasetsContract = {

@@ -26,7 +26,8 @@ export function toClipRow(c: ClipRecord): ClipRow {
     duration: c.duration,
     audio: c.audio,
     video: c.video,
-    excluded: c.excluded
+    excluded: c.excluded,
+    group: c.group ?? null
   }
 }
 

@@ -6,7 +6,7 @@ import type { inspectClip } from '../inspect'
 import { MediaError } from '../media-types'
 
 /** What the importer knows of a clip before opening its file. */
-export type ClipBase = Pick<ClipRecord, 'id' | 'labels' | 'split' | 'excluded'>
+export type ClipBase = Pick<ClipRecord, 'id' | 'labels' | 'split' | 'excluded' | 'group'>
 
 /** The file a path leads to (symlinks resolved), or null when it is gone. */
 function realPathOf(path: string): string | null {

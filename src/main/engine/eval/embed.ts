@@ -11,6 +11,7 @@ import { forwardFeat, forwardOriginal, type Params } from '../model'
 import { Rng } from '../rng'
 import type { RawClip } from '../train/synthetic'
 import { rollAndTile } from '../train/views'
+import { evalFrame, evalWindow } from '../train/window'
 import { l2NormalizeRows } from './retrieval'
 
 export type EmbeddingKind = 'centroid' | 'original'
@@ -24,14 +25,10 @@ export interface Embeddings {
   visual: Float32Array
 }
 
-/** The frame the official code evaluates on: frame_5 of 10 (the middle one). */
-export function middleFrame(clip: RawClip): Float32Array {
-  return clip.frames[Math.floor(clip.frames.length / 2)]
-}
-
 /**
- * The evaluation views of clips, as the official test mode builds them: the fbank without the time roll,
- * tiled to 3 channels ([n, 3, T, F]), and the middle frame ImageNet-normalised ([n, 3, S, S]).
+ * The evaluation views of clips, as the official test mode builds them: the fbank (its middle window of T
+ * frames) without the time roll, tiled to 3 channels ([n, 3, T, F]), and the middle frame of that window
+ * ImageNet-normalised ([n, 3, S, S]).
  */
 export function evalViews(clips: RawClip[], c: ModelConfig): { a: Float32Array; v: Float32Array } {
   const aLen = 3 * c.audioLength * c.numMelBins
@@ -39,8 +36,9 @@ export function evalViews(clips: RawClip[], c: ModelConfig): { a: Float32Array; 
   const a = new Float32Array(clips.length * aLen)
   const v = new Float32Array(clips.length * vLen)
   clips.forEach((clip, i) => {
-    a.set(rollAndTile(clip.fbank, c.audioLength, c.numMelBins, 0), i * aLen)
-    v.set(normalizeFrame(middleFrame(clip), c.inputNorm.frame), i * vLen)
+    const w = evalWindow(clip, c.audioLength, c.numMelBins)
+    a.set(rollAndTile(w.fbank, c.audioLength, c.numMelBins, 0), i * aLen)
+    v.set(normalizeFrame(evalFrame(clip, w), c.inputNorm.frame), i * vLen)
   })
   return { a, v }
 }

@@ -23,7 +23,7 @@ import { augmentationPredictor } from '../model/predictor'
 import { Rng } from '../rng'
 import type { RawClip } from '../train/synthetic'
 import { rollAndTile } from '../train/views'
-import { middleFrame } from './embed'
+import { evalFrame, evalWindow } from '../train/window'
 
 export interface EquivarianceCase {
   modality: Modality
@@ -76,12 +76,13 @@ export function equivarianceCosines(params: Params, c: ModelConfig, m: Modality,
 
 /** Original view, augmented view and t of one clip for one case. */
 function caseViews(clip: RawClip, k: EquivarianceCase, c: ModelConfig, rng: Rng): { x: Float32Array; xAug: Float32Array; t: Float32Array } {
+  const w = evalWindow(clip, c.audioLength, c.numMelBins)
   if (k.modality === 'a') {
-    const x = rollAndTile(clip.fbank, c.audioLength, c.numMelBins, 0)
+    const x = rollAndTile(w.fbank, c.audioLength, c.numMelBins, 0)
     const aug = singleAudioAug(k.augmentation as AudioAugKind, k.strength, rng, { T: c.audioLength, F: c.numMelBins, augSize: c.augSizeA })
     return { x, xAug: applyAudioAug(aug.spec, x, c.audioLength, c.numMelBins), t: aug.vector }
   }
-  const raw = middleFrame(clip)
+  const raw = evalFrame(clip, w)
   const side = Math.round(Math.sqrt(raw.length / 3))
   const aug = singleVisualAug(k.augmentation as VisualAugKind, k.strength, rng, { H: side, W: side, augSize: c.augSizeV })
   return { x: normalizeFrame(raw, c.inputNorm.frame), xAug: normalizeFrame(applyVisualAug(aug.spec, raw, side, side, c.imgSize), c.inputNorm.frame), t: aug.vector }

@@ -7,10 +7,10 @@
 import * as tf from '@tensorflow/tfjs'
 import { normalizeFrame } from '../augment'
 import type { ModelConfig } from '../config'
-import { middleFrame } from '../eval/embed'
 import type { Rng } from '../rng'
 import type { RawClip } from '../train/synthetic'
 import { rollAndTile } from '../train/views'
+import { evalFrame, evalWindow, trainWindow } from '../train/window'
 import { mixRows, planMixup } from './mixup'
 import { type ClassifierInputs, type ClassifierSpec, encoderModalities } from './model'
 import type { FinetuneLoss } from './objective'
@@ -51,10 +51,12 @@ export function classifierBatch(clips: RawClip[], spec: ClassifierSpec, loss: Fi
   let targets: Float32Array = new Float32Array(B * spec.classes)
   clips.forEach((clip, i) => {
     // the draws happen whatever the modality, so a batch's randomness does not depend on it
+    // the audio window and a frame inside it (train/window.ts): drawn in training, the middle ones in evaluation
+    const w = mode.train ? trainWindow(clip, c.audioLength, c.numMelBins, mode.rng) : evalWindow(clip, c.audioLength, c.numMelBins)
     const drawn = mode.train ? mode.rng.randint(-c.audioLength, c.audioLength) : 0
     const shift = mode.train && mode.timeRoll !== false ? drawn : 0
-    const frame = mode.train ? clip.frames[mode.rng.randint(0, clip.frames.length)] : middleFrame(clip)
-    a?.set(rollAndTile(clip.fbank, c.audioLength, c.numMelBins, shift), i * aLen)
+    const frame = mode.train ? clip.frames[w.frames[mode.rng.randint(0, w.frames.length)]] : evalFrame(clip, w)
+    a?.set(rollAndTile(w.fbank, c.audioLength, c.numMelBins, shift), i * aLen)
     v?.set(normalizeFrame(frame, c.inputNorm.frame), i * vLen)
     targets.set(clipTargets(clip, spec.classes, loss), i * spec.classes)
   })

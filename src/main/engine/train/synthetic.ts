@@ -14,10 +14,12 @@ const BITS = 8
 
 export interface RawClip {
   id: string
-  /** [T, F] normalised log-mel-like values */
+  /** [n, F] normalised log-mel-like values, n ≥ the model's T (see train/window.ts) */
   fbank: Float32Array
-  /** raw RGB frames [3, H, W] in [0, 1]; the loader picks one per view */
+  /** raw RGB frames [3, H, W] in [0, 1]; the loader picks one per view among those inside the audio window */
   frames: Float32Array[]
+  /** each frame's time on the fbank's axis (fbank frames of 10 ms); absent = every frame fits every window */
+  frameAt?: Float32Array
   /** class index (first label) */
   label: number
   /** every label of the clip (multi-label data); absent = only `label` */

@@ -4,9 +4,11 @@
  *  - original audio: the normalised fbank circularly rolled in time by randint(−T, T) (the official `noise`
  *    option, on for AudioSet; `timeRoll: false` keeps clips whose content sits at fixed times, like the
  *    demo's spoken digits, in place), tiled to 3 channels;
- *  - original frame: a random frame, ImageNet-normalised;
+ *  - the audio window of a clip longer than T drawn per step, and both frames drawn among the frames
+ *    inside it (train/window.ts), so the audio and the frame of a pair come from the same moments;
+ *  - original frame: a random frame of the window, ImageNet-normalised;
  *  - augmented audio: built from the rolled original; augmented frame: from an independently chosen
- *    random raw frame (usually a different one);
+ *    random raw frame of the window (usually a different one);
  *  - S virtual parameter vectors per modality for the centroid.
  */
 import type { EquiAVBatch } from '../batch'
@@ -14,6 +16,7 @@ import type { ModelConfig } from '../config'
 import { makeViews, normalizeFrame } from '../augment'
 import type { Rng } from '../rng'
 import type { RawClip } from './synthetic'
+import { trainWindow } from './window'
 
 /** [T, F] → rolled by `shift` frames along time (torch.roll semantics) and tiled to [3, T, F]. */
 export function rollAndTile(fbank: Float32Array, T: number, F: number, shift: number): Float32Array {
@@ -48,10 +51,11 @@ export function collateBatch(clips: RawClip[], rng: Rng, config: ModelConfig, ti
     tVList: new Float32Array(B * S * config.augSizeV)
   }
   clips.forEach((clip, i) => {
+    const w = trainWindow(clip, T, F, rng)
     const shift = rng.randint(-T, T) // drawn either way, so the rest of the batch is the same with and without the roll
-    const a = rollAndTile(clip.fbank, T, F, timeRoll ? shift : 0)
-    const frame = clip.frames[rng.randint(0, clip.frames.length)]
-    const augFrame = clip.frames[rng.randint(0, clip.frames.length)]
+    const a = rollAndTile(w.fbank, T, F, timeRoll ? shift : 0)
+    const frame = clip.frames[w.frames[rng.randint(0, w.frames.length)]]
+    const augFrame = clip.frames[w.frames[rng.randint(0, w.frames.length)]]
     const views = makeViews(rng, a, augFrame, config)
     batch.a.set(a, i * aLen)
     batch.v.set(normalizeFrame(frame, config.inputNorm.frame), i * vLen)
