@@ -91,7 +91,12 @@ function runShard(task: ShardTask, signal?: AbortSignal): Promise<ShardResult> {
         reject(new Error(`the prepare worker (pid ${worker.pid}) for ${join(task.dir, task.file)} ${how} before finishing its ${task.clips.length} clips${lastLines(stderr)}`))
       }
     })
-    worker.send(task)
+    // a worker that cannot start rejects here; one killed before it took its task fails the send (EPIPE),
+    // and its 'exit' above says how it died
+    worker.on('error', (err) => {
+      if (worker.pid === undefined) reject(new Error(`the prepare worker for ${join(task.dir, task.file)} could not start: ${err.message}`))
+    })
+    worker.send(task, () => undefined)
   })
 }
 
