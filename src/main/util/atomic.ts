@@ -26,15 +26,18 @@ export async function writeFileDurable(path: string, data: Uint8Array | string, 
   }
 }
 
-/** Flush a directory's entries (a rename or a new file in it) to disk. */
-export async function syncDir(path: string): Promise<void> {
-  const handle = await open(path, 'r')
+/** fsync through a handle opened with `flags`. */
+async function syncOpened(path: string, flags: 'r' | 'r+'): Promise<void> {
+  const handle = await open(path, flags)
   try {
     await handle.sync()
   } finally {
     await handle.close()
   }
 }
+
+/** Flush a directory's entries (a rename or a new file in it) to disk. */
+export const syncDir = (path: string): Promise<void> => syncOpened(path, 'r')
 
 /** A temporary sibling of `path`: in the same directory, as rename is atomic only within one file system. */
 function tempSibling(path: string): string {
@@ -62,48 +65,38 @@ export async function produceFileAtomic(path: string, produce: (temp: string) =>
   await syncDir(dirname(path))
 }
 
-/** Flush a file another program wrote to disk. */
-export async function syncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+')
-  try {
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-}
+/** Flush a file another program wrote to disk (opened for writing: some systems flush only such handles). */
+export const syncFile = (path: string): Promise<void> => syncOpened(path, 'r+')
 
 /**
  * Like writeFileAtomic for content too large to hold as one string (a 2M-row CSV): lines are written to
  * the temporary sibling as they come, each followed by a newline, then flushed and renamed into place.
  */
 export async function writeLinesAtomic(path: string, lines: Iterable<string> | AsyncIterable<string>): Promise<void> {
-  const dir = dirname(path)
-  const temp = tempSibling(path)
   try {
-    const handle = await open(temp, 'w')
-    try {
-      let chunk: string[] = []
-      let size = 0
-      for await (const line of lines) {
-        chunk.push(line, '\n')
-        size += line.length + 1
-        if (size >= 1 << 20) {
-          await handle.write(chunk.join(''))
-          chunk = []
-          size = 0
+    await produceFileAtomic(path, async (temp) => {
+      const handle = await open(temp, 'w')
+      try {
+        let chunk: string[] = []
+        let size = 0
+        for await (const line of lines) {
+          chunk.push(line, '\n')
+          size += line.length + 1
+          if (size >= 1 << 20) {
+            await handle.write(chunk.join(''))
+            chunk = []
+            size = 0
+          }
         }
+        await handle.write(chunk.join(''))
+        await handle.sync()
+      } finally {
+        await handle.close()
       }
-      await handle.write(chunk.join(''))
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await rename(temp, path)
+    })
   } catch (err) {
-    await unlink(temp).catch(() => undefined)
     throw storageError(err, path)
   }
-  await syncDir(dir)
 }
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
