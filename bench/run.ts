@@ -40,31 +40,36 @@ type Json = Record<string, unknown>
 const median = (xs: number[]): number | null => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : null)
 const round = (x: number | null, digits = 1): number | null => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits)
 
-/** Run a child that prints one JSON line last; a failure becomes { skipped: reason }. */
-function child(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Json {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 })
-  if (r.error) return { skipped: `${cmd}: ${r.error.message}` }
-  const last = r.stdout.trim().split('\n').pop() ?? ''
-  if (r.status !== 0 || !last.startsWith('{')) {
-    const why = r.stderr.split('\n').filter((l) => /Error|error:/.test(l)).pop() ?? r.stderr.trim().split('\n').pop() ?? `exit ${r.status}`
+/** A child's JSON line (the last it printed), or { skipped: reason } when it failed. */
+function childResult(cmd: string, args: string[], status: number | null, stdout: string, stderr: string): Json {
+  const last = stdout.trim().split('\n').pop() ?? ''
+  if (status !== 0 || !last.startsWith('{')) {
+    const why = stderr.split('\n').filter((l) => /Error|error:/.test(l)).pop() ?? stderr.trim().split('\n').pop() ?? `exit ${status}`
     return { skipped: `${[cmd, ...args.slice(0, 3)].join(' ')} failed: ${why.trim().slice(0, 300)}` }
   }
   return JSON.parse(last) as Json
 }
 
-const engine = (args: string[]): Json => child(process.execPath, ['--import', 'tsx', join(here, 'engine.ts'), '--backend', opt.backend!, ...args])
+/** Run a child that prints one JSON line last; a failure becomes { skipped: reason }. */
+function child(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Json {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 24 })
+  if (r.error) return { skipped: `${cmd}: ${r.error.message}` }
+  return childResult(cmd, args, r.status, r.stdout, r.stderr)
+}
+
+const engineArgs = (args: string[]): string[] => ['--import', 'tsx', join(here, 'engine.ts'), '--backend', opt.backend!, ...args]
+const engine = (args: string[]): Json => child(process.execPath, engineArgs(args))
 
 /** `n` engine.ts processes at once (each one thread, no communication); resolves with each one's JSON line. */
 function enginesAtOnce(n: number, args: string[]): Promise<Json[]> {
   const one = (): Promise<Json> =>
     new Promise((resolve) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', join(here, 'engine.ts'), '--backend', opt.backend!, ...args], { stdio: ['ignore', 'pipe', 'ignore'] })
-      let out = ''
+      const p = spawn(process.execPath, engineArgs(args), { stdio: ['ignore', 'pipe', 'pipe'] })
+      let [out, err] = ['', '']
       p.stdout.on('data', (d: Buffer) => (out += d.toString()))
-      p.on('close', (code) => {
-        const last = out.trim().split('\n').pop() ?? ''
-        resolve(code === 0 && last.startsWith('{') ? (JSON.parse(last) as Json) : { skipped: `engine.ts ${args.join(' ')} exited ${code}` })
-      })
+      p.stderr.on('data', (d: Buffer) => (err += d.toString()))
+      p.on('error', (e) => resolve({ skipped: `${process.execPath}: ${e.message}` }))
+      p.on('close', (code) => resolve(childResult(process.execPath, engineArgs(args), code, out, err)))
     })
   return Promise.all(Array.from({ length: n }, one))
 }
