@@ -60,6 +60,24 @@ describe('Catalog', () => {
     cat.close()
   })
 
+  it('edits a selection all or none, and a new primary label replaces the old one (the others kept)', () => {
+    const cat = Catalog.open(join(dir, 'm'))
+    cat.setClasses(['x', 'y', 'z'])
+    cat.upsert([clip(1), clip(2), clip(3)])
+    cat.edit('c1', { labels: [2, 0] })
+    cat.edit('c2', { labels: [0, 1] })
+    expect(cat.editMany(['c1', 'c2'], { primary: 1, split: 'val' }).map((c) => [c.labels, c.split])).toEqual([
+      [[1, 0], 'val'],
+      [[1], 'val']
+    ])
+    expect(cat.get('c1')).toMatchObject({ labels: [1, 0], split: 'val' })
+    expect(() => cat.editMany(['c3', 'nope'], { excluded: true })).toThrow(/no clip "nope"/)
+    expect(() => cat.editMany(['c3', 'c1'], { primary: 5 })).toThrow(/clip "c3": label 5 is not a class index/)
+    expect(cat.get('c3')).toMatchObject({ excluded: false, labels: [0] })
+    expect(cat.edit('c3', { excluded: true, split: undefined })).toMatchObject({ excluded: true, labels: [0], split: 'train' })
+    cat.close()
+  })
+
   it('keeps the user\'s edits when clips are registered again, and inserts only new ids', () => {
     const cat = Catalog.open(join(dir, 'd'))
     cat.setClasses(['x', 'y', 'z'], ['/m/x', '/m/y', '/m/z'])

@@ -96,6 +96,20 @@ describe('datasets API', () => {
     await expect(router('datasets.edit', { dataset: 'd1', clip: 'ghost.mp4', excluded: true })).rejects.toThrow(/no clip "ghost.mp4"/)
   })
 
+  it('edits a selection in one call: a new primary label replaces the old one, and a bad clip leaves every clip as it was', async () => {
+    await router('datasets.edit', { dataset: 'd1', clip: 'cat/a.mp4', labels: [1, 0] })
+    const { rows } = (await router('datasets.editMany', { dataset: 'd1', clips: ['cat/a.mp4', 'dog/b.mp4'], primary: 0, split: 'test' })) as {
+      rows: { id: string; labels: number[]; split: string }[]
+    }
+    expect(rows.map((r) => [r.id, r.labels, r.split])).toEqual([
+      ['cat/a.mp4', [0], 'test'],
+      ['dog/b.mp4', [0], 'test']
+    ])
+    await expect(router('datasets.editMany', { dataset: 'd1', clips: ['dog/b.mp4', 'ghost.mp4'], excluded: true })).rejects.toThrow(/no clip "ghost.mp4"/)
+    expect(await router('datasets.clip', { dataset: 'd1', clip: 'dog/b.mp4' })).toMatchObject({ excluded: false })
+    await expect(router('datasets.editMany', { dataset: 'd1', clips: [] })).rejects.toThrow(/clips/)
+  })
+
   it('previews one audio and one visual augmentation with named official vectors, reproducibly by seed', async () => {
     const p = (await router('datasets.augmentPreview', { dataset: 'd1', clip: 'dog/b.mp4', seed: 3 })) as {
       audio: { names: string[]; vector: number[]; image: string }

@@ -43,6 +43,14 @@ export interface ClipRecord {
   seq?: number
 }
 
+/** A user's edit of clips: labels (primary first) or only the primary label, split, exclusion. */
+export interface ClipEdit {
+  labels?: number[]
+  primary?: number
+  split?: Split | null
+  excluded?: boolean
+}
+
 export interface ClipFilter {
   status?: ClipStatus
   split?: Split
@@ -328,15 +336,28 @@ export class Catalog {
     return changed
   }
 
-  /** The user's edits: labels (primary first), split, or exclusion. Errors name the clip. */
-  edit(id: string, change: { labels?: number[]; split?: Split | null; excluded?: boolean }): ClipRecord {
-    const clip = this.get(id)
-    if (!clip) throw new Error(`${this.file}: no clip "${id}"`)
+  /** The user's edits to one clip (see editMany). */
+  edit(id: string, change: ClipEdit): ClipRecord {
+    return this.editMany([id], change)[0]
+  }
+
+  /**
+   * The user's edits to several clips, all or none: labels (primary first), or `primary` alone, which
+   * replaces each clip's first label and keeps the others; split; exclusion. Errors name the clip.
+   */
+  editMany(ids: string[], change: ClipEdit): ClipRecord[] {
     const classes = this.classes().length
-    const bad = change.labels?.find((l) => !Number.isInteger(l) || l < 0 || (classes > 0 && l >= classes))
-    if (bad !== undefined) throw new Error(`clip "${id}": label ${bad} is not a class index (0–${classes - 1})`)
-    const updated = { ...clip, ...change }
-    this.upsert([updated])
+    const { primary, ...rest } = change
+    const set = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined))
+    const updated = ids.map((id) => {
+      const clip = this.get(id)
+      if (!clip) throw new Error(`${this.file}: no clip "${id}"`)
+      const labels = primary === undefined ? change.labels : [primary, ...clip.labels.slice(1).filter((l) => l !== primary)]
+      const bad = labels?.find((l) => !Number.isInteger(l) || l < 0 || (classes > 0 && l >= classes))
+      if (bad !== undefined) throw new Error(`clip "${id}": label ${bad} is not a class index (0–${classes - 1})`)
+      return { ...clip, ...set, ...(labels ? { labels } : {}) }
+    })
+    this.upsert(updated)
     return updated
   }
 

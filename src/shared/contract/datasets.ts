@@ -8,6 +8,12 @@ import { type MethodSpec, NAME_PATTERN } from './spec'
 export const DatasetName = z.string().regex(NAME_PATTERN, 'a dataset name: letters, digits, ".", "_" or "-"')
 const ClipId = z.string().min(1).max(4096)
 export const SplitSchema = z.enum(['train', 'val', 'test'])
+const ClipEditFields = {
+  labels: z.array(z.number().int().min(0)).min(1).optional(),
+  primary: z.number().int().min(0).optional(),
+  split: SplitSchema.optional(),
+  excluded: z.boolean().optional()
+}
 /** ok; quarantined (unusable, with a reason); missing (listed by a manifest, media not downloaded) */
 export const ClipStatusSchema = z.enum(['ok', 'quarantined', 'missing'])
 const ReasonSchema = z.enum(['not-media', 'no-audio', 'no-video', 'corrupt', 'too-short', 'unreadable', 'directory', 'duplicate'])
@@ -151,18 +157,12 @@ export const datasetsContract = {
       .strict(),
     output: z.object({ total: z.number().int(), offset: z.number().int(), rows: z.array(ClipRowSchema) })
   },
-  /** relabel (class indices, primary first), move to a split, or exclude from training */
-  'datasets.edit': {
-    input: z
-      .object({
-        dataset: DatasetName,
-        clip: ClipId,
-        labels: z.array(z.number().int().min(0)).min(1).optional(),
-        split: SplitSchema.optional(),
-        excluded: z.boolean().optional()
-      })
-      .strict(),
-    output: ClipRowSchema
+  /** relabel (class indices, primary first; or `primary` alone, the others kept), move to a split, or exclude from training */
+  'datasets.edit': { input: z.object({ dataset: DatasetName, clip: ClipId, ...ClipEditFields }).strict(), output: ClipRowSchema },
+  /** the same edit on several clips at once (a selection in the grid or the embedding map), all or none */
+  'datasets.editMany': {
+    input: z.object({ dataset: DatasetName, clips: z.array(ClipId).min(1).max(100_000), ...ClipEditFields }).strict(),
+    output: z.object({ rows: z.array(ClipRowSchema) })
   },
   /** import a folder (sub-folder names become labels) or a manifest as a job: live progress, then the report */
   'datasets.import': { input: ImportArgsSchema, output: JobSchema },

@@ -67,10 +67,8 @@ export function datasetsServices({ workspace, jobs, catalogs, playback }: Servic
       offset,
       rows: (await catalogs.page(dataset, filter, offset, limit)).map(toClipRow)
     }),
-    'datasets.edit': async ({ dataset, clip, labels, split, excluded }) =>
-      catalogs.use(dataset, (c) =>
-        toClipRow(c.edit(clip, { ...(labels ? { labels } : {}), ...(split ? { split } : {}), ...(excluded !== undefined ? { excluded } : {}) }))
-      ),
+    'datasets.edit': async ({ dataset, clip, ...change }) => catalogs.use(dataset, (c) => toClipRow(c.edit(clip, change))),
+    'datasets.editMany': async ({ dataset, clips, ...change }) => catalogs.use(dataset, (c) => ({ rows: c.editMany(clips, change).map(toClipRow) })),
     'datasets.import': async ({ dataset, ...spec }) => {
       checkName('dataset', dataset)
       const manifest = spec.format !== 'folder'

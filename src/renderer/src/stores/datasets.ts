@@ -78,7 +78,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     return pages.value.get(Math.floor(i / PAGE))?.[i % PAGE] ?? null
   }
 
-  async function edit(change: { labels?: number[]; split?: 'train' | 'val' | 'test'; excluded?: boolean }): Promise<void> {
+  async function edit(change: { primary?: number; split?: 'train' | 'val' | 'test'; excluded?: boolean }): Promise<void> {
     const clip = inspected.value
     if (!clip || !selected.value) return
     try {
