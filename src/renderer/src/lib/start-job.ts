@@ -5,6 +5,9 @@ import { type Input, describeIssues } from '../../../shared/contract'
 import { api } from '../api'
 import { useJobsStore } from '../stores/jobs'
 
+/** A form's fields without its empty boxes, which leave their fields to the request schema's defaults. */
+export const filledFields = (fields: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== ''))
+
 /** Resolves to the message to show, or null once the job is queued. */
 export async function startJob(schema: z.ZodType, request: Input<'jobs.start'>): Promise<string | null> {
   const checked = schema.safeParse(request.args)
