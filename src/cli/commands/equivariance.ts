@@ -6,7 +6,7 @@ import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
 import { initBackend } from '../../main/engine/backend'
 import { loadRun } from '../../main/runs/load'
 import { equivarianceMarkdown, equivarianceProbe } from '../../main/engine/eval/equivariance'
-import { SplitSchema } from '../../shared/contract'
+import { SYNTHETIC_CLIPS, SplitSchema } from '../../shared/contract'
 import { writeFileAtomic, writeJsonAtomic } from '../../main/util/atomic'
 
 export const evalEquivarianceCommand: Command = {
@@ -31,7 +31,7 @@ export const evalEquivarianceCommand: Command = {
     await initBackend()
     const dir = runDir(workspace, checkName('run', run))
     const { config, params, step } = await loadRun(dir)
-    const synthetic = config.data.kind === 'synthetic' ? config.data.clips : 256
+    const synthetic = config.data.kind === 'synthetic' ? config.data.clips : SYNTHETIC_CLIPS
     const data: ClassificationData = dataset ? { kind: 'dataset', name: checkName('dataset', dataset) } : { kind: 'synthetic', clips: synthetic }
     const opened = await openClassificationSplit(workspace, data, config.model, config.preset, config.seed, split)
     try {
