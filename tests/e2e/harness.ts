@@ -2,7 +2,7 @@
  * `equiav serve` on a temporary workspace and Debian's Chromium driven by playwright-core, for the
  * browser tests. Needs the built renderer (`npm run build`, which CI runs first) and /usr/bin/chromium.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -21,6 +21,25 @@ export interface Workbench {
 
 export function tempWorkspace(): string {
   return mkdtempSync(join(tmpdir(), 'equiav-e2e-'))
+}
+
+/** Runs the `equiav` command on a workspace: its stdout and stderr, or an error with its stderr. */
+export function equiav(workspace: string, ...args: string[]): string {
+  const r = spawnSync(process.execPath, [join(root, 'bin/equiav.mjs'), ...args, '--workspace', workspace], { encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`equiav ${args.join(' ')} failed: ${r.stderr}`)
+  return `${r.stdout}\n${r.stderr}`
+}
+
+/** of the tiny run workspace's 24 demo clips, 4 go to the test split */
+export const TINY_TRAIN_CLIPS = 20
+
+/** A new workspace with a 24-clip demo dataset prepared for `tiny` and a two-step run `tiny-run` on it. */
+export function tinyRunWorkspace(): string {
+  const workspace = tempWorkspace()
+  equiav(workspace, 'dataset', 'create-demo', '--name', 'demo', '--clips', '24')
+  equiav(workspace, 'dataset', 'prepare', '--name', 'demo', '--preset', 'tiny')
+  equiav(workspace, 'pretrain', '--dataset', 'demo', '--preset', 'tiny', '--steps', '2', '--batch-size', '4', '--run', 'tiny-run')
+  return workspace
 }
 
 export async function openWorkbench(workspace: string): Promise<Workbench> {

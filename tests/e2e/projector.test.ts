@@ -6,26 +6,16 @@
  * part of the map selects those clips, which export as a clip list and are excluded in bulk (checked in
  * the catalog through the API, and in the status colours); a click on a point opens its clip.
  */
-import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Workbench, openWorkbench, root, shots, tempWorkspace } from './harness'
+import { TINY_TRAIN_CLIPS as TRAIN_CLIPS, type Workbench, equiav, openWorkbench, shots, tinyRunWorkspace } from './harness'
 
 let wb: Workbench
-const TRAIN_CLIPS = 20 // of the 24 demo clips, 4 go to the test split
-
-function equiav(workspace: string, ...args: string[]): void {
-  const r = spawnSync(process.execPath, [join(root, 'bin/equiav.mjs'), ...args, '--workspace', workspace], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`equiav ${args.join(' ')} failed: ${r.stderr}`)
-}
 
 beforeAll(async () => {
-  const workspace = tempWorkspace()
-  equiav(workspace, 'dataset', 'create-demo', '--name', 'demo', '--clips', '24')
-  equiav(workspace, 'dataset', 'prepare', '--name', 'demo', '--preset', 'tiny')
-  equiav(workspace, 'pretrain', '--dataset', 'demo', '--preset', 'tiny', '--steps', '2', '--batch-size', '4', '--run', 'tiny-run')
+  const workspace = tinyRunWorkspace()
   equiav(workspace, 'embed', '--run', 'tiny-run', '--dataset', 'demo', '--split', 'train')
   wb = await openWorkbench(workspace)
 }, 180_000)
@@ -105,6 +95,7 @@ describe('the embedding projector (serve mode, Chromium)', () => {
     const audio = page.getByTestId('hover-audio')
     await expect.poll(() => audio.evaluate((a: HTMLAudioElement) => a.currentTime), { timeout: 10_000 }).toBeGreaterThan(0)
     expect(await audio.evaluate((a: HTMLAudioElement) => ({ paused: a.paused, src: decodeURIComponent(a.src) }))).toMatchObject({ paused: false, src: expect.stringContaining(`${hoveredId}/audio.wav`) })
+    if (shots) await page.screenshot({ path: join(shots, 'workbench-embeddings.png'), fullPage: true })
     // leaving the point stops it; with the switch off, hovering it again plays nothing
     await page.mouse.move(2, 2)
     await expect.poll(() => audio.evaluate((a: HTMLAudioElement) => a.paused)).toBe(true)
@@ -114,7 +105,6 @@ describe('the embedding projector (serve mode, Chromium)', () => {
     await page.waitForTimeout(600)
     expect(await audio.evaluate((a: HTMLAudioElement) => a.paused)).toBe(true)
     await page.locator('input[name=sound-on-hover]').check()
-    if (shots) await page.screenshot({ path: join(shots, 'workbench-embeddings.png'), fullPage: true })
 
     // a lasso around the left half of the drawn points: some clips, not all
     const midX = (box.x0 + box.x1) / 2
