@@ -3,8 +3,9 @@
  * The Embeddings view as a projector, in Chromium against `equiav serve`, on a tiny demo dataset, a
  * two-step run and its train split's embeddings made with the CLI: UMAP chosen in the view and drawn;
  * hovering a point shows its clip's thumbnail and plays its sound; a lasso drawn with the mouse around
- * part of the map selects those clips, which export as a clip list and are excluded in bulk (checked in
- * the catalog through the API, and in the status colours); a click on a point opens its clip.
+ * part of the map selects those clips, which export as a clip list and are excluded, relabelled and moved
+ * to another split in bulk (checked in the catalog through the API, and in the status and split colours);
+ * the true pair's rank as colours; a click on a point opens its clip.
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -61,7 +62,7 @@ async function post<T>(page: Page, method: string, input: unknown): Promise<T> {
 }
 
 describe('the embedding projector (serve mode, Chromium)', () => {
-  it('draws a UMAP, plays a hovered clip, and lassoes, exports and excludes a group of clips', async () => {
+  it('draws a UMAP, plays a hovered clip, and lassoes a group of clips that export and are excluded, relabelled and moved in bulk', async () => {
     const page = await wb.browser.newPage({ viewport: { width: 1280, height: 1100 } })
     await page.goto(`${wb.url}#/embeddings`)
     const target = page.getByTestId('analysis-target')
@@ -134,10 +135,18 @@ describe('the embedding projector (serve mode, Chromium)', () => {
     await page.locator('select[name=colour-by]').selectOption('status')
     await page.getByTestId('selection-exclude').click()
     await page.getByTestId('map-legend').getByText(`excluded (${count})`).waitFor()
+    // then relabelled (primary label 3) and moved to the val split, as one edit each
+    await page.locator('select[name=selection-label]').selectOption('3')
+    await page.getByTestId('selection-relabel').click()
+    await page.locator('select[name=selection-split]').selectOption('val')
+    await page.getByTestId('selection-move').click()
+    await page.locator('select[name=colour-by]').selectOption('split')
+    await page.getByTestId('map-legend').getByText(`val (${count})`).waitFor()
     const all = await post<{ ids: string[] }>(page, 'embeddings.map', { run: 'tiny-run', dataset: 'demo', split: 'train' })
     for (const id of all.ids) {
-      const row = await post<{ excluded: boolean }>(page, 'datasets.clip', { dataset: 'demo', clip: id })
-      expect([id, row.excluded]).toEqual([id, selected.includes(id)])
+      const row = await post<{ excluded: boolean; split: string; labels: number[] }>(page, 'datasets.clip', { dataset: 'demo', clip: id })
+      const inLasso = selected.includes(id)
+      expect([id, row.excluded, row.split, row.labels[0] === 3]).toEqual([id, inLasso, inLasso ? 'val' : 'train', inLasso || row.labels[0] === 3])
     }
 
     // the rank of the true pair on a continuous scale
