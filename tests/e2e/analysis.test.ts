@@ -4,9 +4,8 @@
  * two-step run made with the CLI: embeddings computed as a job from the page, a query's top-k with its
  * true pair, a result played, and a lasso on the embedding map listing clips that open in the inspector.
  */
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TINY_TRAIN_CLIPS as TRAIN_CLIPS, type Workbench, openWorkbench, shots, tinyRunWorkspace } from './harness'
+import { TINY_TRAIN_CLIPS as TRAIN_CLIPS, type Workbench, openWorkbench, tinyRunWorkspace } from './harness'
 
 let wb: Workbench
 
@@ -58,7 +57,6 @@ describe('retrieval and embeddings (serve mode, Chromium)', () => {
     })
     expect(played.time).toBeGreaterThan(0)
     expect(played.duration).toBeGreaterThan(2) // the demo clips are three seconds
-    if (shots) await page.screenshot({ path: join(shots, 'workbench-retrieval.png'), fullPage: true })
 
     // the embedding map of the same split: a lasso around all of it selects every clip
     await page.getByTestId('nav').getByText('Embeddings').click()

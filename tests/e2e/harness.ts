@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * `equiav serve` on a temporary workspace and Debian's Chromium driven by playwright-core, for the
  * browser tests. Needs the built renderer (`npm run build`, which CI runs first) and /usr/bin/chromium.
@@ -5,12 +6,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { type Browser, chromium } from 'playwright-core'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type Browser, type Page, chromium } from 'playwright-core'
 
-export const root = resolve(__dirname, '../..')
-/** set to docs/ to refresh the README's pictures */
-export const shots = process.env.EQUIAV_SCREENSHOTS
+export const root = fileURLToPath(new URL('../..', import.meta.url))
 
 export interface Workbench {
   workspace: string
@@ -42,7 +42,8 @@ export function tinyRunWorkspace(): string {
   return workspace
 }
 
-export async function openWorkbench(workspace: string): Promise<Workbench> {
+/** `serve` on the workspace and a headless Chromium; close() removes the workspace unless `keep` is set. */
+export async function openWorkbench(workspace: string, { keep = false } = {}): Promise<Workbench> {
   const server: ChildProcess = spawn(process.execPath, [join(root, 'bin/equiav.mjs'), 'serve', '--workspace', workspace], { stdio: ['ignore', 'pipe', 'inherit'] })
   const url = await new Promise<string>((ok, fail) => {
     server.stdout!.on('data', (d: Buffer) => {
@@ -64,7 +65,42 @@ export async function openWorkbench(workspace: string): Promise<Workbench> {
       await browser.close()
       // the server may still be writing (media caches): remove the workspace only once it has exited
       if (server.exitCode === null && server.signalCode === null) await new Promise((done) => server.once('exit', done).kill())
-      rmSync(workspace, { recursive: true, force: true })
+      if (!keep) rmSync(workspace, { recursive: true, force: true })
     }
   }
+}
+
+/** the map's drawn (non-white) pixels, in page coordinates: their bounding box and one pixel of each point-sized blob */
+export async function drawnPixels(page: Page): Promise<{ box: { x0: number; y0: number; x1: number; y1: number }; spots: [number, number][] }> {
+  const canvas = page.getByTestId('embedding-map').locator('canvas').first()
+  const at = (await canvas.boundingBox())!
+  const found = await canvas.evaluate((c: HTMLCanvasElement) => {
+    const dpr = c.width / c.clientWidth
+    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
+    const spots: [number, number][] = []
+    let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity]
+    for (let y = 0; y < c.height; y++) {
+      for (let x = 0; x < c.width; x++) {
+        const k = 4 * (y * c.width + x)
+        if (data[k] > 245 && data[k + 1] > 245 && data[k + 2] > 245) continue
+        const [px, py] = [x / dpr, y / dpr]
+        ;[x0, y0, x1, y1] = [Math.min(x0, px), Math.min(y0, py), Math.max(x1, px), Math.max(y1, py)]
+        if (spots.every(([sx, sy]) => Math.hypot(sx - px, sy - py) > 10)) spots.push([px, py])
+      }
+    }
+    return { box: { x0, y0, x1, y1 }, spots }
+  })
+  return {
+    box: { x0: at.x + found.box.x0, y0: at.y + found.box.y0, x1: at.x + found.box.x1, y1: at.y + found.box.y1 },
+    spots: found.spots.map(([x, y]) => [at.x + x, at.y + y])
+  }
+}
+
+/** moves the pointer onto the first of the spots that shows a hover card: that spot, or null */
+export async function hoverAPoint(page: Page, spots: [number, number][]): Promise<[number, number] | null> {
+  for (const [x, y] of spots) {
+    await page.mouse.move(x, y)
+    if (await page.getByTestId('hover-card').isVisible()) return [x, y]
+  }
+  return null
 }

@@ -8,10 +8,9 @@
  * the true pair's rank as colours; a click on a point opens its clip.
  */
 import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { TINY_TRAIN_CLIPS as TRAIN_CLIPS, type Workbench, equiav, openWorkbench, shots, tinyRunWorkspace } from './harness'
+import { TINY_TRAIN_CLIPS as TRAIN_CLIPS, type Workbench, drawnPixels, equiav, hoverAPoint, openWorkbench, tinyRunWorkspace } from './harness'
 
 let wb: Workbench
 
@@ -24,32 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await wb?.close()
 })
-
-/** the map's drawn (non-white) pixels, in page coordinates: their bounding box and one pixel of each point-sized blob */
-async function drawnPixels(page: Page): Promise<{ box: { x0: number; y0: number; x1: number; y1: number }; spots: [number, number][] }> {
-  const canvas = page.getByTestId('embedding-map').locator('canvas').first()
-  const at = (await canvas.boundingBox())!
-  const found = await canvas.evaluate((c: HTMLCanvasElement) => {
-    const dpr = c.width / c.clientWidth
-    const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
-    const spots: [number, number][] = []
-    let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity]
-    for (let y = 0; y < c.height; y++) {
-      for (let x = 0; x < c.width; x++) {
-        const k = 4 * (y * c.width + x)
-        if (data[k] > 245 && data[k + 1] > 245 && data[k + 2] > 245) continue
-        const [px, py] = [x / dpr, y / dpr]
-        ;[x0, y0, x1, y1] = [Math.min(x0, px), Math.min(y0, py), Math.max(x1, px), Math.max(y1, py)]
-        if (spots.every(([sx, sy]) => Math.hypot(sx - px, sy - py) > 10)) spots.push([px, py])
-      }
-    }
-    return { box: { x0, y0, x1, y1 }, spots }
-  })
-  return {
-    box: { x0: at.x + found.box.x0, y0: at.y + found.box.y0, x1: at.x + found.box.x1, y1: at.y + found.box.y1 },
-    spots: found.spots.map(([x, y]) => [at.x + x, at.y + y])
-  }
-}
 
 async function post<T>(page: Page, method: string, input: unknown): Promise<T> {
   return page.evaluate(
@@ -81,14 +54,7 @@ describe('the embedding projector (serve mode, Chromium)', () => {
     // hover: the clip's thumbnail and its sound from the one audio element (after a click, as the autoplay policy wants)
     await page.getByText('hover a point for its clip').click()
     const { box, spots } = await drawnPixels(page)
-    let hovered: [number, number] | null = null
-    for (const [x, y] of spots) {
-      await page.mouse.move(x, y)
-      if (await page.getByTestId('hover-card').isVisible()) {
-        hovered = [x, y]
-        break
-      }
-    }
+    const hovered = await hoverAPoint(page, spots)
     expect(hovered).not.toBeNull()
     const card = page.getByTestId('hover-card')
     const hoveredId = (await card.locator('strong').textContent())!.trim()
@@ -96,7 +62,6 @@ describe('the embedding projector (serve mode, Chromium)', () => {
     const audio = page.getByTestId('hover-audio')
     await expect.poll(() => audio.evaluate((a: HTMLAudioElement) => a.currentTime), { timeout: 10_000 }).toBeGreaterThan(0)
     expect(await audio.evaluate((a: HTMLAudioElement) => ({ paused: a.paused, src: decodeURIComponent(a.src) }))).toMatchObject({ paused: false, src: expect.stringContaining(`${hoveredId}/audio.wav`) })
-    if (shots) await page.screenshot({ path: join(shots, 'workbench-embeddings.png'), fullPage: true })
     // leaving the point stops it; with the switch off, hovering it again plays nothing
     await page.mouse.move(2, 2)
     await expect.poll(() => audio.evaluate((a: HTMLAudioElement) => a.paused)).toBe(true)
