@@ -54,7 +54,25 @@ export function num(values: OptionValues, name: string): number | undefined {
   return n
 }
 
+/** A flag that takes one of `choices` (absent: `fallback`), with the request schemas' message when it is none of them. */
+export function choice<T extends string>(values: OptionValues, name: string, choices: readonly T[]): T | undefined
+export function choice<T extends string>(values: OptionValues, name: string, choices: readonly T[], fallback: T): T
+export function choice<T extends string>(values: OptionValues, name: string, choices: readonly T[], fallback?: T): T | undefined {
+  const v = str(values, name) ?? fallback
+  if (v !== undefined && !(choices as readonly string[]).includes(v)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}`)
+  return v as T | undefined
+}
+
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+
+/** Request fields given as flags of their names in kebab case, each with the reader of its value (int, num or str). */
+export type FieldFlags = Record<string, (values: OptionValues, name: string) => unknown>
+
+export const fieldOptions = (fields: FieldFlags): OptionSpec => optionSpec(Object.keys(fields).map(kebab))
+
+/** The request fields the flags give; an absent flag gives undefined, which leaves the field to the schema's default. */
+export const fieldValues = (values: OptionValues, fields: FieldFlags): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(fields).map(([key, read]) => [key, read(values, kebab(key))]))
 
 /**
  * Flags given as a request (the schema the workbench sends too): the parsed request with its defaults, or

@@ -27,3 +27,19 @@ export function terminalJobContext(label: string): { ctx: Reporter; dispose(): v
   }
   return { ctx, dispose: () => process.off('SIGINT', onSigint) }
 }
+
+/** Runs `work` with a terminal Reporter; Ctrl-C's handler is removed however it ends. */
+export async function withTerminalJob<T>(label: string, work: (ctx: Reporter) => Promise<T>): Promise<T> {
+  const { ctx, dispose } = terminalJobContext(label)
+  try {
+    return await work(ctx)
+  } finally {
+    dispose()
+  }
+}
+
+/** A job Ctrl-C stopped: how to resume it, and the exit code 130. */
+export function stopped(what = ''): number {
+  process.stderr.write(`stopped; run the same command again to resume${what}\n`)
+  return 130
+}

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { NAME_PATTERN } from './contract/spec'
+import { RunName } from './contract/runs'
 
 export const PRESET_NAMES = ['tiny', 'small', 'base'] as const
 export type PresetName = (typeof PRESET_NAMES)[number]
@@ -35,7 +36,6 @@ export const SYNTHETIC_CLIPS = 256
 
 const oneOf = <T extends readonly [string, ...string[]]>(names: T) => z.enum(names, { error: `must be one of ${names.join(', ')}` })
 
-const RunName = z.string().regex(NAME_PATTERN, 'a run name: letters, digits, ".", "_" or "-"')
 const DatasetName = z.string().regex(NAME_PATTERN, 'a dataset name')
 /** an absolute path (POSIX, or Windows with a drive letter or a share): the server's working directory means nothing to a client */
 export const CheckpointPath = z

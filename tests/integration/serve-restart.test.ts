@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { processAlive } from '../../src/main/data/catalog-lock'
+import { processAlive } from '../../src/main/util/pid-lock'
 
 const bin = resolve(__dirname, '../../bin/equiav.mjs')
 const workspace = mkdtempSync(join(tmpdir(), 'equiav-restart-'))

@@ -1,12 +1,12 @@
 import { join } from 'node:path'
-import { type Command, optionSpec, UsageError, str } from '../command'
+import { type Command, choice, optionSpec, UsageError, str } from '../command'
 import { ProgressBar } from '../progress'
 import { type ClassificationData, openClassificationSplit } from '../../main/data/classification-data'
 import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
 import { initBackend } from '../../main/engine/backend'
 import { evaluateClassifier } from '../../main/engine/finetune/loop'
 import { loadFinetuneRun } from '../../main/runs/load'
-import type { Split } from '../../main/data/catalog'
+import { SplitSchema } from '../../shared/contract'
 import { writeJsonAtomic } from '../../main/util/atomic'
 
 export const evalClassifyCommand: Command = {
@@ -24,8 +24,7 @@ export const evalClassifyCommand: Command = {
   async run(values) {
     const run = str(values, 'run')
     if (!run) throw new UsageError('--run NAME is required')
-    const split = (str(values, 'split') ?? 'test') as Split
-    if (!['train', 'val', 'test'].includes(split)) throw new UsageError('--split must be train, val or test')
+    const split = choice(values, 'split', SplitSchema.options, 'test')
     const dataset = str(values, 'dataset')
     if (dataset && values.synthetic) throw new UsageError('give at most one of --dataset NAME or --synthetic')
     const workspace = resolveWorkspace(str(values, 'workspace'))

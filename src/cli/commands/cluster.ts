@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { type Command, optionSpec, UsageError, parseFlags, str } from '../command'
-import { terminalJobContext } from '../job-context'
+import { stopped, withTerminalJob } from '../job-context'
 import { checkName, datasetDir, resolveWorkspace, runDir } from '../../main/workspace'
 import { Catalog } from '../../main/data/catalog'
 import { requestModel, trainingOptions } from '../../main/workflows/pretrain'
@@ -43,32 +43,29 @@ export const clusterExportCommand: Command = {
     if (values.resume && !existsSync(join(desktopRun, 'config.json'))) throw new UsageError(`--resume: the workspace has no run "${run}"`)
     const training = trainingOptions(request, requestModel(workspace, request))
     const catalog = Catalog.open(datasetDir(workspace, dataset))
-    const { ctx, dispose } = terminalJobContext('cluster export')
     try {
-      const r = await exportForCluster({
-        catalog,
-        dataset,
-        run,
-        out,
-        training: { ...training, data: { kind: 'dataset', name: dataset } },
-        continueFrom: values.resume ? desktopRun : undefined,
-        dataRef: str(values, 'data'),
-        runDir: str(values, 'run-dir'),
-        signal: ctx.signal,
-        onProgress: (p) => ctx.progress({ done: p.done, total: p.total, unit: 'clips' }),
-        log: ctx.log
-      })
-      if (r.stopped) {
-        process.stderr.write('stopped; run the same command again to resume the data export\n')
-        return 130
-      }
+      const r = await withTerminalJob('cluster export', (ctx) =>
+        exportForCluster({
+          catalog,
+          dataset,
+          run,
+          out,
+          training: { ...training, data: { kind: 'dataset', name: dataset } },
+          continueFrom: values.resume ? desktopRun : undefined,
+          dataRef: str(values, 'data'),
+          runDir: str(values, 'run-dir'),
+          signal: ctx.signal,
+          onProgress: (p) => ctx.progress({ done: p.done, total: p.total, unit: 'clips' }),
+          log: ctx.log
+        })
+      )
+      if (r.stopped) return stopped(' the data export')
       process.stderr.write(
         `${r.out} is ready (${r.trainClips} training clips). On the cluster: ./launch-torchrun.sh [--nproc-per-node N] or sbatch launch.sbatch;\n` +
           `then here: equiav cluster attach ${r.out} --name ${run}\n`
       )
       return 0
     } finally {
-      dispose()
       catalog.close()
     }
   }

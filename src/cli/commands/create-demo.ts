@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import { type Command, optionSpec, UsageError, int, str } from '../command'
-import { terminalJobContext } from '../job-context'
+import { stopped, withTerminalJob } from '../job-context'
 import { checkName, resolveWorkspace } from '../../main/workspace'
 import { DEMO_DEFAULTS, splitClipCount } from '../../main/data/demo'
 import { buildDemoDataset } from '../../main/workflows/demo-dataset'
@@ -25,30 +25,26 @@ export const createDemoCommand: Command = {
     if (total === 0) throw new UsageError('--clips must be at least 1')
     const clips = total === undefined ? DEMO_DEFAULTS.clips : splitClipCount(total)
     const workspace = resolveWorkspace(str(values, 'workspace'))
-    const { ctx, dispose } = terminalJobContext('demo')
     const started = Date.now()
-    try {
-      const built = await buildDemoDataset(workspace, { name, clips, seed: int(values, 'seed') ?? DEMO_DEFAULTS.seed, voices: str(values, 'voices')?.split(','), synthetic: Boolean(values['synthetic-voices']) }, ctx)
-      const summary = {
-        name,
-        mediaDir: built.mediaDir,
-        manifest: join(built.mediaDir, 'manifest.json'),
-        train: clips.train,
-        test: clips.test,
-        skipped: built.skipped,
-        seconds: Number(((Date.now() - started) / 1000).toFixed(1))
+    return withTerminalJob('demo', async (ctx) => {
+      try {
+        const built = await buildDemoDataset(workspace, { name, clips, seed: int(values, 'seed') ?? DEMO_DEFAULTS.seed, voices: str(values, 'voices')?.split(','), synthetic: Boolean(values['synthetic-voices']) }, ctx)
+        const summary = {
+          name,
+          mediaDir: built.mediaDir,
+          manifest: join(built.mediaDir, 'manifest.json'),
+          train: clips.train,
+          test: clips.test,
+          skipped: built.skipped,
+          seconds: Number(((Date.now() - started) / 1000).toFixed(1))
+        }
+        if (values.json) process.stdout.write(JSON.stringify(summary) + '\n')
+        else process.stderr.write(`demo "${name}": ${built.clips} clips (${summary.skipped} already there) in ${built.mediaDir}\n`)
+        return 0
+      } catch (err) {
+        if (ctx.signal.aborted) return stopped()
+        throw err
       }
-      if (values.json) process.stdout.write(JSON.stringify(summary) + '\n')
-      else process.stderr.write(`demo "${name}": ${built.clips} clips (${summary.skipped} already there) in ${built.mediaDir}\n`)
-      return 0
-    } catch (err) {
-      if (ctx.signal.aborted) {
-        process.stderr.write('stopped; run the same command again to resume\n')
-        return 130
-      }
-      throw err
-    } finally {
-      dispose()
-    }
+    })
   }
 }

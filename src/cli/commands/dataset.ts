@@ -1,14 +1,12 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { type Command, optionSpec, UsageError, num, int, str } from '../command'
-import { terminalJobContext } from '../job-context'
+import { type Command, choice, optionSpec, UsageError, num, int, str } from '../command'
+import { stopped, withTerminalJob } from '../job-context'
 import { resolveWorkspace } from '../../main/workspace'
-import type { Split } from '../../main/data/catalog'
+import { SplitSchema } from '../../shared/contract'
 import { exportCavMae, exportCsv } from '../../main/data/export'
 import { describeCounts, describeManifest, IMPORT_FORMATS, importDataset } from '../../main/data/dataset-import'
 import { openDataset } from '../../main/data/datasets'
-
-const openExisting = openDataset
 
 const MANIFEST_FLAGS = IMPORT_FORMATS.map((f) => (f === 'folder' ? 'from' : f))
 
@@ -49,36 +47,29 @@ export const datasetImportCommand: Command = {
     if (!existsSync(input)) throw new Error(`${input}: no such ${flag === 'from' ? 'folder' : 'file'}`)
     const mediaRoot = str(values, 'media-root')
     if (mediaRoot !== undefined && !existsSync(mediaRoot)) throw new Error(`${mediaRoot}: no such folder (--media-root)`)
-    const split = str(values, 'split')
-    if (split !== undefined && !['train', 'val', 'test'].includes(split)) throw new UsageError('--split must be train, val or test')
+    const split = choice(values, 'split', SplitSchema.options)
     const workspace = resolveWorkspace(str(values, 'workspace'))
-    const { ctx, dispose } = terminalJobContext('import')
-    try {
-      const spec = {
-        format: flag === 'from' ? 'folder' : flag,
-        from: input,
-        labels: str(values, 'labels'),
-        split: split as Split | undefined,
-        mediaRoot,
-        probe: !values['no-probe'],
-        testFraction: num(values, 'test-fraction'),
-        seed: int(values, 'seed'),
-        groupBy: str(values, 'group-by')
-      } as const
-      return await importDataset(workspace, name, spec, ctx, (catalog, { manifest, warnings, stopped }) => {
-        if (stopped) {
-          process.stderr.write('stopped; run the same command again to resume\n')
-          return 130
-        }
+    const spec = {
+      format: flag === 'from' ? 'folder' : flag,
+      from: input,
+      labels: str(values, 'labels'),
+      split,
+      mediaRoot,
+      probe: !values['no-probe'],
+      testFraction: num(values, 'test-fraction'),
+      seed: int(values, 'seed'),
+      groupBy: str(values, 'group-by')
+    } as const
+    return withTerminalJob('import', (ctx) =>
+      importDataset(workspace, name, spec, ctx, (catalog, { manifest, warnings, stopped: cancelled }) => {
+        if (cancelled) return stopped()
         if (values.json) process.stdout.write(JSON.stringify({ name, ...(manifest ? { manifest } : {}), counts: catalog.counts() }) + '\n')
         if (manifest) process.stderr.write(`${describeManifest(input, manifest)}\n`)
         for (const w of warnings) process.stderr.write(`warning: ${w}\n`)
         process.stderr.write(`dataset "${name}": ${describeCounts(catalog)}\n`)
         return 0
       })
-    } finally {
-      dispose()
-    }
+    )
   }
 }
 
@@ -102,28 +93,25 @@ export const datasetExportCommand: Command = {
     const out = str(values, 'out')
     if (!name || !out) throw new UsageError('--name NAME, --format cavmae|csv and --out DIR are required')
     if (format !== 'cavmae' && format !== 'csv') throw new UsageError('--format must be cavmae or csv')
-    const catalog = openExisting(resolveWorkspace(str(values, 'workspace')), name)
-    const { ctx, dispose } = terminalJobContext('export')
+    const catalog = openDataset(resolveWorkspace(str(values, 'workspace')), name)
     try {
-      if (format === 'csv') {
-        const r = await exportCsv(catalog, out)
+      return await withTerminalJob('export', async (ctx) => {
+        if (format === 'csv') {
+          const r = await exportCsv(catalog, out)
+          if (values.json) process.stdout.write(JSON.stringify({ name, format, ...r }) + '\n')
+          process.stderr.write(`${r.rows} clips written to ${r.file}\n`)
+          return 0
+        }
+        const r = await exportCavMae({ catalog, out, signal: ctx.signal, onProgress: (p) => ctx.progress({ done: p.done, total: p.total, unit: 'clips' }) })
+        if (r.stopped) return stopped()
         if (values.json) process.stdout.write(JSON.stringify({ name, format, ...r }) + '\n')
-        process.stderr.write(`${r.rows} clips written to ${r.file}\n`)
+        process.stderr.write(
+          `exported ${r.exported} clips (${r.reused} already there) to ${resolve(out)}; ${r.left} not usable or excluded, ${r.failed.length} failed to decode\n` +
+            r.failed.map((f) => `  failed ${f.id}: ${f.reason} — ${f.detail}\n`).join('')
+        )
         return 0
-      }
-      const r = await exportCavMae({ catalog, out, signal: ctx.signal, onProgress: (p) => ctx.progress({ done: p.done, total: p.total, unit: 'clips' }) })
-      if (r.stopped) {
-        process.stderr.write('stopped; run the same command again to resume\n')
-        return 130
-      }
-      if (values.json) process.stdout.write(JSON.stringify({ name, format, ...r }) + '\n')
-      process.stderr.write(
-        `exported ${r.exported} clips (${r.reused} already there) to ${resolve(out)}; ${r.left} not usable or excluded, ${r.failed.length} failed to decode\n` +
-          r.failed.map((f) => `  failed ${f.id}: ${f.reason} — ${f.detail}\n`).join('')
-      )
-      return 0
+      })
     } finally {
-      dispose()
       catalog.close()
     }
   }
@@ -137,7 +125,7 @@ export const datasetInfoCommand: Command = {
   async run(values) {
     const name = str(values, 'name')
     if (!name) throw new UsageError('--name NAME is required')
-    const catalog = openExisting(resolveWorkspace(str(values, 'workspace')), name)
+    const catalog = openDataset(resolveWorkspace(str(values, 'workspace')), name)
     try {
       if (values.json) {
         const clips = catalog.list().map((c) => ({
@@ -179,9 +167,8 @@ export const datasetEditCommand: Command = {
     const id = str(values, 'clip')
     if (!name || !id) throw new UsageError('--name NAME and --clip ID are required')
     if (values.exclude && values.include) throw new UsageError('give --exclude or --include, not both')
-    const split = str(values, 'split')
-    if (split !== undefined && !['train', 'val', 'test'].includes(split)) throw new UsageError('--split must be train, val or test')
-    const catalog = openExisting(resolveWorkspace(str(values, 'workspace')), name)
+    const split = choice(values, 'split', SplitSchema.options)
+    const catalog = openDataset(resolveWorkspace(str(values, 'workspace')), name)
     try {
       const classes = catalog.classes()
       const labels = str(values, 'labels')
@@ -191,7 +178,7 @@ export const datasetEditCommand: Command = {
       if (labels?.some(Number.isNaN)) throw new UsageError(`--labels: each label must be one of ${classes.join(', ')} or a class index`)
       const updated = catalog.edit(id, {
         ...(labels ? { labels } : {}),
-        ...(split ? { split: split as 'train' | 'val' | 'test' } : {}),
+        ...(split ? { split } : {}),
         ...(values.exclude ? { excluded: true } : values.include ? { excluded: false } : {})
       })
       process.stdout.write(JSON.stringify({ id: updated.id, labels: updated.labels, split: updated.split, excluded: updated.excluded }) + '\n')

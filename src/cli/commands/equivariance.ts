@@ -1,12 +1,12 @@
 import { join } from 'node:path'
-import { type Command, optionSpec, UsageError, int, str } from '../command'
+import { type Command, choice, optionSpec, UsageError, int, str } from '../command'
 import { ProgressBar } from '../progress'
 import { type ClassificationData, openClassificationSplit } from '../../main/data/classification-data'
 import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
 import { initBackend } from '../../main/engine/backend'
 import { loadRun } from '../../main/runs/load'
 import { equivarianceMarkdown, equivarianceProbe } from '../../main/engine/eval/equivariance'
-import type { Split } from '../../main/data/catalog'
+import { SYNTHETIC_CLIPS, SplitSchema } from '../../shared/contract'
 import { writeFileAtomic, writeJsonAtomic } from '../../main/util/atomic'
 
 export const evalEquivarianceCommand: Command = {
@@ -26,13 +26,12 @@ export const evalEquivarianceCommand: Command = {
     const dataset = str(values, 'dataset')
     if (!run) throw new UsageError('--run NAME is required')
     if (Boolean(dataset) === Boolean(values.synthetic)) throw new UsageError('give exactly one of --dataset NAME or --synthetic')
-    const split = (str(values, 'split') ?? 'test') as Split
-    if (!['train', 'val', 'test'].includes(split)) throw new UsageError('--split must be train, val or test')
+    const split = choice(values, 'split', SplitSchema.options, 'test')
     const workspace = resolveWorkspace(str(values, 'workspace'))
     await initBackend()
     const dir = runDir(workspace, checkName('run', run))
     const { config, params, step } = await loadRun(dir)
-    const synthetic = config.data.kind === 'synthetic' ? config.data.clips : 256
+    const synthetic = config.data.kind === 'synthetic' ? config.data.clips : SYNTHETIC_CLIPS
     const data: ClassificationData = dataset ? { kind: 'dataset', name: checkName('dataset', dataset) } : { kind: 'synthetic', clips: synthetic }
     const opened = await openClassificationSplit(workspace, data, config.model, config.preset, config.seed, split)
     try {

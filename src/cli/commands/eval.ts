@@ -1,4 +1,4 @@
-import { type Command, optionSpec, type OptionValues, UsageError, int, str } from '../command'
+import { type Command, choice, optionSpec, type OptionValues, UsageError, int, str } from '../command'
 import { ProgressBar } from '../progress'
 import { checkName, datasetDir, resolveWorkspace, runDir } from '../../main/workspace'
 import { initBackend } from '../../main/engine/backend'
@@ -11,11 +11,10 @@ import { Catalog, type Split } from '../../main/data/catalog'
 import { exportEmbeddings } from '../../main/data/embeddings-export'
 import { type RetrievalSummary, type SplitEmbeddingRequest, embeddingsDir, runEmbeddingKind, writeRetrievalReport } from '../../main/runs/embeddings'
 import { embedSplit as embedSplitWith } from '../../main/workflows/embed'
-
-export type RetrievalRequest = SplitEmbeddingRequest
+import { SplitSchema } from '../../shared/contract'
 
 /** A dataset split embedded with a run's newest weights, with a progress bar on request. */
-export async function embedSplit(r: RetrievalRequest, showProgress: boolean, workers?: number): Promise<{ emb: Embeddings; classes: string[]; step: number }> {
+export async function embedSplit(r: SplitEmbeddingRequest, showProgress: boolean, workers?: number): Promise<{ emb: Embeddings; classes: string[]; step: number }> {
   let bar: ProgressBar | null = null
   return embedSplitWith(r, {
     workers,
@@ -28,7 +27,7 @@ export async function embedSplit(r: RetrievalRequest, showProgress: boolean, wor
 }
 
 /** Embeds a dataset split with a run's newest weights and ranks it in both directions. */
-export async function runRetrievalEval(r: RetrievalRequest, showProgress: boolean, workers?: number): Promise<RetrievalSummary> {
+export async function runRetrievalEval(r: SplitEmbeddingRequest, showProgress: boolean, workers?: number): Promise<RetrievalSummary> {
   const { emb, classes, step } = await embedSplit(r, showProgress, workers)
   return writeRetrievalReport(r, emb, classes, step)
 }
@@ -36,14 +35,12 @@ export async function runRetrievalEval(r: RetrievalRequest, showProgress: boolea
 /** Options shared by the commands that embed a dataset split with a run. */
 const EMBED_OPTIONS = optionSpec(['run', 'dataset', 'split', 'embedding', 'seed', 'workers', 'workspace'])
 
-async function embeddingRequest(values: OptionValues): Promise<RetrievalRequest> {
+async function embeddingRequest(values: OptionValues): Promise<SplitEmbeddingRequest> {
   const run = str(values, 'run')
   const dataset = str(values, 'dataset')
   if (!run || !dataset) throw new UsageError('--run NAME and --dataset NAME are required')
-  const split = (str(values, 'split') ?? 'test') as Split
-  if (!['train', 'val', 'test'].includes(split)) throw new UsageError('--split must be train, val or test')
-  const asked = str(values, 'embedding') as EmbeddingKind | undefined
-  if (asked && !['centroid', 'original'].includes(asked)) throw new UsageError('--embedding must be centroid or original')
+  const split = choice(values, 'split', SplitSchema.options, 'test')
+  const asked = choice<EmbeddingKind>(values, 'embedding', ['centroid', 'original'])
   const workspace = resolveWorkspace(str(values, 'workspace'))
   const runName = checkName('run', run)
   const kind = asked ?? (await runEmbeddingKind(workspace, runName))
@@ -102,10 +99,8 @@ export const embedCommand: Command = {
   options: { ...EMBED_OPTIONS, ...optionSpec(['export', 'projection', 'out']) },
   async run(values) {
     const req = await embeddingRequest(values)
-    const format = str(values, 'export') ?? 'npy'
-    if (format !== 'npy' && format !== 'tsv') throw new UsageError('--export must be npy or tsv')
-    const projection = str(values, 'projection') ?? 'pca'
-    if (projection !== 'pca' && projection !== 'umap') throw new UsageError('--projection must be pca or umap')
+    const format = choice(values, 'export', ['npy', 'tsv'], 'npy')
+    const projection = choice(values, 'projection', ['pca', 'umap'], 'pca')
     const { emb, classes } = await embedSplit(req, true, int(values, 'workers'))
     const out = str(values, 'out') ?? embeddingsDir(req.workspace, req.run, req.dataset, req.split)
     const files = await exportEmbeddings(emb, classes, out, format, { projection, seed: req.seed })
@@ -129,8 +124,7 @@ export const evalProbeCommand: Command = {
     const run = str(values, 'run')
     const dataset = str(values, 'dataset')
     if (!run || !dataset) throw new UsageError('--run NAME and --dataset NAME are required')
-    const modality = (str(values, 'modality') ?? 'audio-visual') as ProbeModality
-    if (!['audio', 'visual', 'audio-visual'].includes(modality)) throw new UsageError('--modality must be audio, visual or audio-visual')
+    const modality = choice<ProbeModality>(values, 'modality', ['audio', 'visual', 'audio-visual'], 'audio-visual')
     const workspace = resolveWorkspace(str(values, 'workspace'))
     await initBackend()
     const { config, params, step } = await loadRun(runDir(workspace, checkName('run', run)))

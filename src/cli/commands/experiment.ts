@@ -1,7 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { type Command, optionSpec, UsageError, int, num, parseFlags, str } from '../command'
-import { terminalJobContext } from '../job-context'
+import { withTerminalJob } from '../job-context'
 import { checkName, resolveWorkspace, runDir } from '../../main/workspace'
 import { writeFileAtomic } from '../../main/util/atomic'
 import type { MetricsRow } from '../../main/engine/train/pretrain'
@@ -65,12 +65,7 @@ export const experimentAblationCommand: Command = {
         timeRoll: !values['no-time-roll'],
         resume: true
       })
-      const { ctx, dispose } = terminalJobContext('pretrain')
-      try {
-        if ((await runPretrainRequest(workspace, request, ctx)).cancelled) return 130
-      } finally {
-        dispose()
-      }
+      if ((await withTerminalJob('pretrain', (ctx) => runPretrainRequest(workspace, request, ctx))).cancelled) return 130
       // the centroid needs a trained predictor: each run's own embedding (centroid for equiav, else mean-pooled)
       const embedding = await runEmbeddingKind(workspace, run)
       const r = await runRetrievalEval({ workspace, run, dataset, split: 'test', kind: embedding, seed }, true)

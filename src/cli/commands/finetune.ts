@@ -1,9 +1,14 @@
 import { resolve } from 'node:path'
-import { type Command, optionSpec, UsageError, int, num, parseFlags, str } from '../command'
-import { terminalJobContext } from '../job-context'
+import { type Command, type FieldFlags, fieldOptions, fieldValues, optionSpec, UsageError, int, num, parseFlags, str } from '../command'
+import { withTerminalJob } from '../job-context'
 import { resolveWorkspace } from '../../main/workspace'
 import { evalHeadline, runFinetuneRequest } from '../../main/workflows/finetune'
 import { FINETUNE_MODALITIES, FinetuneRequestSchema, LR_SCHEDULES } from '../../shared/requests'
+
+const FINETUNE_FIELDS: FieldFlags = {
+  from: str, preset: str, modality: str, loss: str, mixup: num, steps: int, epochs: int, lr: num, schedule: str,
+  warmupSteps: int, seed: int, checkpointEvery: int, keepCheckpoints: int, workers: int
+}
 
 export const finetuneCommand: Command = {
   path: ['finetune'],
@@ -30,7 +35,7 @@ export const finetuneCommand: Command = {
     '  --resume                     continue the run from its last checkpoint',
     '  --workspace DIR'
   ].join('\n'),
-  options: optionSpec(['dataset', 'clips', 'from', 'from-checkpoint', 'preset', 'modality', 'loss', 'mixup', 'steps', 'epochs', 'lr', 'schedule', 'warmup-steps', 'batch', 'batch-size', 'seed', 'workers', 'run', 'checkpoint-every', 'keep-checkpoints', 'workspace'], ['synthetic', 'linear-probe', 'no-time-roll', 'resume']),
+  options: { ...fieldOptions(FINETUNE_FIELDS), ...optionSpec(['dataset', 'clips', 'from-checkpoint', 'batch', 'batch-size', 'run', 'workspace'], ['synthetic', 'linear-probe', 'no-time-roll', 'resume']) },
   async run(values) {
     const dataset = str(values, 'dataset')
     if (Boolean(values.synthetic) === Boolean(dataset)) throw new UsageError('give exactly one of --synthetic or --dataset NAME')
@@ -40,41 +45,23 @@ export const finetuneCommand: Command = {
     const request = parseFlags(
       FinetuneRequestSchema,
       {
+        ...fieldValues(values, FINETUNE_FIELDS),
         run: str(values, 'run') ?? new Date().toISOString().replace(/[:.]/g, '-'),
         dataset,
         syntheticClips: int(values, 'clips'),
-        from,
         fromCheckpoint: fromFile === undefined ? undefined : resolve(fromFile),
-        preset: str(values, 'preset'),
-        modality: str(values, 'modality'),
         linearProbe: Boolean(values['linear-probe']),
-        loss: str(values, 'loss'),
-        mixup: num(values, 'mixup'),
         timeRoll: !values['no-time-roll'],
-        steps: int(values, 'steps'),
-        epochs: int(values, 'epochs'),
         batchSize: int(values, 'batch') ?? int(values, 'batch-size'),
-        lr: num(values, 'lr'),
-        schedule: str(values, 'schedule'),
-        warmupSteps: int(values, 'warmup-steps'),
-        seed: int(values, 'seed'),
-        checkpointEvery: int(values, 'checkpoint-every'),
-        keepCheckpoints: int(values, 'keep-checkpoints'),
-        workers: int(values, 'workers'),
         resume: Boolean(values.resume)
       },
       { syntheticClips: 'clips' }
     )
-    const { ctx, dispose } = terminalJobContext('finetune')
-    try {
-      const { summary, evalSplit } = await runFinetuneRequest(resolveWorkspace(str(values, 'workspace')), request, ctx)
-      const l = summary.last
-      const e = summary.lastEval
-      const evalText = e ? ` — ${evalSplit} ${evalHeadline(e)}` : ''
-      process.stderr.write(`${summary.cancelled ? 'stopped' : 'finished'} at step ${summary.finalStep} in ${summary.runDir}${l ? ` — loss ${l.loss.toFixed(4)}` : ''}${evalText}\n`)
-      return summary.cancelled ? 130 : 0
-    } finally {
-      dispose()
-    }
+    const { summary, evalSplit } = await withTerminalJob('finetune', (ctx) => runFinetuneRequest(resolveWorkspace(str(values, 'workspace')), request, ctx))
+    const l = summary.last
+    const e = summary.lastEval
+    const evalText = e ? ` — ${evalSplit} ${evalHeadline(e)}` : ''
+    process.stderr.write(`${summary.cancelled ? 'stopped' : 'finished'} at step ${summary.finalStep} in ${summary.runDir}${l ? ` — loss ${l.loss.toFixed(4)}` : ''}${evalText}\n`)
+    return summary.cancelled ? 130 : 0
   }
 }

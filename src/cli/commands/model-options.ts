@@ -1,12 +1,4 @@
-import { type OptionValues, UsageError, int, str } from '../command'
-import type { InputNormChoice } from '../../main/data/input-norm'
-
-/** --input-norm dataset|official, shared by the commands that read a dataset's cache. */
-export function inputNormChoice(values: OptionValues): InputNormChoice | undefined {
-  const choice = str(values, 'input-norm')
-  if (choice === undefined || choice === 'dataset' || choice === 'official') return choice
-  throw new UsageError('--input-norm must be dataset or official')
-}
+import { type OptionValues, UsageError, int } from '../command'
 
 /** --img-size N: the frame side, a multiple of the 16-pixel patch. */
 export function imgSizeOption(values: OptionValues): { imgSize?: number } {

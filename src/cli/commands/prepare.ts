@@ -1,9 +1,9 @@
-import { type Command, optionSpec, UsageError, int, str } from '../command'
-import { terminalJobContext } from '../job-context'
+import { type Command, choice, optionSpec, UsageError, int, str } from '../command'
+import { stopped, withTerminalJob } from '../job-context'
 import { checkName, resolveWorkspace } from '../../main/workspace'
-import { PRESETS, type PresetName } from '../../main/engine/config'
+import { INPUT_NORMS, PRESET_NAMES } from '../../shared/requests'
 import { prepareDataset } from '../../main/data/prepare-dataset'
-import { imgSizeOption, inputNormChoice } from './model-options'
+import { imgSizeOption } from './model-options'
 
 export const datasetPrepareCommand: Command = {
   path: ['dataset', 'prepare'],
@@ -22,34 +22,25 @@ export const datasetPrepareCommand: Command = {
   async run(values) {
     const name = str(values, 'name')
     if (!name) throw new UsageError('--name NAME is required')
-    const preset = (str(values, 'preset') ?? 'tiny') as PresetName
-    if (!(preset in PRESETS)) throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`)
+    const preset = choice(values, 'preset', PRESET_NAMES, 'tiny')
     const request = {
       workspace: resolveWorkspace(str(values, 'workspace')),
       dataset: checkName('dataset', name),
       preset,
       ...imgSizeOption(values),
-      inputNorm: inputNormChoice(values),
+      inputNorm: choice(values, 'input-norm', INPUT_NORMS),
       workers: int(values, 'workers') ?? 2
     }
-    const { ctx, dispose } = terminalJobContext('prepare')
-    try {
-      const summary = await prepareDataset(request, ctx)
-      if (summary.cancelled) {
-        process.stderr.write('stopped; run the same command again to resume\n')
-        return 130
-      }
-      if (values.json) {
-        const { failures, ...rest } = summary
-        process.stdout.write(JSON.stringify({ name, ...rest, failed: failures }) + '\n')
-      }
-      process.stderr.write(
-        `prepared ${summary.prepared} clips (${summary.skipped} already cached, ${summary.failures.length} failed) in ${summary.cache}\n` +
-          summary.failures.map((f) => `  failed ${f.id}: ${f.reason} — ${f.detail}\n`).join('')
-      )
-      return 0
-    } finally {
-      dispose()
+    const summary = await withTerminalJob('prepare', (ctx) => prepareDataset(request, ctx))
+    if (summary.cancelled) return stopped()
+    if (values.json) {
+      const { failures, ...rest } = summary
+      process.stdout.write(JSON.stringify({ name, ...rest, failed: failures }) + '\n')
     }
+    process.stderr.write(
+      `prepared ${summary.prepared} clips (${summary.skipped} already cached, ${summary.failures.length} failed) in ${summary.cache}\n` +
+        summary.failures.map((f) => `  failed ${f.id}: ${f.reason} — ${f.detail}\n`).join('')
+    )
+    return 0
   }
 }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { type Command, optionSpec, type OptionValues, UsageError, int, num, parseFlags, str } from '../command'
-import { terminalJobContext } from '../job-context'
+import { type Command, choice, optionSpec, type OptionValues, UsageError, int, num, parseFlags, str } from '../command'
+import { withTerminalJob } from '../job-context'
 import { resolveWorkspace, runDir } from '../../main/workspace'
 import { runPretrainRequest } from '../../main/workflows/pretrain'
 import { type CollapseAction, GUARD_DEFAULTS, type GuardSettings } from '../../main/engine/train/guard'
@@ -22,13 +22,10 @@ function initModalities(text: string | undefined): string[] | undefined {
   return names
 }
 
-const COLLAPSE_ACTIONS: CollapseAction[] = ['stop', 'warn', 'off']
-
 /** --on-collapse, --collapse-window, --collapse-spread, --max-norm-growth → the training guard's settings */
 function guardOptions(values: OptionValues): GuardSettings {
   const d = GUARD_DEFAULTS
-  const action = (str(values, 'on-collapse') ?? d.collapse.action) as CollapseAction
-  if (!COLLAPSE_ACTIONS.includes(action)) throw new UsageError(`--on-collapse takes ${COLLAPSE_ACTIONS.join(', ')} (got ${action})`)
+  const action = choice<CollapseAction>(values, 'on-collapse', ['stop', 'warn', 'off'], d.collapse.action)
   const window = int(values, 'collapse-window') ?? d.collapse.window
   const spread = num(values, 'collapse-spread') ?? d.collapse.spread
   const maxNormGrowth = num(values, 'max-norm-growth') ?? d.maxNormGrowth
@@ -76,18 +73,13 @@ export const pretrainCommand: Command = {
       allowPartial: Boolean(values['allow-partial'])
     }, { syntheticClips: 'clips' })
     const guard = guardOptions(values)
-    const { ctx, dispose } = terminalJobContext('pretrain')
-    try {
-      const summary = await runPretrainRequest(workspace, request, ctx, { guard })
-      const l = summary.last
-      process.stderr.write(
-        `${summary.cancelled ? 'stopped' : 'finished'} at step ${summary.finalStep} in ${summary.runDir}` +
-          (l ? ` — loss ${l.loss.toFixed(4)} (inter ${l.loss_inter.toFixed(4)}, intra_a ${l.loss_intra_a.toFixed(4)}, intra_v ${l.loss_intra_v.toFixed(4)})` : '') +
-          '\n'
-      )
-      return summary.cancelled ? 130 : 0
-    } finally {
-      dispose()
-    }
+    const summary = await withTerminalJob('pretrain', (ctx) => runPretrainRequest(workspace, request, ctx, { guard }))
+    const l = summary.last
+    process.stderr.write(
+      `${summary.cancelled ? 'stopped' : 'finished'} at step ${summary.finalStep} in ${summary.runDir}` +
+        (l ? ` — loss ${l.loss.toFixed(4)} (inter ${l.loss_inter.toFixed(4)}, intra_a ${l.loss_intra_a.toFixed(4)}, intra_v ${l.loss_intra_v.toFixed(4)})` : '') +
+        '\n'
+    )
+    return summary.cancelled ? 130 : 0
   }
 }

@@ -1,5 +1,5 @@
 /** The pretraining hyperparameter flags, shared by `equiav pretrain` and `equiav cluster export`: they become fields of the pretraining request. */
-import { type OptionValues, int, num, optionSpec, str } from '../command'
+import { type FieldFlags, fieldOptions, fieldValues, type OptionValues, int, num, optionSpec, str } from '../command'
 import { DEFAULT_LR, OBJECTIVES, PRESET_NAMES } from '../../shared/requests'
 
 export const TRAINING_USAGE = [
@@ -20,26 +20,12 @@ export const TRAINING_USAGE = [
   '  --input-norm dataset|official   input statistics (default: the dataset\'s own when `dataset norm-stats` stored them, else AudioSet / ImageNet)'
 ]
 
-export const TRAINING_OPTIONS = optionSpec(['input-norm', 'keep-checkpoints', 'preset', 'objective', 'cen-num', 'img-size', 'steps', 'epochs', 'batch-size', 'lr', 'warmup-steps', 'clip-norm', 'tau', 'seed', 'checkpoint-every'], ['no-time-roll'])
+const TRAINING_FIELDS: FieldFlags = {
+  preset: str, objective: str, cenNum: int, imgSize: int, steps: int, epochs: int, batchSize: int, lr: num, warmupSteps: int,
+  clipNorm: num, tau: num, seed: int, checkpointEvery: int, keepCheckpoints: int, inputNorm: str
+}
+
+export const TRAINING_OPTIONS = { ...fieldOptions(TRAINING_FIELDS), ...optionSpec([], ['no-time-roll']) }
 
 /** The request fields these flags give (absent flags: the schema's defaults). */
-export function trainingFlags(values: OptionValues): Record<string, unknown> {
-  return {
-    preset: str(values, 'preset'),
-    objective: str(values, 'objective'),
-    cenNum: int(values, 'cen-num'),
-    imgSize: int(values, 'img-size'),
-    steps: int(values, 'steps'),
-    epochs: int(values, 'epochs'),
-    batchSize: int(values, 'batch-size'),
-    lr: num(values, 'lr'),
-    warmupSteps: int(values, 'warmup-steps'),
-    clipNorm: num(values, 'clip-norm'),
-    tau: num(values, 'tau'),
-    timeRoll: !values['no-time-roll'],
-    seed: int(values, 'seed'),
-    checkpointEvery: int(values, 'checkpoint-every'),
-    keepCheckpoints: int(values, 'keep-checkpoints'),
-    inputNorm: str(values, 'input-norm')
-  }
-}
+export const trainingFlags = (values: OptionValues): Record<string, unknown> => ({ ...fieldValues(values, TRAINING_FIELDS), timeRoll: !values['no-time-roll'] })

@@ -7,22 +7,12 @@
  * no lock between its catalog calls, which are all synchronous) and is removed, with a log line.
  */
 import { mkdirSync, readdirSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs'
+import { processAlive } from '../util/pid-lock'
 
 const opened = new Map<string, number>()
 
 const holdersDir = (file: string): string => `${file}.holders`
 export const lockDir = (file: string): string => `${file}.lock`
-
-/** Whether a process with this pid is running (EPERM: running, as another user). */
-export function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /** Records that this process has `file` open (once per process, however many handles). */
 export function registerHolder(file: string): void {

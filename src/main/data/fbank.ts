@@ -42,7 +42,6 @@ export interface FbankNorm {
   std: number
 }
 export const AUDIOSET_FBANK_NORM: Readonly<FbankNorm> = { mean: -4.346, std: 4.332 }
-export const VGGSOUND_FBANK_NORM: Readonly<FbankNorm> = { mean: -4.956, std: 4.486 }
 
 /** numeric_limits<float>::epsilon(): Kaldi's floor before the log */
 export const LOG_FLOOR = 1.1920928955078125e-7

@@ -6,7 +6,7 @@
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { processAlive } from './catalog-lock'
+import { processAlive } from '../util/pid-lock'
 
 export const IMPORT_LOCK = 'import.lock'
 

@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events'
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { processAlive } from '../data/catalog-lock'
+import { processAlive } from '../util/pid-lock'
 import { writeJsonAtomic } from '../util/atomic'
 import type { Progress } from '../engine/report'
 import type { ProgressMark } from './eta'

@@ -5,7 +5,9 @@
 import { open, readFile, unlink } from 'node:fs/promises'
 import { storageError } from './storage-error'
 
+/** Whether a process with this pid is running (EPERM: running, as another user). */
 export function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
   try {
     process.kill(pid, 0) // signal 0 only checks that the process exists
     return true

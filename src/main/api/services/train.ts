@@ -5,9 +5,7 @@ import { epochSeconds, expectedBackend, readStepTimes } from '../../data/step-ti
 import { stepsPerEpoch } from '../../engine/train/data-source'
 import { toJob } from './jobs'
 import type { AreaServices, ServiceContext } from './types'
-
-/** the synthetic task's size when a form names no dataset (the pretrain and finetune defaults) */
-const SYNTHETIC_CLIPS = 256
+import { SYNTHETIC_CLIPS } from '../../../shared/requests'
 
 export function trainServices({ workspace, jobs, catalogs }: ServiceContext): AreaServices<typeof TRAIN_METHODS> {
   return {
