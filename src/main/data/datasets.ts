@@ -113,9 +113,9 @@ export class DatasetCatalogs {
     )
   }
 
-  /** How many clips match a filter. */
-  async count(name: string, filter: ClipFilter): Promise<number> {
-    return (await this.filterIndex(name, filter, IMPORT_ORDER)).total
+  /** How many clips match a filter (from the page index of the sort it is listed in, so one index serves both). */
+  async count(name: string, filter: ClipFilter, sort: ClipSort = IMPORT_ORDER): Promise<number> {
+    return (await this.filterIndex(name, filter, sort)).total
   }
 
   /** A page of clips matching a filter, at an offset in a sort (import order by default). */

@@ -63,7 +63,7 @@ export function datasetsServices({ workspace, jobs, catalogs, playback }: Servic
         return toClipRow(record)
       }),
     'datasets.clips': async ({ dataset, offset, limit, filter, sort }) => ({
-      total: await catalogs.count(dataset, filter),
+      total: await catalogs.count(dataset, filter, sort),
       offset,
       rows: (await catalogs.page(dataset, filter, offset, limit, sort)).map(toClipRow)
     }),
