@@ -122,7 +122,8 @@ describe('Datasets view (serve mode, Chromium)', () => {
     await expect(aug.getByText('hflip').count()).resolves.toBe(2) // in t_a and t_v
 
     await inspector.locator('select[name=label]').selectOption({ label: 'bird' })
-    await page.getByTestId('clip-table').locator('.row.active').getByText('bird, bell').waitFor()
+    // the new primary label replaces the old one (bell was its only label)
+    await page.getByTestId('clip-table').locator('.row.active .c-labels').getByText('bird', { exact: true }).waitFor()
     if (shots) await page.screenshot({ path: join(shots, 'workbench-datasets.png'), fullPage: true })
   }, 150_000)
 
