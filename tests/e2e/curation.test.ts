@@ -10,10 +10,10 @@ import { mkdirSync, renameSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Catalog, type ClipRecord } from '../../src/main/data/catalog'
+import { Catalog } from '../../src/main/data/catalog'
 import { importFolder } from '../../src/main/data/importers/folder'
 import { createMediaDir, type MediaDir } from '../helpers/media'
-import { type Workbench, openWorkbench, shots, tempWorkspace } from './harness'
+import { type Workbench, openWorkbench, shots, tempWorkspace, writeBigCatalog } from './harness'
 
 let wb: Workbench
 let media: MediaDir
@@ -36,31 +36,8 @@ beforeAll(async () => {
   const curate = Catalog.open(join(workspace, 'datasets', 'curate'))
   await importFolder({ root: folder, catalog: curate, testFraction: 0.3 })
   curate.close()
-  // a large catalog without media, written directly
-  const big = Catalog.open(join(workspace, 'datasets', 'big'))
-  big.setClasses(['a', 'b', 'c'])
-  big.upsert(
-    Array.from(
-      { length: BIG },
-      (_, i): ClipRecord => ({
-        id: `c${String(i).padStart(6, '0')}.mp4`,
-        path: `/nowhere/c${i}.mp4`,
-        size: 1,
-        mtimeMs: 0,
-        duration: 1 + (i % 7),
-        audio: 'aac',
-        video: 'h264',
-        labels: [i % 3],
-        split: 'train',
-        status: 'ok',
-        reason: null,
-        detail: null,
-        hash: null,
-        excluded: false
-      })
-    )
-  )
-  big.close()
+  // a large catalog without media
+  writeBigCatalog(workspace, 'big', BIG)
   wb = await openWorkbench(workspace)
 }, 180_000)
 

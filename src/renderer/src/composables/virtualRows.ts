@@ -58,11 +58,13 @@ export function useVirtualRows(o: { rowHeight: number; perRow: Ref<number>; heig
   watch(focus, (i) => i !== null && void nextTick(() => reveal(i)))
   // (once the list knows enough clips to hold it: its answer and the first page may come in either order)
   watch([located, total], ([l, n]) => l && n > l.index && void nextTick(() => reveal(l.index, true)))
-  // a list switched to (table ↔ grid) opens where the focus is
-  onMounted(() => {
+  // a list switched to (table ↔ grid) opens where the focus is, and keeps it in view when its width changes the tiles a row
+  const revealCurrent = (): void => {
     const i = located.value?.index ?? focus.value
-    if (i !== null) reveal(i, true)
-  })
+    if (i !== null) void nextTick(() => reveal(i, true))
+  }
+  onMounted(revealCurrent)
+  watch(o.perRow, revealCurrent)
 
   const onScroll = (e: Event): void => {
     scrollTop.value = (e.target as HTMLElement).scrollTop
