@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Catalog } from '../../src/main/data/catalog'
 import { importFolder } from '../../src/main/data/importers/folder'
 import { createMediaDir, type MediaDir } from '../helpers/media'
-import { type Workbench, openWorkbench, shots, tempWorkspace, writeBigCatalog } from './harness'
+import { type Workbench, openWorkbench, tempWorkspace, writeBigCatalog } from './harness'
 
 let wb: Workbench
 let media: MediaDir
@@ -128,7 +128,6 @@ describe('curation (serve mode, Chromium)', () => {
     await page.keyboard.press('x')
     await expect.poll(() => tile.getAttribute('class')).toMatch(/\bselected\b/)
     await page.getByTestId('bulk-bar').getByText('1 selected').waitFor()
-    if (shots) await page.screenshot({ path: join(shots, 'workbench-curation-grid.png'), fullPage: true })
     await expect(page.getByTestId('clip-keys').textContent()).resolves.toMatch(/e exclude\/include · x select/)
     await page.close()
   }, 150_000)

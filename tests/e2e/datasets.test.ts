@@ -10,7 +10,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMediaDir, type MediaDir } from '../helpers/media'
-import { type Workbench, openWorkbench, shots, tempWorkspace, writeBigCatalog } from './harness'
+import { type Workbench, openWorkbench, tempWorkspace, writeBigCatalog } from './harness'
 
 let wb: Workbench
 let media: MediaDir
@@ -104,7 +104,6 @@ describe('Datasets view (serve mode, Chromium)', () => {
     await inspector.locator('select[name=label]').selectOption({ label: 'bird' })
     // the new primary label replaces the old one (bell was its only label)
     await page.getByTestId('clip-table').locator('.row.active .c-labels').getByText('bird', { exact: true }).waitFor()
-    if (shots) await page.screenshot({ path: join(shots, 'workbench-datasets.png'), fullPage: true })
   }, 150_000)
 
   it('imports windows of two recordings grouped by the form\'s regex: the group column, one split per recording', async () => {
