@@ -228,7 +228,7 @@ function whereOf(f: ClipFilter, extra: Clause[] = []): Clause {
 /** The clips matching a filter after `part` (a clause of afterParts, or none), in the sort's order. */
 function selectClips(f: ClipFilter, sort: ClipSort, part: Clause | null, columns: Clause): Clause {
   const { sql, args } = whereOf(f, part ? [part] : [])
-  return { sql: `SELECT ${columns.sql} FROM clips ${sql} ${orderBy(sort)} LIMIT ?`, args: [...columns.args, ...args] }
+  return { sql: `SELECT ${columns.sql} FROM clips ${sql} ${orderBy(sort)} LIMIT ? OFFSET ?`, args: [...columns.args, ...args] }
 }
 
 const ALL_COLUMNS: Clause = { sql: '*', args: [] }
@@ -457,18 +457,21 @@ export class Catalog {
 
   /**
    * Rows of the clips matching a filter after a cursor in a sort (from the start without one), `limit` of
-   * them (-1: all) after skipping `offset`: each part of afterParts read in turn until enough are found.
+   * them (-1: all) after skipping `offset`. One part (no cursor, or import order): LIMIT and OFFSET in SQL;
+   * two (the rest of a tie, then the keys after it): each read in turn until enough are found, the offset
+   * (within a stretch of a page index: under 100) skipped here.
    */
   private afterCursor(f: ClipFilter, sort: ClipSort, after: SortCursor | undefined, columns: Clause, limit: number, offset: number): Row[] {
     this.sortIndex(sort)
+    const read = (part: Clause | null, n: number, skip: number): Row[] => {
+      const { sql, args } = selectClips(f, sort, part, columns)
+      return this.locked(() => this.db.all(sql, [...args, n, skip]) as Row[])
+    }
     const parts = after ? afterParts(sort, after) : [null]
+    if (parts.length === 1) return read(parts[0], limit, offset)
     const want = limit < 0 ? Infinity : offset + limit
     const rows: Row[] = []
-    for (const part of parts) {
-      if (rows.length >= want) break
-      const { sql, args } = selectClips(f, sort, part, columns)
-      rows.push(...this.locked(() => this.db.all(sql, [...args, want === Infinity ? -1 : want - rows.length]) as Row[]))
-    }
+    for (const part of parts) if (rows.length < want) rows.push(...read(part, want === Infinity ? -1 : want - rows.length, 0))
     return rows.slice(offset, limit < 0 ? undefined : offset + limit)
   }
 
