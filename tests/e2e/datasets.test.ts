@@ -9,9 +9,8 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Catalog, type ClipRecord } from '../../src/main/data/catalog'
 import { createMediaDir, type MediaDir } from '../helpers/media'
-import { type Workbench, openWorkbench, tempWorkspace } from './harness'
+import { type Workbench, openWorkbench, tempWorkspace, writeBigCatalog } from './harness'
 
 let wb: Workbench
 let media: MediaDir
@@ -41,26 +40,7 @@ beforeAll(async () => {
 
   const workspace = tempWorkspace()
   // a large catalog, written directly: the table must stay smooth at this size
-  const big = Catalog.open(join(workspace, 'datasets', 'big'))
-  big.setClasses(Array.from({ length: 50 }, (_, i) => `class-${i}`))
-  const rows: ClipRecord[] = Array.from({ length: BIG }, (_, i) => ({
-    id: `c${String(i).padStart(6, '0')}.mp4`,
-    path: `/nowhere/c${i}.mp4`,
-    size: 1000,
-    mtimeMs: 0,
-    duration: 1 + (i % 10),
-    audio: 'aac 44100 Hz 1 ch',
-    video: 'h264 64×48 10.00 fps',
-    labels: [i % 50],
-    split: i % 5 === 0 ? 'test' : 'train',
-    status: 'ok',
-    reason: null,
-    detail: null,
-    hash: String(i),
-    excluded: false
-  }))
-  big.upsert(rows)
-  big.close()
+  writeBigCatalog(workspace, 'big', BIG)
   wb = await openWorkbench(workspace)
 }, 180_000)
 
@@ -122,7 +102,8 @@ describe('Datasets view (serve mode, Chromium)', () => {
     await expect(aug.getByText('hflip').count()).resolves.toBe(2) // in t_a and t_v
 
     await inspector.locator('select[name=label]').selectOption({ label: 'bird' })
-    await page.getByTestId('clip-table').locator('.row.active').getByText('bird, bell').waitFor()
+    // the new primary label replaces the old one (bell was its only label)
+    await page.getByTestId('clip-table').locator('.row.active .c-labels').getByText('bird', { exact: true }).waitFor()
   }, 150_000)
 
   it('imports windows of two recordings grouped by the form\'s regex: the group column, one split per recording', async () => {

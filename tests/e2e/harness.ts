@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Browser, type Page, chromium } from 'playwright-core'
+import { Catalog, type ClipRecord } from '../../src/main/data/catalog'
 
 export const root = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -68,6 +69,33 @@ export async function openWorkbench(workspace: string, { keep = false } = {}): P
       if (!keep) rmSync(workspace, { recursive: true, force: true })
     }
   }
+}
+
+/**
+ * A catalog of `n` clips without media (ids c000000.mp4…, 50 classes, every fifth clip in test), written
+ * directly into the workspace: for views that must stay smooth at a size no test imports.
+ */
+export function writeBigCatalog(workspace: string, name: string, n: number): void {
+  const big = Catalog.open(join(workspace, 'datasets', name))
+  big.setClasses(Array.from({ length: 50 }, (_, i) => `class-${i}`))
+  const rows: ClipRecord[] = Array.from({ length: n }, (_, i) => ({
+    id: `c${String(i).padStart(6, '0')}.mp4`,
+    path: `/nowhere/c${i}.mp4`,
+    size: 1000,
+    mtimeMs: 0,
+    duration: 1 + (i % 10),
+    audio: 'aac 44100 Hz 1 ch',
+    video: 'h264 64×48 10.00 fps',
+    labels: [i % 50],
+    split: i % 5 === 0 ? 'test' : 'train',
+    status: 'ok',
+    reason: null,
+    detail: null,
+    hash: String(i),
+    excluded: false
+  }))
+  big.upsert(rows)
+  big.close()
 }
 
 /** the map's drawn (non-white) pixels, in page coordinates: their bounding box and one pixel of each point-sized blob */

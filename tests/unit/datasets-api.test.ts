@@ -85,6 +85,18 @@ describe('datasets API', () => {
     expect(JSON.stringify(all)).not.toContain(media.dir) // file paths stay in the main process
   })
 
+  it('searches by clip id and class name, sorts by a column either way, and says where a clip is in that order', async () => {
+    const ids = async (args: object): Promise<string[]> => ((await router('datasets.clips', { dataset: 'd1', ...args })) as { rows: { id: string }[] }).rows.map((r) => r.id)
+    expect(await ids({ filter: { search: 'NOTES' } })).toEqual(['cat/notes.mp4'])
+    expect(await ids({ filter: { search: 'dog' } })).toEqual(['dog/b.mp4']) // the id, and the class name 'dog'
+    expect(await ids({ sort: { by: 'duration', desc: true } })).toEqual(['dog/b.mp4', 'cat/a.mp4', 'cat/notes.mp4']) // 2 s, 1 s, none
+    expect(await ids({ sort: { by: 'id' }, offset: 1, limit: 1 })).toEqual(['cat/notes.mp4'])
+    const position = (args: object): Promise<unknown> => router('datasets.position', { dataset: 'd1', ...args })
+    expect(await position({ clip: 'cat/a.mp4', sort: { by: 'duration', desc: true } })).toEqual({ index: 1 })
+    expect(await position({ clip: 'cat/a.mp4', filter: { status: 'quarantined' } })).toEqual({ index: null })
+    await expect(router('datasets.clips', { dataset: 'd1', sort: { by: 'path' } })).rejects.toThrow(/sort/)
+  })
+
   it('relabels, moves and excludes a clip, and names the clip when a label is not a class', async () => {
     expect(await router('datasets.edit', { dataset: 'd1', clip: 'cat/a.mp4', labels: [1, 0], split: 'val', excluded: true })).toMatchObject({
       labels: [1, 0],

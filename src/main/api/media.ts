@@ -4,13 +4,16 @@
  * request, so nothing outside the registered datasets can be reached; and only a usable (`ok`) clip whose
  * path still resolves to the file probed at import (no symlink swapped in since). A video Chromium cannot
  * play is served as its cached transcode (playback.ts); until that is made, the answer is 503 with its progress.
+ * Thumbnails are made once and kept on disk (data/thumb-cache.ts).
  */
 import { realpath, stat } from 'node:fs/promises'
+import { join } from 'node:path'
 import { DatasetCatalogs } from '../data/datasets'
 import { CatalogBusyError, type ClipRecord } from '../data/catalog'
 import { ClipFeatureStore } from '../data/clip-features'
-import { decodeAudio, thumbnail } from '../data/ffmpeg'
+import { decodeAudio } from '../data/ffmpeg'
 import { framePng, spectrogramPng } from '../data/images'
+import { ThumbCache } from '../data/thumb-cache'
 import { encodeWav16 } from '../data/wav'
 import { datasetDir } from '../workspace'
 import { ClipPlayback } from './playback'
@@ -99,7 +102,8 @@ export function createMediaHandler(
   workspace: string,
   catalogs = new DatasetCatalogs(workspace),
   features = new ClipFeatureStore(),
-  playback = new ClipPlayback(workspace)
+  playback = new ClipPlayback(workspace),
+  thumbs = new ThumbCache()
 ): MediaHandler {
   return async (pathname, range) => {
     const req = parseMediaPath(pathname)
@@ -123,7 +127,7 @@ export function createMediaHandler(
     try {
       if (what === 'video') return await videoReply(playback, req.dataset, clip, range)
       if (what === 'audio.wav') return bytes('audio/wav', Buffer.from(encodeWav16(await decodeAudio(clip.path), 16000)))
-      if (what === 'thumb.jpg') return bytes('image/jpeg', await thumbnail(clip.path, { width: 160 }))
+      if (what === 'thumb.jpg') return bytes('image/jpeg', await thumbs.get(join(datasetDir(workspace, req.dataset), 'thumbs'), clip.path))
       const frame = /^frame\/(\d+)\.png$/.exec(what)
       if (what === 'spectrogram.png' || frame) {
         const f = await features.get(datasetDir(workspace, req.dataset), clip)

@@ -51,7 +51,68 @@ export interface ClipEdit {
   excluded?: boolean
 }
 
+/** What the clip list sorts by: import order, or a column with import order breaking ties. */
+export const SORT_COLUMNS = ['import', 'id', 'label', 'split', 'status', 'duration'] as const
+export type SortColumn = (typeof SORT_COLUMNS)[number]
+export interface ClipSort {
+  by: SortColumn
+  desc?: boolean
+}
+/** A clip's place in a sort: its sort key, then its seq. A keyset page starts after one. */
+export type SortCursor = readonly [key: string | number, seq: number]
+export const IMPORT_ORDER: ClipSort = { by: 'import' }
+
+/**
+ * Each sort's key in SQL, never NULL (a row value holding a NULL compares as unknown, which would drop
+ * clips from keyset pages): the primary label's class index, a missing split as '', a missing duration as -1.
+ */
+const SORT_KEYS: Record<SortColumn, string> = {
+  import: 'seq',
+  id: 'id',
+  label: "COALESCE(json_extract(labels, '$[0]'), -1)",
+  split: "COALESCE(split, '')",
+  status: 'status',
+  duration: 'COALESCE(duration, -1)'
+}
+/** The sorts whose key no schema index serves: each gets an expression index when first used (imports do not pay for it before). */
+const LAZY_SORT_INDEXES: Partial<Record<SortColumn, string>> = {
+  label: `CREATE INDEX IF NOT EXISTS clips_by_label ON clips(${SORT_KEYS.label}, seq)`,
+  split: `CREATE INDEX IF NOT EXISTS clips_by_split ON clips(${SORT_KEYS.split}, seq)`,
+  duration: `CREATE INDEX IF NOT EXISTS clips_by_duration ON clips(${SORT_KEYS.duration}, seq)`
+}
+
+/**
+ * The clips after a cursor in a sort, as clauses each one index seek, whose results in turn are those clips
+ * in sort order: the rest of the cursor's tie (its key, a later seq), then the keys after it. (One row-value
+ * bound `(key, seq) > (?, ?)` holds the same clips, but SQLite finds them by scanning the tie from its
+ * start: a page deep in a status sort of 2M clips would read up to 2M index entries.)
+ */
+function afterParts(sort: ClipSort, after: SortCursor | undefined): Clause[] {
+  const gt = sort.desc ? '<' : '>'
+  if (!after) return []
+  if (sort.by === 'import') return [{ sql: `seq ${gt} ?`, args: [after[1]] }]
+  const k = SORT_KEYS[sort.by]
+  return [
+    { sql: `${k} = ? AND seq ${gt} ?`, args: [after[0], after[1]] },
+    { sql: `${k} ${gt} ?`, args: [after[0]] }
+  ]
+}
+
+const orderBy = (sort: ClipSort): string => {
+  const dir = sort.desc ? 'DESC' : 'ASC'
+  return sort.by === 'import' ? `ORDER BY seq ${dir}` : `ORDER BY ${SORT_KEYS[sort.by]} ${dir}, seq ${dir}`
+}
+
+/** Orders two cursors of one sort as SQLite does: numbers by value, text by its UTF-8 bytes (BINARY collation). */
+export function compareCursors(sort: ClipSort, a: SortCursor, b: SortCursor): number {
+  const key = typeof a[0] === 'number' && typeof b[0] === 'number' ? a[0] - b[0] : Buffer.compare(Buffer.from(String(a[0])), Buffer.from(String(b[0])))
+  const order = key !== 0 ? Math.sign(key) : Math.sign(a[1] - b[1])
+  return sort.desc ? -order : order
+}
+
 export interface ClipFilter {
+  /** a case-insensitive (ASCII) substring of the clip id or of one of its labels' class names */
+  search?: string
   status?: ClipStatus
   split?: Split
   label?: number
@@ -61,8 +122,10 @@ export interface ClipFilter {
   maxDuration?: number
   limit?: number
   offset?: number
-  /** keyset paging: only clips after this position (a ClipRecord's seq) */
-  after?: number
+  /** the order of list() (import order when absent) */
+  sort?: ClipSort
+  /** keyset paging: only clips after this place in the sort */
+  after?: SortCursor
 }
 
 export interface CatalogCounts {
@@ -130,12 +193,24 @@ function toRecord(r: Row): ClipRecord {
   }
 }
 
-function whereOf(f: ClipFilter): { sql: string; args: (string | number)[] } {
+const toCursor = (r: Row): SortCursor => [typeof r.k === 'string' ? r.k : Number(r.k), Number(r.seq)]
+
+interface Clause {
+  sql: string
+  args: (string | number)[]
+}
+
+/** The WHERE of a filter, and of any further clauses (ANDed). */
+function whereOf(f: ClipFilter, extra: Clause[] = []): Clause {
   const where: string[] = []
   const args: (string | number)[] = []
   const add = (clause: string, value: string | number): void => {
     where.push(clause)
     args.push(value)
+  }
+  if (f.search) {
+    where.push('(instr(lower(id), lower(?)) > 0 OR EXISTS (SELECT 1 FROM json_each(clips.labels) AS l JOIN classes ON classes.idx = l.value WHERE instr(lower(classes.name), lower(?)) > 0))')
+    args.push(f.search, f.search)
   }
   if (f.status) add('status = ?', f.status)
   if (f.split) add('split = ?', f.split)
@@ -143,14 +218,20 @@ function whereOf(f: ClipFilter): { sql: string; args: (string | number)[] } {
   if (f.label !== undefined) add('EXISTS (SELECT 1 FROM json_each(clips.labels) WHERE value = ?)', f.label)
   if (f.minDuration !== undefined) add('duration >= ?', f.minDuration)
   if (f.maxDuration !== undefined) add('duration <= ?', f.maxDuration)
-  if (f.after !== undefined) add('seq > ?', f.after)
+  for (const c of extra) {
+    where.push(c.sql)
+    args.push(...c.args)
+  }
   return { sql: where.length ? 'WHERE ' + where.join(' AND ') : '', args }
 }
 
-function selectClips(f: ClipFilter): { sql: string; args: (string | number)[] } {
-  const { sql, args } = whereOf(f)
-  return { sql: `SELECT * FROM clips ${sql} ORDER BY seq LIMIT ? OFFSET ?`, args: [...args, f.limit ?? -1, f.offset ?? 0] }
+/** The clips matching a filter after `part` (a clause of afterParts, or none), in the sort's order. */
+function selectClips(f: ClipFilter, sort: ClipSort, part: Clause | null, columns: Clause): Clause {
+  const { sql, args } = whereOf(f, part ? [part] : [])
+  return { sql: `SELECT ${columns.sql} FROM clips ${sql} ${orderBy(sort)} LIMIT ? OFFSET ?`, args: [...columns.args, ...args] }
 }
+
+const ALL_COLUMNS: Clause = { sql: '*', args: [] }
 
 /** Another process holds the catalog's lock (and is alive): try again later. */
 export class CatalogBusyError extends Error {
@@ -180,6 +261,8 @@ export class Catalog {
   private readonly db: sqlite.Database
   private readonly waitMs: number
   private readonly log: (line: string) => void
+  /** the sorts whose lazy index this connection has made sure of */
+  private readonly indexed = new Set<SortColumn>()
 
   constructor(
     readonly file: string,
@@ -366,10 +449,56 @@ export class Catalog {
     return row ? toRecord(row) : null
   }
 
-  /** Clips in import order; filters use the (status|split, seq) indexes, and `after` pages by key instead of OFFSET. */
+  /** Clips in import order or f.sort's; filters and sorts use indexes, and `after` pages by key instead of OFFSET. */
   list(f: ClipFilter = {}): ClipRecord[] {
-    const { sql, args } = selectClips(f)
-    return this.locked(() => this.db.all(sql, args) as Row[]).map(toRecord)
+    const { sort = IMPORT_ORDER, after, limit = -1, offset = 0, ...filter } = f
+    return this.afterCursor(filter, sort, after, ALL_COLUMNS, limit, offset).map(toRecord)
+  }
+
+  /**
+   * Rows of the clips matching a filter after a cursor in a sort (from the start without one), `limit` of
+   * them (-1: all) after skipping `offset`. One part (no cursor, or import order): LIMIT and OFFSET in SQL;
+   * two (the rest of a tie, then the keys after it): each read in turn until enough are found, the offset
+   * (within a stretch of a page index: under 100) skipped here.
+   */
+  private afterCursor(f: ClipFilter, sort: ClipSort, after: SortCursor | undefined, columns: Clause, limit: number, offset: number): Row[] {
+    this.sortIndex(sort)
+    const read = (part: Clause | null, n: number, skip: number): Row[] => {
+      const { sql, args } = selectClips(f, sort, part, columns)
+      return this.locked(() => this.db.all(sql, [...args, n, skip]) as Row[])
+    }
+    const parts = after ? afterParts(sort, after) : [null]
+    if (parts.length === 1) return read(parts[0], limit, offset)
+    const want = limit < 0 ? Infinity : offset + limit
+    const rows: Row[] = []
+    for (const part of parts) if (rows.length < want) rows.push(...read(part, want === Infinity ? -1 : want - rows.length, 0))
+    return rows.slice(offset, limit < 0 ? undefined : offset + limit)
+  }
+
+  /** The expression index a sort's key needs, made once (a catalog of 2M clips takes a few seconds the first time). */
+  private sortIndex(sort: ClipSort): void {
+    const create = LAZY_SORT_INDEXES[sort.by]
+    if (!create || this.indexed.has(sort.by)) return
+    this.locked(() => this.db.exec(create))
+    this.indexed.add(sort.by)
+  }
+
+  /** A clip's cursor in a sort, or null when it does not match the filter (or is not in the catalog). */
+  cursorOf(id: string, f: ClipFilter, sort: ClipSort): SortCursor | null {
+    const { sql, args } = whereOf(f, [{ sql: 'id = ?', args: [id] }])
+    const row = this.locked(() => this.db.get(`SELECT ${SORT_KEYS[sort.by]} AS k, seq FROM clips ${sql}`, args) as Row | null)
+    return row ? toCursor(row) : null
+  }
+
+  /**
+   * The next `n` clips after a cursor in a sort (every clip, matching or not): the cursors of those matching
+   * the filter, and the cursor of the n-th (null when fewer than n follow): a slice of a filter's page index.
+   */
+  sliceAfter(f: ClipFilter, sort: ClipSort, after: SortCursor | undefined, n: number): { matching: SortCursor[]; last: SortCursor | null } {
+    const test = whereOf(f)
+    const columns = { sql: `${SORT_KEYS[sort.by]} AS k, seq, ${test.sql ? test.sql.replace(/^WHERE /, '') : '1'} AS m`, args: test.args }
+    const rows = this.afterCursor({}, sort, after, columns, n, 0)
+    return { matching: rows.filter((r) => Number(r.m) === 1).map(toCursor), last: rows.length === n ? toCursor(rows[n - 1]) : null }
   }
 
   /** How many clips match a filter (its limit and offset aside). */
@@ -379,9 +508,8 @@ export class Catalog {
 
   /** How many clips with seq in (from, to] match a filter: a slice of count(), so a caller can count a big catalog in steps. */
   countBetween(f: ClipFilter, from: number, to: number): number {
-    const { sql, args } = whereOf({ ...f, after: undefined })
-    const where = `${sql ? `${sql} AND` : 'WHERE'} seq > ? AND seq <= ?`
-    return this.locked(() => Number((this.db.get(`SELECT COUNT(*) AS n FROM clips ${where}`, [...args, from, to]) as Row).n))
+    const { sql, args } = whereOf({ ...f, after: undefined }, [{ sql: 'seq > ? AND seq <= ?', args: [from, to] }])
+    return this.locked(() => Number((this.db.get(`SELECT COUNT(*) AS n FROM clips ${sql}`, args) as Row).n))
   }
 
   /** Changes whenever any connection (this one or another process's) has written to the catalog. */
@@ -393,13 +521,6 @@ export class Catalog {
     })
   }
 
-  /** The seqs of the clips with seq in (from, to] matching a filter, in order: a slice of a filter's page index. */
-  seqsBetween(f: ClipFilter, from: number, to: number): number[] {
-    const { sql, args } = whereOf({ ...f, after: undefined })
-    const where = `${sql ? `${sql} AND` : 'WHERE'} seq > ? AND seq <= ?`
-    return this.locked(() => (this.db.all(`SELECT seq FROM clips ${where} ORDER BY seq`, [...args, from, to]) as Row[]).map((r) => Number(r.seq)))
-  }
-
   /** The newest clip's seq (0 when empty): where stepwise counts end. */
   lastSeq(): number {
     return this.locked(() => Number((this.db.get('SELECT COALESCE(MAX(seq), 0) AS n FROM clips') as Row).n))
@@ -409,8 +530,8 @@ export class Catalog {
    * The same clips one at a time, for exports of catalogs too large to hold as records at once: read in
    * keyset pages, so no lock is held while the caller works on a clip.
    */
-  *each(f: ClipFilter = {}, page = 1000): Generator<ClipRecord> {
-    let after = f.after ?? 0
+  *each(f: Omit<ClipFilter, 'sort'> = {}, page = 1000): Generator<ClipRecord> {
+    let after = f.after
     let left = f.limit === undefined || f.limit < 0 ? Infinity : f.limit
     let skip = f.offset ?? 0
     while (left > 0) {
@@ -419,7 +540,8 @@ export class Catalog {
       for (const r of rows) yield r
       if (rows.length < Math.min(page, left)) return
       left -= rows.length
-      after = rows[rows.length - 1].seq ?? after
+      const seq = rows[rows.length - 1].seq ?? 0
+      after = [seq, seq]
     }
   }
 

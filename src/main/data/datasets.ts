@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { checkName, datasetDir, datasetsDir } from '../workspace'
-import { Catalog, CatalogBusyError, type CatalogCounts, type ClipFilter, type ClipRecord } from './catalog'
+import { Catalog, CatalogBusyError, type CatalogCounts, type ClipFilter, type ClipRecord, type ClipSort, compareCursors, IMPORT_ORDER, type SortCursor } from './catalog'
 
 export const CATALOG_FILE = 'catalog.sqlite'
 
@@ -56,12 +56,12 @@ function addCounts(a: DatasetCounts, b: DatasetCounts): DatasetCounts {
   }
 }
 
-/** Where each stretch of PAGE_STEP clips matching a filter starts: a page at any offset is then a keyset query. */
+/** Where each stretch of PAGE_STEP clips matching a filter starts in a sort: a page at any offset is then a keyset query. */
 interface FilterIndex {
   /** how many clips match */
   total: number
-  /** starts[j]: seq of the clip just before position j·PAGE_STEP (0 for the first) */
-  starts: number[]
+  /** starts[j]: the cursor of the clip just before position j·PAGE_STEP (null for the first) */
+  starts: (SortCursor | null)[]
 }
 
 /** What is known about a dataset at one catalog version (it changes with any write, from any process). */
@@ -113,28 +113,55 @@ export class DatasetCatalogs {
     )
   }
 
-  /** How many clips match a filter. */
-  async count(name: string, filter: ClipFilter): Promise<number> {
-    return (await this.filterIndex(name, filter)).total
+  /** How many clips match a filter (from the page index of the sort it is listed in, so one index serves both). */
+  async count(name: string, filter: ClipFilter, sort: ClipSort = IMPORT_ORDER): Promise<number> {
+    return (await this.filterIndex(name, filter, sort)).total
   }
 
-  /** A page of clips matching a filter, at an offset in import order. */
-  async page(name: string, filter: ClipFilter, offset: number, limit: number): Promise<ClipRecord[]> {
-    const { starts } = await this.filterIndex(name, filter)
-    const j = Math.min(Math.floor(offset / PAGE_STEP), starts.length - 1)
-    return this.use(name, (c) => c.list({ ...filter, after: starts[j], offset: offset - j * PAGE_STEP, limit }))
+  /** A page of clips matching a filter, at an offset in a sort (import order by default). */
+  async page(name: string, filter: ClipFilter, offset: number, limit: number, sort: ClipSort = IMPORT_ORDER): Promise<ClipRecord[]> {
+    const { starts } = await this.filterIndex(name, filter, sort)
+    const j = Math.max(0, Math.min(Math.floor(offset / PAGE_STEP), starts.length - 1))
+    return this.use(name, (c) => c.list({ ...filter, sort, after: starts[j] ?? undefined, offset: offset - j * PAGE_STEP, limit }))
   }
 
-  private filterIndex(name: string, filter: ClipFilter): Promise<FilterIndex> {
-    return this.kept(name, `filter:${JSON.stringify(filter)}`, () => {
-      let previous = 0
-      return this.sliced(name, { total: 0, starts: [] } as FilterIndex, (c, from, to, acc) => {
-        for (const seq of c.seqsBetween(filter, from, to)) {
+  /** Where a clip is among the clips matching a filter in a sort (its index in page order), or null when it does not match. */
+  async position(name: string, filter: ClipFilter, sort: ClipSort, id: string): Promise<number | null> {
+    const { starts } = await this.filterIndex(name, filter, sort)
+    const at = await this.use(name, (c) => c.cursorOf(id, filter, sort))
+    if (!at) return null
+    // the last stretch starting before the clip: the clip is among its PAGE_STEP clips
+    let j = 0
+    for (let lo = 1, hi = starts.length - 1; lo <= hi; ) {
+      const mid = (lo + hi) >> 1
+      if (compareCursors(sort, starts[mid] as SortCursor, at) < 0) {
+        j = mid
+        lo = mid + 1
+      } else hi = mid - 1
+    }
+    const stretch = await this.use(name, (c) => c.list({ ...filter, sort, after: starts[j] ?? undefined, limit: PAGE_STEP }))
+    const k = stretch.findIndex((r) => r.id === id)
+    return k < 0 ? null : j * PAGE_STEP + k
+  }
+
+  /**
+   * A filter's page index in a sort, built in slices of `slice` clips of the sort (each read by key from the
+   * end of the one before), with the event loop free between them.
+   */
+  private filterIndex(name: string, filter: ClipFilter, sort: ClipSort): Promise<FilterIndex> {
+    return this.kept(name, `filter:${JSON.stringify([filter, sort])}`, async () => {
+      const acc: FilterIndex = { total: 0, starts: [] }
+      let previous: SortCursor | null = null
+      for (let from: SortCursor | null = null, done = false; !done; await sleep(0)) {
+        const { matching, last } = await this.use(name, (c) => c.sliceAfter(filter, sort, from ?? undefined, this.slice))
+        for (const cursor of matching) {
           if (acc.total++ % PAGE_STEP === 0) acc.starts.push(previous)
-          previous = seq
+          previous = cursor
         }
-        return acc
-      })
+        done = last === null
+        from = last
+      }
+      return acc
     })
   }
 

@@ -30,10 +30,13 @@ export type TranscodeState =
 /** Writes a playable copy of `source` to `out` (transcodeToMp4, or a stand-in in tests). */
 export type Transcoder = (source: string, out: string, options: TranscodeOptions) => Promise<void>
 
-/** The copy's file name: a digest of where the source is, its size and its modification time. */
-export function transcodeName(source: Pick<TranscodeSource, 'path' | 'size' | 'mtimeMs'>): string {
-  return `${createHash('sha256').update(JSON.stringify([source.path, source.size, source.mtimeMs])).digest('hex').slice(0, 32)}.mp4`
+/** A digest of where a file is, its size and its modification time: the name of what is made from that version of it. */
+export function sourceDigest(source: Pick<TranscodeSource, 'path' | 'size' | 'mtimeMs'>): string {
+  return createHash('sha256').update(JSON.stringify([source.path, source.size, source.mtimeMs])).digest('hex').slice(0, 32)
 }
+
+/** The copy's file name. */
+export const transcodeName = (source: Pick<TranscodeSource, 'path' | 'size' | 'mtimeMs'>): string => `${sourceDigest(source)}.mp4`
 
 const exists = (path: string): Promise<boolean> =>
   access(path).then(

@@ -49,6 +49,8 @@ export type ClipRow = z.infer<typeof ClipRowSchema>
 
 export const ClipFilterSchema = z
   .object({
+    /** a case-insensitive substring of the clip id or of one of its labels' class names */
+    search: z.string().min(1).max(200).optional(),
     label: z.number().int().min(0).optional(),
     split: SplitSchema.optional(),
     status: ClipStatusSchema.optional(),
@@ -58,6 +60,12 @@ export const ClipFilterSchema = z
   })
   .strict()
 export type ClipFilter = z.infer<typeof ClipFilterSchema>
+
+/** The columns the clip list sorts by (import order breaks ties; `label` is the primary label's class index) */
+export const CLIP_SORT_COLUMNS = ['import', 'id', 'label', 'split', 'status', 'duration'] as const
+export const ClipSortSchema = z.object({ by: z.enum(CLIP_SORT_COLUMNS), desc: z.boolean().default(false) }).strict()
+export type ClipSort = z.infer<typeof ClipSortSchema>
+const FilterAndSort = { filter: ClipFilterSchema.default({}), sort: ClipSortSchema.default({ by: 'import', desc: false }) }
 
 export const DatasetInfoSchema = z.object({
   name: z.string(),
@@ -145,18 +153,20 @@ export const datasetsContract = {
   'datasets.info': { input: z.object({ dataset: DatasetName }).strict(), output: DatasetInfoSchema },
   /** one clip's row (the inspector opened from a link: #/datasets/<name>?clip=<id>) */
   'datasets.clip': { input: Clip, output: ClipRowSchema },
-  /** a page of clips in import order, filtered, with the number of clips the filter matches */
+  /** a page of clips, filtered and sorted (import order by default), with the number of clips the filter matches */
   'datasets.clips': {
     input: z
       .object({
         dataset: DatasetName,
         offset: z.number().int().min(0).default(0),
         limit: z.number().int().min(1).max(1000).default(200),
-        filter: ClipFilterSchema.default({})
+        ...FilterAndSort
       })
       .strict(),
     output: z.object({ total: z.number().int(), offset: z.number().int(), rows: z.array(ClipRowSchema) })
   },
+  /** where a clip is in that list (its index, as datasets.clips' offsets count), or null when the filter leaves it out */
+  'datasets.position': { input: Clip.extend(FilterAndSort).strict(), output: z.object({ index: z.number().int().nullable() }) },
   /** relabel (class indices, primary first; or `primary` alone, the others kept), move to a split, or exclude from training */
   'datasets.edit': { input: z.object({ dataset: DatasetName, clip: ClipId, ...ClipEditFields }).strict(), output: ClipRowSchema },
   /** the same edit on several clips at once (a selection in the grid or the embedding map), all or none */

@@ -62,11 +62,12 @@ export function datasetsServices({ workspace, jobs, catalogs, playback }: Servic
         if (!record) throw new Error(`dataset "${dataset}" has no clip "${clip}"`)
         return toClipRow(record)
       }),
-    'datasets.clips': async ({ dataset, offset, limit, filter }) => ({
-      total: await catalogs.count(dataset, filter),
+    'datasets.clips': async ({ dataset, offset, limit, filter, sort }) => ({
+      total: await catalogs.count(dataset, filter, sort),
       offset,
-      rows: (await catalogs.page(dataset, filter, offset, limit)).map(toClipRow)
+      rows: (await catalogs.page(dataset, filter, offset, limit, sort)).map(toClipRow)
     }),
+    'datasets.position': async ({ dataset, clip, filter, sort }) => ({ index: await catalogs.position(dataset, filter, sort, clip) }),
     'datasets.edit': async ({ dataset, clip, ...change }) => catalogs.use(dataset, (c) => toClipRow(c.edit(clip, change))),
     'datasets.editMany': async ({ dataset, clips, ...change }) => catalogs.use(dataset, (c) => ({ rows: c.editMany(clips, change).map(toClipRow) })),
     'datasets.import': async ({ dataset, ...spec }) => {

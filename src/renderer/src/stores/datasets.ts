@@ -1,26 +1,33 @@
 /**
- * The Datasets view's state: the dataset list, the selected dataset's info, the clip filter, and the
- * clip table's rows, fetched a page at a time as the virtual table scrolls to them (never all at once).
+ * The Datasets view's state: the dataset list, the selected dataset's info, the clip filter and sort, and the
+ * clip list's rows (shown as a table or a grid), fetched a page at a time as the list scrolls to them (never
+ * all at once); the clip opened from a link, located in that list.
  */
 import { defineStore } from 'pinia'
 import { nextTick, ref, shallowRef, triggerRef, watch } from 'vue'
-import type { ClipFilter, ClipRow, DatasetInfo, DatasetSummary } from '../../../shared/contract'
+import type { ClipFilter, ClipRow, ClipSort, DatasetInfo, DatasetSummary } from '../../../shared/contract'
 import { api } from '../api'
 
 export const PAGE = 200
+
+/** An edit of clips as datasets.editMany takes it. */
+export type ClipEdit = { primary?: number; split?: 'train' | 'val' | 'test'; excluded?: boolean }
 
 export const useDatasetsStore = defineStore('datasets', () => {
   const datasets = ref<DatasetSummary[]>([])
   const selected = ref<string | null>(null)
   const info = ref<DatasetInfo | null>(null)
   const filter = ref<ClipFilter>({})
+  const sort = ref<ClipSort>({ by: 'import', desc: false })
   /** clips matching the filter */
   const total = ref(0)
   /** loaded pages of the table, by page number */
   const pages = shallowRef(new Map<number, ClipRow[]>())
   const inspected = ref<ClipRow | null>(null)
   const error = ref<string | null>(null)
-  const loading = new Set<number>()
+  /** the clip opened from a link, and its index in the list (what the list scrolls to and highlights) */
+  const located = ref<{ id: string; index: number } | null>(null)
+  const loading = new Map<number, Promise<void>>()
   /** bumps on every reset, so a page from an older filter is dropped */
   let generation = 0
 
@@ -55,22 +62,41 @@ export const useDatasetsStore = defineStore('datasets', () => {
     await loadPage(0)
   }
 
-  async function loadPage(n: number): Promise<void> {
+  /** Loads a page of rows unless it is loaded; resolves when it is (a page already loading is waited for). */
+  function loadPage(n: number): Promise<void> {
     const dataset = selected.value
-    if (!dataset || pages.value.has(n) || loading.has(n)) return
-    loading.add(n)
+    if (!dataset || pages.value.has(n)) return Promise.resolve()
+    const pending = loading.get(n)
+    if (pending) return pending
     const gen = generation
-    try {
-      const got = await api.call('datasets.clips', { dataset, offset: n * PAGE, limit: PAGE, filter: filter.value })
-      if (gen !== generation) return
-      total.value = got.total
-      pages.value.set(n, got.rows)
-      triggerRef(pages)
-    } catch (err) {
-      fail(err)
-    } finally {
-      if (gen === generation) loading.delete(n)
+    const load = (async () => {
+      try {
+        const got = await api.call('datasets.clips', { dataset, offset: n * PAGE, limit: PAGE, filter: filter.value, sort: sort.value })
+        if (gen !== generation) return
+        total.value = got.total
+        pages.value.set(n, got.rows)
+        triggerRef(pages)
+      } catch (err) {
+        fail(err)
+      } finally {
+        if (gen === generation) loading.delete(n)
+      }
+    })()
+    loading.set(n, load)
+    return load
+  }
+
+  /** The rows at indices from..to (inclusive, in list order), loading their pages. */
+  async function rowsBetween(from: number, to: number): Promise<ClipRow[]> {
+    const [a, b] = [Math.max(0, Math.min(from, to)), Math.min(total.value - 1, Math.max(from, to))]
+    const wanted = Array.from({ length: Math.floor(b / PAGE) - Math.floor(a / PAGE) + 1 }, (_, k) => Math.floor(a / PAGE) + k)
+    await Promise.all(wanted.map(loadPage))
+    const out: ClipRow[] = []
+    for (let i = a; i <= b; i++) {
+      const row = rowAt(i)
+      if (row) out.push(row)
     }
+    return out
   }
 
   /** The row at a table index, or null while its page loads (the table asks for the page). */
@@ -78,25 +104,36 @@ export const useDatasetsStore = defineStore('datasets', () => {
     return pages.value.get(Math.floor(i / PAGE))?.[i % PAGE] ?? null
   }
 
-  async function edit(change: { primary?: number; split?: 'train' | 'val' | 'test'; excluded?: boolean }): Promise<void> {
-    const clip = inspected.value
-    if (!clip || !selected.value) return
+  /**
+   * One edit of several clips, all or none (datasets.editMany): a new primary label (the others kept), a
+   * split, exclusion. Loaded rows are patched where they are (the list is not re-filtered under the user's
+   * eyes); counts change, so the info is refreshed. Resolves to whether it was applied.
+   */
+  async function editClips(clips: string[], change: ClipEdit): Promise<boolean> {
+    if (!clips.length || !selected.value) return false
     try {
-      const updated = await api.call('datasets.edit', { dataset: selected.value, clip: clip.id, ...change })
-      inspected.value = updated
-      // patch the row in place where it is loaded; counts change, so refresh the info
-      for (const rows of pages.value.values()) {
-        const i = rows.findIndex((r) => r.id === updated.id)
-        if (i >= 0) rows[i] = updated
-      }
+      const { rows: updated } = await api.call('datasets.editMany', { dataset: selected.value, clips, ...change })
+      const byId = new Map(updated.map((r) => [r.id, r]))
+      for (const rows of pages.value.values()) rows.forEach((r, i) => byId.has(r.id) && (rows[i] = byId.get(r.id)!))
       triggerRef(pages)
+      if (inspected.value && byId.has(inspected.value.id)) inspected.value = byId.get(inspected.value.id)!
       await refreshInfo()
+      return true
     } catch (err) {
       fail(err)
+      return false
     }
   }
 
-  /** Selects a dataset and inspects one of its clips (a link from another view). */
+  /** The inspector's edit of its clip. */
+  async function edit(change: ClipEdit): Promise<void> {
+    if (inspected.value) await editClips([inspected.value.id], change)
+  }
+
+  /**
+   * Selects a dataset, inspects one of its clips (a link from another view) and locates it in the list under
+   * the current sort, and the current filter when that keeps it (else without filter).
+   */
   async function openClip(dataset: string, clip: string): Promise<void> {
     try {
       const row = await api.call('datasets.clip', { dataset, clip })
@@ -105,6 +142,13 @@ export const useDatasetsStore = defineStore('datasets', () => {
         await nextTick() // let the selection's reset run before the clip is set
       }
       inspected.value = row
+      let { index } = await api.call('datasets.position', { dataset, clip, filter: filter.value, sort: sort.value })
+      if (index === null) {
+        filter.value = {}
+        await nextTick()
+        ;({ index } = await api.call('datasets.position', { dataset, clip, filter: {}, sort: sort.value }))
+      }
+      located.value = index === null ? null : { id: clip, index }
     } catch (err) {
       fail(err)
     }
@@ -112,11 +156,19 @@ export const useDatasetsStore = defineStore('datasets', () => {
 
   watch(selected, () => {
     inspected.value = null
+    located.value = null
     filter.value = {}
     void refreshInfo()
     void resetRows()
   })
-  watch(filter, () => void resetRows(), { deep: true })
+  watch(
+    [filter, sort],
+    () => {
+      located.value = null
+      void resetRows()
+    },
+    { deep: true }
+  )
 
   // an import that ends changes the list and, for the selected dataset, its rows and report
   api.on('job.state', (j) => {
@@ -130,5 +182,5 @@ export const useDatasetsStore = defineStore('datasets', () => {
   })
   api.on('api.connected', () => void refreshList())
 
-  return { datasets, selected, info, filter, total, pages, inspected, error, refreshList, refreshInfo, resetRows, loadPage, rowAt, edit, openClip }
+  return { datasets, selected, info, filter, sort, total, pages, inspected, located, error, refreshList, refreshInfo, resetRows, loadPage, rowAt, rowsBetween, edit, editClips, openClip }
 })
