@@ -45,9 +45,18 @@ async function shot(name: string, route: string, act: (page: Page) => Promise<vo
 
 try {
   await shot('workbench-datasets', '/datasets/demo', async (page) => {
+    // the thumbnail grid, three clips selected for a bulk edit, one inspected
     await page.getByTestId('datasets-table').getByText('demo', { exact: true }).click()
-    await page.getByTestId('clip-table').locator('.row').nth(3).click()
+    await page.locator('input[name=clip-layout][value=grid]').check()
+    const grid = page.getByTestId('clip-grid')
+    await grid.locator('.tile[data-index="5"]').click()
+    await page.keyboard.press('Enter')
+    for (const i of [3, 7, 10]) await grid.locator(`.tile[data-index="${i}"]`).click({ modifiers: ['Control'] })
+    await page.getByTestId('bulk-bar').getByText('3 selected').waitFor()
     await inspectorLoaded(page)
+    await page.waitForFunction(() => [...document.querySelectorAll<HTMLImageElement>('[data-testid=clip-grid] img')].every((i) => i.complete && i.naturalWidth > 0), undefined, {
+      timeout: 180_000
+    })
   })
   await shot('workbench-footage', '/datasets/footage', async (page) => {
     await page.getByTestId('datasets-table').getByText('footage', { exact: true }).click()
@@ -63,10 +72,12 @@ try {
     await page.getByTestId('runs-table').waitFor()
   })
   await shot('workbench-retrieval', '/retrieval', async (page) => {
+    await page.getByTestId('analysis-target').locator('select[name=run]').selectOption('demo')
     await page.getByTestId('query-list').locator('li').nth(3).click()
     await page.getByTestId('true-rank').waitFor()
   })
   await shot('workbench-embeddings', '/embeddings', async (page) => {
+    await page.getByTestId('analysis-target').locator('select[name=run]').selectOption('demo')
     await page.getByTestId('lasso-layer').waitFor()
     // a UMAP of the test split coloured by the true pair's rank, one clip hovered (its thumbnail shown)
     const umap = page.waitForResponse((r) => r.url().includes('method=umap'), { timeout: 180_000 })
