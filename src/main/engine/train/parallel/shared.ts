@@ -1,6 +1,7 @@
 /**
- * Shared memory of an engine pool: a few Int32 control words, and one gradient region per worker.
- * A worker blocks on the control words with Atomics.wait (allowed in worker threads), in slices of
+ * Shared memory of an engine pool: a few Int32 control words; one gradient region per worker; the trainable
+ * parameters with AdamW's moments, each worker updating its own share of them (its `shard`); and each
+ * worker's sum of squares of the summed gradient over its share (for the global norm). A worker blocks on the control words with Atomics.wait (allowed in worker threads), in slices of
  * WAIT_SLICE_MS so that an aborted pool (a worker died) releases every waiter instead of hanging it.
  */
 
@@ -10,7 +11,11 @@ export const DE_SEQ = 0
 export const GRADS_DONE = 1
 /** 1 once the coordinator has given up on the pool */
 export const ABORT = 2
-export const CONTROL_WORDS = 3
+/** shares whose gradient sum of squares is written, over all steps */
+export const NORMS_DONE = 3
+/** shares of the parameters updated, over all steps */
+export const PARAMS_DONE = 4
+export const CONTROL_WORDS = 5
 
 const WAIT_SLICE_MS = 100
 
@@ -33,9 +38,11 @@ export function publish(control: Int32Array, slot: number, value: number): void 
   Atomics.notify(control, slot)
 }
 
-export function arrive(control: Int32Array, slot: number): void {
+/** Step `seq`'s barrier on `slot`: returns once all `workers` have reached it (every worker reaches every barrier of every step). */
+export function barrier(control: Int32Array, slot: number, workers: number, seq: number): void {
   Atomics.add(control, slot, 1)
   Atomics.notify(control, slot)
+  waitAtLeast(control, slot, workers * seq)
 }
 
 /** Float32 layout of the gradient buffer: per worker, every trainable value then a finite flag. */
@@ -64,7 +71,31 @@ export function gradientBuffer(layout: GradientLayout): SharedArrayBuffer {
   return new SharedArrayBuffer(layout.workers * layout.stride * Float32Array.BYTES_PER_ELEMENT)
 }
 
-/** The rows [start, start+count) each of `workers` gets from a batch of `rows`: contiguous, sizes differing by at most one. */
+/** Values of the trainable parameters, all of them one after the other in the layout's order. */
+export const trainableValues = (layout: GradientLayout): number => layout.stride - 1
+
+/** The trainable parameters, AdamW's first moments and its second moments, each in the layout's order. */
+export interface TrainState {
+  params: Float32Array
+  m: Float32Array
+  v: Float32Array
+}
+
+export function trainStateBuffer(layout: GradientLayout): SharedArrayBuffer {
+  return new SharedArrayBuffer(3 * trainableValues(layout) * Float32Array.BYTES_PER_ELEMENT)
+}
+
+export function trainState(buffer: SharedArrayBuffer, layout: GradientLayout): TrainState {
+  const n = trainableValues(layout)
+  return { params: new Float32Array(buffer, 0, n), m: new Float32Array(buffer, 4 * n, n), v: new Float32Array(buffer, 8 * n, n) }
+}
+
+/** One float64 per worker: its sum of squares of the summed gradient over its shard. */
+export function partialsBuffer(workers: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(workers * Float64Array.BYTES_PER_ELEMENT)
+}
+
+/** The rows [start, start+count) each of `workers` gets from a batch of `rows`: contiguous, sizes differing by at most one (also each worker's shard of the trainable values). */
 export function splitRows(rows: number, workers: number): { start: number; count: number }[] {
   const base = Math.floor(rows / workers)
   const extra = rows % workers
