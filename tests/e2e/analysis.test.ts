@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Workbench, openWorkbench, root, shots, tempWorkspace } from './harness'
+import { type Workbench, openWorkbench, root, tempWorkspace } from './harness'
 
 let wb: Workbench
 const TRAIN_CLIPS = 20 // of the 24 demo clips, 4 go to the test split
@@ -69,7 +69,6 @@ describe('retrieval and embeddings (serve mode, Chromium)', () => {
     })
     expect(played.time).toBeGreaterThan(0)
     expect(played.duration).toBeGreaterThan(2) // the demo clips are three seconds
-    if (shots) await page.screenshot({ path: join(shots, 'workbench-retrieval.png'), fullPage: true })
 
     // the embedding map of the same split: a lasso around all of it selects every clip
     await page.getByTestId('nav').getByText('Embeddings').click()
@@ -89,7 +88,6 @@ describe('retrieval and embeddings (serve mode, Chromium)', () => {
     await page.mouse.up()
     await page.getByTestId('selection-count').getByText(`${TRAIN_CLIPS} clips selected`).waitFor()
     await expect(page.getByTestId('selection-list').locator('li').count()).resolves.toBe(TRAIN_CLIPS)
-    if (shots) await page.screenshot({ path: join(shots, 'workbench-embeddings.png'), fullPage: true })
 
     // a lasso inside the map's empty margin selects nothing
     await page.mouse.move(box.x + 2, box.y + 2)

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Catalog, type ClipRecord } from '../../src/main/data/catalog'
 import { createMediaDir, type MediaDir } from '../helpers/media'
-import { type Workbench, openWorkbench, shots, tempWorkspace } from './harness'
+import { type Workbench, openWorkbench, tempWorkspace } from './harness'
 
 let wb: Workbench
 let media: MediaDir
@@ -123,7 +123,6 @@ describe('Datasets view (serve mode, Chromium)', () => {
 
     await inspector.locator('select[name=label]').selectOption({ label: 'bird' })
     await page.getByTestId('clip-table').locator('.row.active').getByText('bird, bell').waitFor()
-    if (shots) await page.screenshot({ path: join(shots, 'workbench-datasets.png'), fullPage: true })
   }, 150_000)
 
   it('imports windows of two recordings grouped by the form\'s regex: the group column, one split per recording', async () => {

@@ -5,12 +5,11 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { type Browser, chromium } from 'playwright-core'
 
-export const root = resolve(__dirname, '../..')
-/** set to docs/ to refresh the README's pictures */
-export const shots = process.env.EQUIAV_SCREENSHOTS
+export const root = fileURLToPath(new URL('../..', import.meta.url))
 
 export interface Workbench {
   workspace: string
@@ -23,7 +22,8 @@ export function tempWorkspace(): string {
   return mkdtempSync(join(tmpdir(), 'equiav-e2e-'))
 }
 
-export async function openWorkbench(workspace: string): Promise<Workbench> {
+/** `serve` on the workspace and a headless Chromium; close() removes the workspace unless `keep` is set. */
+export async function openWorkbench(workspace: string, { keep = false } = {}): Promise<Workbench> {
   const server: ChildProcess = spawn(process.execPath, [join(root, 'bin/equiav.mjs'), 'serve', '--workspace', workspace], { stdio: ['ignore', 'pipe', 'inherit'] })
   const url = await new Promise<string>((ok, fail) => {
     server.stdout!.on('data', (d: Buffer) => {
@@ -45,7 +45,7 @@ export async function openWorkbench(workspace: string): Promise<Workbench> {
       await browser.close()
       // the server may still be writing (media caches): remove the workspace only once it has exited
       if (server.exitCode === null && server.signalCode === null) await new Promise((done) => server.once('exit', done).kill())
-      rmSync(workspace, { recursive: true, force: true })
+      if (!keep) rmSync(workspace, { recursive: true, force: true })
     }
   }
 }

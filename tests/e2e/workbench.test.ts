@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pretrainConfigFixture } from '../helpers/runs'
-import { type Workbench, openWorkbench, shots, tempWorkspace } from './harness'
+import { type Workbench, openWorkbench, tempWorkspace } from './harness'
 
 let wb: Workbench
 
@@ -114,7 +114,6 @@ describe('workbench (serve mode, Chromium)', () => {
     const probeEstimate = page.getByTestId('epoch-estimate').nth(1)
     await probeEstimate.locator('[data-action=measure]').click()
     await probeEstimate.getByText(/≈ .* per epoch on \w+ \(128 steps × [\d.]+ s\)/).waitFor({ timeout: 60_000 })
-    if (shots) await page.screenshot({ path: join(shots, 'workbench-train.png'), fullPage: true })
 
     await page.getByTestId('nav').getByText('Runs', { exact: true }).click()
     const row = page.getByTestId('runs-table').locator('tr', { hasText: 'ft-ui' })
@@ -150,7 +149,6 @@ describe('workbench (serve mode, Chromium)', () => {
     expect(resumed).toBeGreaterThan(stopped)
     const logs = await page.evaluate(async () => ((await (await fetch('/api/jobs.list', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).json()) as { log: string[] }[]).map((j) => j.log.join('\n')))
     expect(logs.some((l) => /from its checkpoint at step \d+/.test(l))).toBe(true)
-    if (shots) await page.screenshot({ path: join(shots, 'workbench-runs.png'), fullPage: true })
     await jobs.locator('tr', { hasText: 'running' }).locator('[data-action=cancel]').click()
     await expect(jobs.locator('tr', { hasText: 'cancelled' }).count()).resolves.toBeGreaterThanOrEqual(1)
     await page.waitForFunction(() => ![...document.querySelectorAll('[data-testid=jobs-table] tr')].some((r) => r.textContent?.includes('running')), undefined, {

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { checkFullDecode, decodeAudio, extractFrames, ffprobePath, probeMedia, thumbnail } from '../../src/main/data/ffmpeg'
+import { checkFullDecode, decodeAudio, decodeProblems, extractFrames, ffprobePath, probeMedia, thumbnail } from '../../src/main/data/ffmpeg'
 import { MediaError, type QuarantineReason } from '../../src/main/data/media-types'
 import { type MediaSpec, createMediaDir } from '../helpers/media'
 
@@ -251,6 +251,13 @@ describe('broken files', () => {
     expect(err).toBeInstanceOf(MediaError)
     expect(err).toMatchObject({ reason: 'corrupt', message: expect.stringMatching(new RegExp(`^${file}: does not decode cleanly: \\[(aac|h264)\\] `)) })
     await expect(checkFullDecode(join(media.dir, 'whole-of-corrupt-middle.mp4'))).resolves.toBeUndefined()
+  })
+
+  it('the null muxer\'s timestamp complaints are not decode damage; decoder messages are (stderr of real files)', () => {
+    const looped = '[null @ 0x38404e00] Application provided invalid, non monotonically increasing dts to muxer in stream 1: 74176 >= 74176\n'
+    expect(decodeProblems(looped)).toEqual([])
+    const damaged = '[h264 @ 0x3ce79cc0] A non-intra slice in an IDR NAL unit.\n[h264 @ 0x3ce79cc0] decode_slice_header error\n'
+    expect(decodeProblems(looped + damaged)).toEqual(['[h264] A non-intra slice in an IDR NAL unit.', '[h264] decode_slice_header error'])
   })
 
   it('a folder and a missing file', async () => {

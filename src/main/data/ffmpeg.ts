@@ -207,6 +207,15 @@ function decoderMessages(stderr: string): string[] {
 }
 
 /**
+ * What a full decode's stderr says is wrong with the file's packets: ffmpeg's lines, less the null muxer's
+ * own complaints (non-monotonic timestamps of an audio stream that was looped when the file was made: every
+ * packet decodes, a player shows it as usual).
+ */
+export function decodeProblems(stderr: string): string[] {
+  return decoderMessages(stderr).filter((l) => !l.startsWith('[null]'))
+}
+
+/**
  * Decodes every audio and video packet of the file (to ffmpeg's null muxer) and throws a 'corrupt'
  * MediaError carrying ffmpeg's first messages when any packet fails: a clip damaged in the middle opens and
  * probes cleanly, and ffmpeg, which conceals the damage and exits 0, only says so on stderr.
@@ -220,7 +229,7 @@ export function checkFullDecode(file: string, { signal }: RunOptions = {}): Prom
     })
     child.on('error', (err) => fail(signal?.aborted ? (signal.reason ?? err) : err))
     child.on('close', (code) => {
-      const messages = decoderMessages(stderr)
+      const messages = decodeProblems(stderr)
       if (code === 0 && messages.length === 0) return done()
       const shown = messages.slice(0, 2).join('; ') || `ffmpeg exited with code ${code}`
       fail(new MediaError(file, 'corrupt', `does not decode cleanly: ${shown}${messages.length > 2 ? ` (and ${messages.length - 2} more ffmpeg messages)` : ''}`))
