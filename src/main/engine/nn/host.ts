@@ -20,12 +20,15 @@ export function hostView(x: tf.Tensor): Float32Array {
 
 /**
  * Reusable host buffers of this thread, one per named use; a use's contents last until its next `scratch`
- * call. Each keeps the size of the largest request (for `tiny` at batch 16: a few MB each).
+ * call. Each keeps the size of the largest request up to KEEP_AT_MOST floats (for `tiny` at batch 16: a few
+ * MB each); a larger request gets a buffer of its own, so a `base` batch does not hold hundreds of MB.
  */
 const buffers = new Map<string, Float32Array>()
+const KEEP_AT_MOST = 16 * 1024 * 1024
 
 /** A buffer of `length` floats for `use` (its old contents are not kept when it grows). */
 export function scratch(use: string, length: number): Float32Array {
+  if (length > KEEP_AT_MOST) return new Float32Array(length)
   let buffer = buffers.get(use)
   if (!buffer || buffer.length < length) buffers.set(use, (buffer = new Float32Array(length)))
   return buffer.subarray(0, length)

@@ -141,7 +141,7 @@ export class EnginePool {
       control,
       gradients: gradientBuffer(layout),
       state,
-      partials: partialsBuffer(o.workers)
+      partials: partialsBuffer(layout)
     }
     try {
       await pool.all(() => init, 'ready')

@@ -38,7 +38,7 @@ export interface InitRequest {
   gradients: SharedArrayBuffer
   /** the trainable parameters and AdamW's moments (shared.ts trainState), each worker updating its shard */
   state: SharedArrayBuffer
-  /** workers float64: each worker's sum of squares of the summed gradient over its shard */
+  /** a float64 per trainable tensor: the sum of squares of its summed gradient (shared.ts partialsBuffer) */
   partials: SharedArrayBuffer
 }
 

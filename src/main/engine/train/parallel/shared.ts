@@ -1,7 +1,7 @@
 /**
  * Shared memory of an engine pool: a few Int32 control words; one gradient region per worker; the trainable
- * parameters with AdamW's moments, each worker updating its own share of them (its `shard`); and each
- * worker's sum of squares of the summed gradient over its share (for the global norm). A worker blocks on the control words with Atomics.wait (allowed in worker threads), in slices of
+ * parameters with AdamW's moments, each worker updating its own share of them (its `shard`); and the sum
+ * of squares of each tensor's summed gradient (for the global norm). A worker blocks on the control words with Atomics.wait (allowed in worker threads), in slices of
  * WAIT_SLICE_MS so that an aborted pool (a worker died) releases every waiter instead of hanging it.
  */
 
@@ -90,12 +90,35 @@ export function trainState(buffer: SharedArrayBuffer, layout: GradientLayout): T
   return { params: new Float32Array(buffer, 0, n), m: new Float32Array(buffer, 4 * n, n), v: new Float32Array(buffer, 8 * n, n) }
 }
 
-/** One float64 per worker: its sum of squares of the summed gradient over its shard. */
-export function partialsBuffer(workers: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(workers * Float64Array.BYTES_PER_ELEMENT)
+/** One float64 per trainable tensor: the sum of squares of its summed gradient, written by the worker whose shard holds it. */
+export function partialsBuffer(layout: GradientLayout): SharedArrayBuffer {
+  return new SharedArrayBuffer(layout.names.length * Float64Array.BYTES_PER_ELEMENT)
 }
 
-/** The rows [start, start+count) each of `workers` gets from a batch of `rows`: contiguous, sizes differing by at most one (also each worker's shard of the trainable values). */
+/** A worker's shard: whole trainable tensors [first, end), which are the values [from, to). */
+export interface Shard {
+  first: number
+  end: number
+  from: number
+  to: number
+}
+
+/** Each worker's shard: the tensors that start in its 1/N of the trainable values (whole tensors, in order). */
+export function tensorShards(layout: GradientLayout): Shard[] {
+  const total = trainableValues(layout)
+  const out: Shard[] = []
+  let first = 0
+  for (let w = 0; w < layout.workers; w++) {
+    let end = first
+    while (end < layout.names.length && layout.offsets[end] < ((w + 1) * total) / layout.workers) end++
+    const from = first < layout.names.length ? layout.offsets[first] : total
+    out.push({ first, end, from, to: end > first ? layout.offsets[end - 1] + layout.sizes[end - 1] : from })
+    first = end
+  }
+  return out
+}
+
+/** The rows [start, start+count) each of `workers` gets from a batch of `rows`: contiguous, sizes differing by at most one. */
 export function splitRows(rows: number, workers: number): { start: number; count: number }[] {
   const base = Math.floor(rows / workers)
   const extra = rows % workers

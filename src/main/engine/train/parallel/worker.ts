@@ -30,12 +30,12 @@ import {
   type GradientLayout,
   NORMS_DONE,
   PARAMS_DONE,
+  type Shard,
   type TrainState,
   barrier,
   gradientLayout,
-  splitRows,
+  tensorShards,
   trainState,
-  trainableValues,
   waitAtLeast
 } from './shared'
 
@@ -52,8 +52,8 @@ interface WorkerState {
   /** the shared trainable parameters and moments */
   shared: TrainState
   partials: Float64Array
-  /** the trainable values [from, to) this worker sums and updates */
-  shard: { from: number; to: number }
+  /** the trainable tensors, and their values, this worker sums and updates */
+  shard: Shard
   /** the fixed (not trainable) parameters' measurement, counted by worker 1 only */
   fixedHealth: ParamHealthPart
 }
@@ -74,7 +74,6 @@ async function init(m: InitRequest): Promise<WorkerReply> {
   for (const [name, t] of m.weights) params.set(name, tf.variable(tf.tensor(t.data, t.shape), m.trainable.includes(name)))
   const trainable = m.trainable.map((name) => params.get(name)!)
   const layout = gradientLayout(m.workers, m.trainable.map((name, i) => ({ name, size: trainable[i].size })))
-  const share = splitRows(trainableValues(layout), m.workers)[index]
   const fixedHealth = noHealth()
   if (index === 0 && m.optimizer) for (const v of params.values()) if (!v.trainable) measureValues(fixedHealth, v.dataSync() as Float32Array)
   state = {
@@ -87,17 +86,14 @@ async function init(m: InitRequest): Promise<WorkerReply> {
     layout,
     shared: trainState(m.state, layout),
     partials: new Float64Array(m.partials),
-    shard: { from: share.start, to: share.start + share.count },
+    shard: tensorShards(layout)[index],
     fixedHealth
   }
   return { type: 'ready' }
 }
 
-/**
- * The sum over the workers' regions, in worker order, of the trainable values [from, to), into `out`
- * (float32 additions, as a running Float32Array sum); returns the sum of its squares in float64.
- */
-function sumShard(s: WorkerState, out: Float32Array): number {
+/** The sum over the workers' regions, in worker order, of the shard's values, into `out` (float32 additions, as a running Float32Array sum). */
+function sumShard(s: WorkerState, out: Float32Array): void {
   const { gradients, layout } = s
   const { from, to } = s.shard
   out.set(gradients.subarray(from, to))
@@ -105,15 +101,27 @@ function sumShard(s: WorkerState, out: Float32Array): number {
     const part = gradients.subarray(w * layout.stride + from, w * layout.stride + to)
     for (let k = 0; k < out.length; k++) out[k] += part[k]
   }
-  let squares = 0
-  for (let k = 0; k < out.length; k++) squares += out[k] * out[k]
-  return squares
+}
+
+/**
+ * The global norm of the summed gradient from every tensor's sum of squares, with the kernels
+ * clipByGlobalNorm runs in one thread: Σ g² per tensor (by the worker holding it), then √ of their AddN in
+ * tensor order, in float32, so the norm carries the same rounding as the one-thread step's.
+ */
+function tensorSquares(v: tf.Variable, g: Float32Array): number {
+  return tf.tidy(() => tf.sum(tf.square(tf.tensor(g, v.shape))).dataSync()[0])
+}
+
+/** √ of the AddN of the tensors' sums of squares, in tensor order (those with a gradient). */
+function globalNorm(squares: number[]): number {
+  if (squares.length === 0) return 0
+  return tf.tidy(() => tf.sqrt(tf.addN(squares.map((x) => tf.scalar(x)))).dataSync()[0])
 }
 
 /**
  * Writes this worker's gradient and finite flag and waits for every worker's; then, when all are finite,
- * sums them over its shard, takes the global norm from every shard's sum of squares (summed in worker
- * order), and applies clipping (pretraining) and AdamW to its shard in shared memory; after the last
+ * sums them over its shard, takes the global norm from every tensor's sum of squares (globalNorm), and
+ * applies clipping (pretraining) and AdamW to its shard in shared memory; after the last
  * barrier it loads the updated parameters. A parameter without a gradient (outside the objective's graph)
  * is left alone, as AdamW.step does. Returns the norm of the summed gradient before clipping (NaN when
  * nothing was applied or there is no clipping) and the measurement of its shard of the parameters.
@@ -136,7 +144,13 @@ function reduceAndApply(s: WorkerState, seq: number, grads: tf.NamedTensorMap, f
   let applies = true
   for (let w = 0; w < workers; w++) if (gradients[w * stride + stride - 1] !== 1) applies = false
   const summed = scratch('summed gradient', shard.to - shard.from)
-  if (applies) s.partials[index] = sumShard(s, summed)
+  if (applies) {
+    sumShard(s, summed)
+    for (let i = shard.first; i < shard.end; i++) {
+      const at = layout.offsets[i] - shard.from
+      if (present[i]) s.partials[i] = tensorSquares(s.trainable[i], summed.subarray(at, at + layout.sizes[i]))
+    }
+  }
   clock.lap('sum')
   barrier(control, NORMS_DONE, workers, seq)
   clock.lap('wait norms')
@@ -144,16 +158,13 @@ function reduceAndApply(s: WorkerState, seq: number, grads: tf.NamedTensorMap, f
   if (applies) {
     const optimizer = s.optimizer
     if (!optimizer) throw new Error('the pool was started without an optimizer')
-    let squares = 0
-    for (let w = 0; w < workers; w++) squares += s.partials[w]
-    const norm = Math.sqrt(squares)
+    const norm = globalNorm(s.trainable.flatMap((_, i) => (present[i] ? [s.partials[i]] : [])))
     const scale = clipNorm === null ? 1 : clipScale(norm, clipNorm)
     optimizer.stepCount++
-    s.trainable.forEach((_, i) => {
-      const from = Math.max(shard.from, layout.offsets[i])
-      const to = Math.min(shard.to, layout.offsets[i] + layout.sizes[i])
-      if (present[i] && from < to) adamwUpdate(optimizer.settings, optimizer.stepCount, lr, shared.params, shared.m, shared.v, summed, shard.from, scale, from, to)
-    })
+    for (let i = shard.first; i < shard.end; i++) {
+      const from = layout.offsets[i]
+      if (present[i]) adamwUpdate(optimizer.settings, optimizer.stepCount, lr, shared.params, shared.m, shared.v, summed, shard.from, scale, from, from + layout.sizes[i])
+    }
     if (clipNorm !== null) gradNorm = norm
   }
   const health = { ...s.fixedHealth }
