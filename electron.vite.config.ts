@@ -13,7 +13,9 @@ export default defineConfig({
           // the workers a prepare job forks (decode + fbank + frames, one shard each)
           'prepare-worker': resolve(__dirname, 'src/main/data/prepare-worker.ts'),
           // the data-parallel engine workers of training and embedding jobs (worker threads of the engine process)
-          'engine-worker': resolve(__dirname, 'src/main/engine/train/parallel/worker.ts')
+          'engine-worker': resolve(__dirname, 'src/main/engine/train/parallel/worker.ts'),
+          // the worker threads of the main process that compute the embedding map's projections (UMAP) off its event loop
+          'map-worker': resolve(__dirname, 'src/main/analysis/map-worker.ts')
         }
       }
     }

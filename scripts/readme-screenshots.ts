@@ -9,7 +9,7 @@
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Page } from 'playwright-core'
-import { openWorkbench, root } from '../tests/e2e/harness'
+import { drawnPixels, hoverAPoint, openWorkbench, root } from '../tests/e2e/harness'
 
 const { values } = parseArgs({ options: { workspace: { type: 'string' }, out: { type: 'string', default: join(root, 'docs') }, only: { type: 'string' } } })
 if (!values.workspace) throw new Error('usage: npx tsx scripts/readme-screenshots.ts --workspace DIR [--out docs]')
@@ -68,6 +68,15 @@ try {
   })
   await shot('workbench-embeddings', '/embeddings', async (page) => {
     await page.getByTestId('lasso-layer').waitFor()
+    // a UMAP of the test split coloured by the true pair's rank, one clip hovered (its thumbnail shown)
+    const umap = page.waitForResponse((r) => r.url().includes('method=umap'), { timeout: 180_000 })
+    await page.locator('select[name=projection-method]').selectOption('umap')
+    await umap
+    await page.locator('select[name=colour-by]').selectOption('rank')
+    await page.getByTestId('map-legend').getByText(/rank of the true pair/).waitFor()
+    const { spots } = await drawnPixels(page)
+    if (!(await hoverAPoint(page, spots.slice(Math.floor(spots.length / 3))))) throw new Error('no point showed its clip on hover')
+    await page.waitForFunction(() => document.querySelector<HTMLImageElement>('[data-testid=hover-thumb]')?.complete)
   })
 } finally {
   await wb.close()

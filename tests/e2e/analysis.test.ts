@@ -4,25 +4,13 @@
  * two-step run made with the CLI: embeddings computed as a job from the page, a query's top-k with its
  * true pair, a result played, and a lasso on the embedding map listing clips that open in the inspector.
  */
-import { spawnSync } from 'node:child_process'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type Workbench, openWorkbench, root, tempWorkspace } from './harness'
+import { TINY_TRAIN_CLIPS as TRAIN_CLIPS, type Workbench, openWorkbench, tinyRunWorkspace } from './harness'
 
 let wb: Workbench
-const TRAIN_CLIPS = 20 // of the 24 demo clips, 4 go to the test split
-
-function equiav(workspace: string, ...args: string[]): void {
-  const r = spawnSync(process.execPath, [join(root, 'bin/equiav.mjs'), ...args, '--workspace', workspace], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`equiav ${args.join(' ')} failed: ${r.stderr}`)
-}
 
 beforeAll(async () => {
-  const workspace = tempWorkspace()
-  equiav(workspace, 'dataset', 'create-demo', '--name', 'demo', '--clips', '24')
-  equiav(workspace, 'dataset', 'prepare', '--name', 'demo', '--preset', 'tiny')
-  equiav(workspace, 'pretrain', '--dataset', 'demo', '--preset', 'tiny', '--steps', '2', '--batch-size', '4', '--run', 'tiny-run')
-  wb = await openWorkbench(workspace)
+  wb = await openWorkbench(tinyRunWorkspace())
 }, 120_000)
 
 afterAll(async () => {

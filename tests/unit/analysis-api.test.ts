@@ -9,6 +9,7 @@ import { workspaceServices } from '../../src/main/api/services'
 import { Catalog, type ClipRecord } from '../../src/main/data/catalog'
 import { exportEmbeddings } from '../../src/main/data/embeddings-export'
 import { embeddingsDir, runEmbeddingKind, writeRetrievalReport } from '../../src/main/runs/embeddings'
+import { jointCentredPerModality } from '../../src/main/engine/eval/map-projection'
 import { pca } from '../../src/main/engine/eval/projection'
 import { JobRunner } from '../../src/main/jobs/runner'
 import { decodeColumns, MAP_COLUMNS } from '../../src/shared/columns'
@@ -137,20 +138,53 @@ describe('retrieval API', () => {
 })
 
 describe('embedding map', () => {
-  it('sends ids and labels as JSON and the coordinates as binary columns over HTTP', async () => {
-    const meta = (await router('embeddings.map', target)) as { n: number; ids: string[]; labels: number[]; classes: string[]; columns: string[] }
-    expect(meta).toMatchObject({ n: 4, ids: emb.ids, labels: [0, 1, 1, 0], classes: ['one', 'two'], columns: [...MAP_COLUMNS] })
+  it('sends ids, labels, splits and status as JSON and the coordinates as binary columns over HTTP', async () => {
+    const meta = (await router('embeddings.map', target)) as Record<string, unknown>
+    expect(meta).toMatchObject({ n: 4, ids: emb.ids, labels: [0, 1, 1, 0], splits: ['test', 'test', 'test', 'test'], status: ['ok', 'ok', 'ok', 'ok'], classes: ['one', 'two'], columns: [...MAP_COLUMNS] })
     expect(await router('embeddings.map', { ...target, run: 'r2' })).toBeNull()
     const res = await fetch(base + binaryPath('embeddings.points', target), { headers: { authorization: `Bearer ${token}` } })
     expect(res.status).toBe(200)
     expect(res.headers.get('content-type')).toBe('application/octet-stream')
     const cols = decodeColumns(await res.arrayBuffer(), 4, MAP_COLUMNS)
-    const stacked = new Float32Array(16)
-    stacked.set(emb.audio)
-    stacked.set(emb.visual, 8)
-    const want = pca(stacked, 2, 2).coords // audio rows, then visual rows
+    // by default the PCA of both modalities in one space, each centred on its own mean
+    const want = pca(jointCentredPerModality(emb.audio, emb.visual, 2), 2, 2).coords // audio rows, then visual rows
     expect(Array.from(cols.ax)).toEqual([0, 1, 2, 3].map((i) => want[2 * i]))
     expect(Array.from(cols.vy)).toEqual([0, 1, 2, 3].map((i) => want[2 * (4 + i) + 1]))
+    expect(await router('embeddings.progress', target)).toEqual({ state: 'ready' })
+  })
+  it('projects one modality alone, or by UMAP, as the query string asks; progress before and after', async () => {
+    const auth = { headers: { authorization: `Bearer ${token}` } }
+    const audioOnly = decodeColumns(await (await fetch(base + binaryPath('embeddings.points', { ...target, projection: { space: 'audio' } }), auth)).arrayBuffer(), 4, MAP_COLUMNS)
+    const want = pca(emb.audio, 2, 2).coords
+    expect(Array.from(audioOnly.ay)).toEqual([0, 1, 2, 3].map((i) => want[2 * i + 1]))
+    expect(Array.from(audioOnly.vx).every(Number.isNaN)).toBe(true)
+    const umap = { method: 'umap' as const, nNeighbors: 3, seed: 5 }
+    expect(await router('embeddings.progress', { ...target, projection: umap })).toBeNull() // never asked for
+    const path = binaryPath('embeddings.points', { ...target, projection: umap })
+    expect(path).toMatch(/\?method=umap&nNeighbors=3&seed=5$/)
+    const a = new Uint8Array(await (await fetch(base + path, auth)).arrayBuffer())
+    expect(a.byteLength).toBe(4 * 4 * 4)
+    expect(await router('embeddings.progress', { ...target, projection: umap })).toEqual({ state: 'ready' })
+    // the same parameters over IPC give the same bytes (computed once); another seed another layout
+    expect(await router('embeddings.points', { ...target, projection: umap })).toEqual(a)
+    expect(await router('embeddings.points', { ...target, projection: { ...umap, seed: 6 } })).not.toEqual(a)
+    const bad = await fetch(base + binaryPath('embeddings.points', { ...target, projection: { method: 'umap', nNeighbors: 1 } }), auth)
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: string }).error).toMatch(/projection\.nNeighbors: .*>=2/)
+  })
+  it("gives each clip's rank of its true pair, as the stored report counts them", async () => {
+    // audio c = [1, 0] ranks visual a first, its own visual c second; every other clip finds its pair first
+    expect(await router('embeddings.ranks', target)).toEqual({ a2v: [1, 1, 2, 1], v2a: [1, 1, 1, 1] })
+  })
+  it('shows a bulk edit of the catalog in the next map metadata: label, split, exclusion', async () => {
+    await router('datasets.editMany', { dataset: 'd1', clips: ['a', 'd'], excluded: true, split: 'val' })
+    await router('datasets.editMany', { dataset: 'd1', clips: ['b'], primary: 0 })
+    try {
+      expect(await router('embeddings.map', target)).toMatchObject({ labels: [0, 0, 1, 0], splits: ['val', 'test', 'test', 'val'], status: ['excluded', 'ok', 'ok', 'excluded'] })
+    } finally {
+      await router('datasets.editMany', { dataset: 'd1', clips: ['a', 'd'], excluded: false, split: 'test' })
+      await router('datasets.editMany', { dataset: 'd1', clips: ['b'], primary: 1 })
+    }
   })
   it('needs the token, a GET and a known path; bad names are refused', async () => {
     expect((await fetch(base + binaryPath('embeddings.points', target))).status).toBe(401)

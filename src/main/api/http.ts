@@ -214,7 +214,7 @@ async function handle(o: ServeOptions, req: IncomingMessage, res: ServerResponse
     // bytes (the embedding map's columns) by GET, so the browser can fetch them straight into an ArrayBuffer
     if (req.method !== 'GET') return refuse(res, 405, 'use GET')
     decodePath(url.pathname)
-    const call = parseBinaryPath(url.pathname)
+    const call = parseBinaryPath(url.pathname, url.search)
     if (!call) return refuse(res, 404, `no binary resource at ${url.pathname}`)
     return sendResult(res, await o.router(call.method, call.input), cookie)
   }

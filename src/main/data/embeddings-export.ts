@@ -1,29 +1,23 @@
 /**
  * Embeddings on disk: NumPy arrays with their clip ids, or TensorBoard-projector TSV; plus a 2-D map
- * (PCA, or seeded UMAP).
+ * (PCA, or seeded UMAP) of both modalities in one space, each centred on its own mean.
  * Every file is written atomically.
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Embeddings } from '../engine/eval/embed'
+import { jointCentredPerModality } from '../engine/eval/map-projection'
 import { pca } from '../engine/eval/projection'
 import { umap2d } from '../engine/eval/umap'
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic'
 import { encodeNpy } from './npy'
 
-/** audio rows then visual rows: one space, so the map shows how close the two modalities of a clip land */
-function stacked(e: Embeddings): Float32Array {
-  const out = new Float32Array(e.audio.length + e.visual.length)
-  out.set(e.audio)
-  out.set(e.visual, e.audio.length)
-  return out
-}
-
 export type Projection = 'pca' | 'umap'
 
-/** the 2-D map of audio and visual rows together: [2n, 2] */
+/** the 2-D map of the audio rows, then the visual rows, in one space: [2n, 2]; each modality's mean is subtracted first, so the first axis is not spent on the gap between them */
 export function projectEmbeddings(e: Embeddings, projection: Projection, seed = 0): Float32Array {
-  return projection === 'umap' ? umap2d(stacked(e), e.dim, { seed }) : pca(stacked(e), e.dim, 2).coords
+  const rows = jointCentredPerModality(e.audio, e.visual, e.dim)
+  return projection === 'umap' ? umap2d(rows, e.dim, { seed }) : pca(rows, e.dim, 2).coords
 }
 
 export async function exportEmbeddings(

@@ -2,7 +2,8 @@
  * What a run stores of a dataset split's embeddings: the retrieval report
  * (<run>/retrieval-<dataset>-<split>-<kind>.json) and the embeddings with their 2-D map
  * (<run>/embeddings/<dataset>-<split>/: audio.npy, visual.npy, pca2d.npy, ids.json).
- * Written by the embed workflow and `eval retrieval`, read by the workbench.
+ * Written by the embed workflow and `eval retrieval`, read by the workbench (which computes the map it
+ * shows from audio.npy and visual.npy, in the projection asked for: api/services/analysis.ts).
  */
 import { existsSync } from 'node:fs'
 import { readFile, stat } from 'node:fs/promises'
@@ -69,8 +70,6 @@ export interface StoredEmbeddings {
   dim: number
   audio: Float32Array
   visual: Float32Array
-  /** the 2-D map [2n, 2]: the audio rows, then the visual rows */
-  map: Float32Array
   /** ids.json's modification time: a new embed job replaces the files */
   mtimeMs: number
 }
@@ -83,17 +82,14 @@ export async function readStoredEmbeddings(dir: string, classes: string[]): Prom
   const idsPath = join(dir, 'ids.json')
   if (!existsSync(idsPath)) throw new Error(`no embeddings in ${dir} yet; compute them first`)
   const mtimeMs = (await stat(idsPath)).mtimeMs
-  const meta = JSON.parse(await readFile(idsPath, 'utf8')) as { ids?: unknown; labels?: unknown; rows?: unknown }
+  const meta = JSON.parse(await readFile(idsPath, 'utf8')) as { ids?: unknown; labels?: unknown }
   if (!Array.isArray(meta.ids) || !Array.isArray(meta.labels) || meta.ids.length !== meta.labels.length) fail(idsPath, 'expected {ids: [...], labels: [...]} of equal length')
   const ids = meta.ids.map(String)
   const n = ids.length
-  // the map is pca2d.npy or umap2d.npy, as `rows` says (exportEmbeddings' projection)
-  const mapFile = /^(pca|umap)2d\.npy/.exec(String(meta.rows ?? ''))?.[0] ?? 'pca2d.npy'
-  const [audio, visual, map] = await Promise.all(['audio.npy', 'visual.npy', mapFile].map((f) => readNpy(join(dir, f))))
+  const [audio, visual] = await Promise.all(['audio.npy', 'visual.npy'].map((f) => readNpy(join(dir, f))))
   const dim = audio.shape[1] ?? 0
   if (audio.shape[0] !== n || visual.shape.join() !== audio.shape.join()) fail(join(dir, 'visual.npy'), `shapes (${audio.shape}) and (${visual.shape}) do not match ${n} ids`)
-  if (map.shape.join() !== `${2 * n},2`) fail(join(dir, mapFile), `shape (${map.shape}) is not (${2 * n}, 2)`)
   const index = new Map(classes.map((c, i) => [c, i]))
   const labels = Int32Array.from(meta.labels, (l) => index.get(String(l)) ?? -1)
-  return { ids, labels, classes, dim, audio: audio.data, visual: visual.data, map: map.data, mtimeMs }
+  return { ids, labels, classes, dim, audio: audio.data, visual: visual.data, mtimeMs }
 }

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod'
 import type { ANALYSIS_METHODS } from '../methods'
-import { DatasetName, SplitSchema } from './datasets'
+import { ClipStatusSchema, DatasetName, SplitSchema } from './datasets'
 import { JobSchema } from './jobs'
 import { RunName } from './runs'
 import type { MethodSpec } from './spec'
@@ -58,11 +58,18 @@ export const RetrievalAnswerSchema = z.object({
 })
 export type RetrievalAnswer = z.infer<typeof RetrievalAnswerSchema>
 
+/** A clip's state in the catalog now: its status, or excluded from training; missing when no longer catalogued. */
+export const MapClipStatusSchema = z.enum([...ClipStatusSchema.options, 'excluded'])
+export type MapClipStatus = z.infer<typeof MapClipStatusSchema>
+
 export const EmbeddingMapMetaSchema = z.object({
   n: z.number().int(),
   ids: z.array(z.string()),
-  /** first label's class index per clip, -1 for none */
+  /** each clip's primary label (class index) in the catalog now, -1 for none */
   labels: z.array(z.number().int()),
+  /** each clip's split in the catalog now (an edit may have moved it since it was embedded); null when missing */
+  splits: z.array(SplitSchema.nullable()),
+  status: z.array(MapClipStatusSchema),
   classes: z.array(z.string()),
   /** names of the float32 columns of `embeddings.points`, in order, n values each */
   columns: z.array(z.string()),
@@ -70,6 +77,35 @@ export const EmbeddingMapMetaSchema = z.object({
   version: z.number()
 })
 export type EmbeddingMapMeta = z.infer<typeof EmbeddingMapMetaSchema>
+
+/**
+ * How the map's 2-D coordinates are computed from the stored embeddings: PCA or seeded UMAP, of the audio
+ * embeddings alone, the visual ones alone, or both in one space with each modality's mean subtracted first
+ * (so the first axis is not spent on the gap between the modalities).
+ */
+export const MapProjectionSchema = z
+  .object({
+    method: z.enum(['pca', 'umap']).default('pca'),
+    space: z.enum(['joint', 'audio', 'visual']).default('joint'),
+    /** UMAP: the neighbourhood size (capped below the number of points) */
+    nNeighbors: z.number().int().min(2).max(200).default(15),
+    /** UMAP: how tightly points may pack */
+    minDist: z.number().min(0).max(1).default(0.1),
+    /** UMAP: its random generator's seed */
+    seed: z.number().int().min(0).max(2 ** 31).default(0)
+  })
+  .strict()
+export type MapProjection = z.infer<typeof MapProjectionSchema>
+export type MapProjectionInput = z.input<typeof MapProjectionSchema>
+
+const MapPointsInput = EmbeddingTargetSchema.extend({ projection: MapProjectionSchema.prefault({}) }).strict()
+
+export const MapTaskStateSchema = z.discriminatedUnion('state', [
+  z.object({ state: z.literal('computing'), done: z.number().int(), total: z.number().int() }),
+  z.object({ state: z.literal('ready') }),
+  z.object({ state: z.literal('failed'), error: z.string() })
+])
+export type MapTaskState = z.infer<typeof MapTaskStateSchema>
 
 /** config.json's `lineage` of a fine-tuning run: the run it started from, at which step (null: its newest) */
 export const LineageSchema = z.object({ from: z.string(), kind: z.enum(['run', 'checkpoint']).default('run'), step: z.number().int().nullable().default(null) })
@@ -114,8 +150,12 @@ export const analysisContract = {
   'retrieval.summary': { input: EmbeddingTargetSchema, output: RetrievalSummarySchema.nullable() },
   /** the map's clip ids, labels and class names; null before any embed job */
   'embeddings.map': { input: EmbeddingTargetSchema, output: EmbeddingMapMetaSchema.nullable() },
-  /** the map's coordinates as binary columns ax, ay, vx, vy (little-endian float32) */
-  'embeddings.points': { input: EmbeddingTargetSchema, output: z.instanceof(Uint8Array) },
+  /** the map's coordinates as binary columns ax, ay, vx, vy (little-endian float32; NaN: a modality not in the projection's space), computed once per projection off the event loop */
+  'embeddings.points': { input: MapPointsInput, output: z.instanceof(Uint8Array) },
+  /** how the computation of a projection stands (progress while a UMAP runs); null before it is asked for */
+  'embeddings.progress': { input: MapPointsInput, output: MapTaskStateSchema.nullable() },
+  /** each clip's rank of its true pair in the other modality (1 = retrieved first), audio→visual and visual→audio */
+  'embeddings.ranks': { input: EmbeddingTargetSchema, output: z.object({ a2v: z.array(z.number().int()), v2a: z.array(z.number().int()) }) },
   /** every run's lineage and retrieval reports, for the runs table's R@K columns */
   'runs.retrieval': { input: z.object({}).strict(), output: z.array(RunRetrievalSchema) },
   'runs.detail': { input: z.object({ run: RunName }).strict(), output: RunDetailSchema }
@@ -129,17 +169,23 @@ export function isBinaryMethod(method: string): method is BinaryMethod {
   return (BINARY_METHODS as readonly string[]).includes(method)
 }
 
-export function binaryPath(_method: BinaryMethod, t: EmbeddingTarget): string {
-  return `/api-bin/embeddings/${encodeURIComponent(t.run)}/${encodeURIComponent(t.dataset)}/${encodeURIComponent(t.split)}`
+/** the projection's fields that travel as numbers in the query string */
+const NUMERIC_PROJECTION_FIELDS = new Set(['nNeighbors', 'minDist', 'seed'])
+
+/** '/api-bin/embeddings/<run>/<dataset>/<split>', with the projection's fields given as a query string */
+export function binaryPath(_method: BinaryMethod, t: EmbeddingTarget & { projection?: MapProjectionInput }): string {
+  const query = new URLSearchParams(Object.entries(t.projection ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [[k, String(v)]]))).toString()
+  return `/api-bin/embeddings/${encodeURIComponent(t.run)}/${encodeURIComponent(t.dataset)}/${encodeURIComponent(t.split)}${query ? `?${query}` : ''}`
 }
 
-/** '/api-bin/embeddings/<run>/<dataset>/<split>' → the method and its (unvalidated) input, or null. */
-export function parseBinaryPath(pathname: string): { method: BinaryMethod; input: Record<string, string> } | null {
+/** A binary path with its query string → the method and its (unvalidated) input, or null. */
+export function parseBinaryPath(pathname: string, search = ''): { method: BinaryMethod; input: Record<string, unknown> } | null {
   const parts = pathname.split('/')
   if (parts.length !== 6 || parts[1] !== 'api-bin' || parts[2] !== 'embeddings') return null
   try {
     const [run, dataset, split] = parts.slice(3).map(decodeURIComponent)
-    return { method: 'embeddings.points', input: { run, dataset, split } }
+    const projection = Object.fromEntries([...new URLSearchParams(search)].map(([k, v]) => [k, NUMERIC_PROJECTION_FIELDS.has(k) && v.trim() !== '' ? Number(v) : v]))
+    return { method: 'embeddings.points', input: { run, dataset, split, projection } }
   } catch {
     return null
   }

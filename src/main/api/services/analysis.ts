@@ -2,14 +2,18 @@
  * Analysis: embed jobs, retrieval queries and summaries, and the embedding map, all read from what the
  * embed job stored under the run (src/main/runs/embeddings.ts). Loaded embeddings are kept in memory
  * (the last few splits) until their files change, so a query over 100k clips costs one pass of dot products.
+ * The map's projections and true-pair ranks are computed in worker threads and kept per run, split,
+ * embeddings version and parameters (analysis/map-tasks.ts).
  */
 import { existsSync } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { EmbeddingTarget, RunRetrieval } from '../../../shared/contract'
+import type { EmbeddingTarget, MapClipStatus, MapProjection, RunRetrieval } from '../../../shared/contract'
 import { MAP_COLUMNS, encodeColumns } from '../../../shared/columns'
 import type { ANALYSIS_METHODS } from '../../../shared/methods'
+import { MapTasks } from '../../analysis/map-tasks'
 import { queryTopK } from '../../analysis/query-top-k'
+import type { Catalog, Split } from '../../data/catalog'
 import type { DatasetCatalogs } from '../../data/datasets'
 import { AnyRunConfigSchema, readConfig } from '../../runs/config'
 import { type StoredEmbeddings, embeddingsDir, readStoredEmbeddings, retrievalReportPath, runEmbeddingKind } from '../../runs/embeddings'
@@ -55,8 +59,22 @@ async function runRetrieval(workspace: string, run: string): Promise<RunRetrieva
   return { run, lineage: config.kind === 'finetune' ? config.lineage : null, latest: evaluations.at(-1) ?? null, evaluations }
 }
 
+/** Each embedded clip as the catalog has it now: primary label (else the one stored with the embeddings), split and status. */
+function catalogState(c: Catalog, e: StoredEmbeddings): { labels: number[]; splits: (Split | null)[]; status: MapClipStatus[] } {
+  const clips = e.ids.map((id) => c.get(id))
+  return {
+    labels: clips.map((clip, i) => (clip ? (clip.labels[0] ?? -1) : e.labels[i])),
+    splits: clips.map((clip) => clip?.split ?? null),
+    status: clips.map((clip) => (!clip ? 'missing' : clip.excluded ? 'excluded' : clip.status))
+  }
+}
+
 export function analysisServices({ workspace, jobs, catalogs }: ServiceContext): AreaServices<typeof ANALYSIS_METHODS> {
   const cache = new EmbeddingsCache(workspace, catalogs)
+  const tasks = new MapTasks()
+  const key = (t: EmbeddingTarget, e: StoredEmbeddings, what: string): string => JSON.stringify([t.run, t.dataset, t.split, e.mtimeMs, what])
+  const projectionKey = (t: EmbeddingTarget, e: StoredEmbeddings, p: MapProjection): string =>
+    key(t, e, p.method === 'pca' ? `pca ${p.space}` : `umap ${p.space} ${p.nNeighbors} ${p.minDist} ${p.seed}`)
   return {
     'analysis.embed': async ({ run, dataset, split }) => {
       if (!existsSync(join(runDir(workspace, run), 'config.json'))) throw new Error(`no run "${run}" in ${workspace}`)
@@ -85,20 +103,19 @@ export function analysisServices({ workspace, jobs, catalogs }: ServiceContext):
     'embeddings.map': async (t) => {
       if (!existsSync(join(embeddingsDir(workspace, t.run, t.dataset, t.split), 'ids.json'))) return null
       const e = await cache.get(t)
-      return { n: e.ids.length, ids: e.ids, labels: Array.from(e.labels), classes: e.classes, columns: [...MAP_COLUMNS], version: e.mtimeMs }
+      const now = await catalogs.use(t.dataset, (c) => catalogState(c, e))
+      return { n: e.ids.length, ids: e.ids, ...now, classes: e.classes, columns: [...MAP_COLUMNS], version: e.mtimeMs }
     },
-    'embeddings.points': async (t) => {
+    'embeddings.points': async ({ projection, ...t }) => {
       const e = await cache.get(t)
-      const n = e.ids.length
-      const cols = MAP_COLUMNS.map(() => new Float32Array(n))
-      // pca2d holds the audio rows [0, n), then the visual rows [n, 2n)
-      for (let i = 0; i < n; i++) {
-        cols[0][i] = e.map[2 * i]
-        cols[1][i] = e.map[2 * i + 1]
-        cols[2][i] = e.map[2 * (n + i)]
-        cols[3][i] = e.map[2 * (n + i) + 1]
-      }
-      return encodeColumns(cols)
+      const columns = await tasks.get(projectionKey(t, e, projection), () => ({ task: 'project', audio: e.audio, visual: e.visual, dim: e.dim, projection }))
+      return encodeColumns(columns)
+    },
+    'embeddings.progress': async ({ projection, ...t }) => tasks.state(projectionKey(t, await cache.get(t), projection)),
+    'embeddings.ranks': async (t) => {
+      const e = await cache.get(t)
+      const [a2v, v2a] = await tasks.get(key(t, e, 'ranks'), () => ({ task: 'ranks', audio: e.audio, visual: e.visual, dim: e.dim }))
+      return { a2v: Array.from(a2v), v2a: Array.from(v2a) }
     },
     'runs.retrieval': async () => {
       if (!existsSync(runsDir(workspace))) return []

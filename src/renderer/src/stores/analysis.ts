@@ -1,15 +1,23 @@
 /**
  * What the Retrieval and Embeddings views share: the chosen run, dataset and split; the stored
- * embeddings' map (ids, labels, and the coordinates as binary columns, fetched once per version); the
- * retrieval summary; and the embed job computing them, followed through the job events.
+ * embeddings' map (ids, each clip's label, split and status now, and the coordinates of the chosen
+ * projection as binary columns, fetched once per version and projection, with the progress of a UMAP
+ * while the main process computes it); the true-pair ranks when asked for; the retrieval summary; the
+ * embed job computing them, followed through the job events; and bulk edits of the map's clips.
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef, watch } from 'vue'
-import type { DatasetSummary, EmbeddingMapMeta, EmbeddingTarget, Job, RetrievalSummary, RunSummary } from '../../../shared/contract'
+import type { DatasetSummary, Input, EmbeddingMapMeta, EmbeddingTarget, Job, MapProjection, MapTaskState, RetrievalSummary, RunSummary } from '../../../shared/contract'
 import { MAP_COLUMNS, type MapColumn, decodeColumns } from '../../../shared/columns'
 import { api } from '../api'
+import type { TrueRanks } from '../lib/map-colours'
 
 export type MapPoints = Record<MapColumn, Float32Array>
+/** what a bulk edit of the map's clips changes */
+export type ClipChange = Omit<Input<'datasets.editMany'>, 'dataset' | 'clips'>
+
+const POLL_MS = 300
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 export const useAnalysisStore = defineStore('analysis', () => {
   const runs = ref<RunSummary[]>([])
@@ -19,6 +27,10 @@ export const useAnalysisStore = defineStore('analysis', () => {
   const split = ref<EmbeddingTarget['split']>('test')
   const meta = shallowRef<EmbeddingMapMeta | null>(null)
   const points = shallowRef<MapPoints | null>(null)
+  const projection = ref<MapProjection>({ method: 'pca', space: 'joint', nNeighbors: 15, minDist: 0.1, seed: 0 })
+  /** the projection's computation while it runs */
+  const progress = ref<MapTaskState | null>(null)
+  const ranks = shallowRef<TrueRanks | null>(null)
   const summary = shallowRef<RetrievalSummary | null>(null)
   const job = ref<Job | null>(null)
   const loading = ref(false)
@@ -46,7 +58,29 @@ export const useAnalysisStore = defineStore('analysis', () => {
     }
   }
 
-  /** The stored embeddings of the target: metadata, then the points only when their version changed. */
+  /** The projection's columns; its progress is polled while the request waits. */
+  async function fetchPoints(t: EmbeddingTarget, n: number, p: MapProjection): Promise<MapPoints> {
+    const input = { ...t, projection: p }
+    let waiting = true
+    void (async () => {
+      while (waiting) {
+        await sleep(POLL_MS)
+        const state = waiting ? await api.call('embeddings.progress', input).catch(() => null) : null
+        if (waiting && state?.state === 'computing') progress.value = state
+      }
+    })()
+    try {
+      return decodeColumns(await api.call('embeddings.points', input), n, MAP_COLUMNS)
+    } finally {
+      waiting = false
+      progress.value = null
+    }
+  }
+
+  let pointsKey = ''
+  const keyOf = (m: EmbeddingMapMeta): string => JSON.stringify([m.version, m.n, projection.value])
+
+  /** The stored embeddings of the target: metadata (labels, splits, status as the catalog has them now), then the points only when their version or the projection changed. */
   async function load(): Promise<void> {
     const t = target.value
     if (!t) return
@@ -58,10 +92,17 @@ export const useAnalysisStore = defineStore('analysis', () => {
       if (!m) {
         meta.value = null
         points.value = null
-      } else if (m.version !== meta.value?.version || m.n !== meta.value?.n) {
-        const bytes = await api.call('embeddings.points', t)
-        if (t !== target.value) return
-        points.value = decodeColumns(bytes, m.n, MAP_COLUMNS)
+        ranks.value = null
+        pointsKey = ''
+      } else {
+        const key = keyOf(m)
+        if (key !== pointsKey) {
+          const p = await fetchPoints(t, m.n, projection.value)
+          if (t !== target.value || key !== keyOf(m)) return // the projection changed meanwhile: its own load follows
+          if (m.version !== meta.value?.version) ranks.value = null
+          points.value = p
+          pointsKey = key
+        }
         meta.value = m
       }
       error.value = null
@@ -69,6 +110,32 @@ export const useAnalysisStore = defineStore('analysis', () => {
       fail(err)
     } finally {
       loading.value = false
+    }
+  }
+
+  /** each clip's true-pair rank, fetched once per embeddings version */
+  async function loadRanks(): Promise<void> {
+    const t = target.value
+    if (!t || ranks.value) return
+    try {
+      const r = await api.call('embeddings.ranks', t)
+      if (t === target.value) ranks.value = r
+    } catch (err) {
+      fail(err)
+    }
+  }
+
+  /** One all-or-none edit of the given clips in the catalog; the map's colours and status follow. */
+  async function editClips(clips: string[], change: ClipChange): Promise<boolean> {
+    const t = target.value
+    if (!t || !clips.length) return false
+    try {
+      await api.call('datasets.editMany', { dataset: t.dataset, clips, ...change })
+      await load()
+      return true
+    } catch (err) {
+      fail(err)
+      return false
     }
   }
 
@@ -94,10 +161,13 @@ export const useAnalysisStore = defineStore('analysis', () => {
   watch(target, () => {
     meta.value = null
     points.value = null
+    ranks.value = null
+    pointsKey = ''
     summary.value = null
     job.value = null
     void load()
   })
+  watch(projection, () => void load(), { deep: true })
 
   api.on('api.connected', () => void refreshChoices().then(load))
   api.on('job.state', (j) => {
@@ -111,5 +181,5 @@ export const useAnalysisStore = defineStore('analysis', () => {
     if (job.value && id === job.value.id) job.value = { ...job.value, progress, eta }
   })
 
-  return { runs, datasets, run, dataset, split, target, meta, points, summary, job, loading, error, refreshChoices, load, compute, cancel }
+  return { runs, datasets, run, dataset, split, target, meta, points, projection, progress, ranks, summary, job, loading, error, refreshChoices, load, loadRanks, editClips, compute, cancel }
 })
