@@ -19,6 +19,19 @@ import { EnginePool } from '../src/main/engine/train/parallel/pool'
 import { batchTensors, trainStep } from '../src/main/engine/train/step'
 import { syntheticClip } from '../src/main/engine/train/synthetic'
 import { collateBatch } from '../src/main/engine/train/views'
+import type { PhaseTimes } from '../src/main/engine/train/parallel/phases'
+import { cpuSince, threadCpu } from './thread-cpu'
+
+/**
+ * Where a step's time goes (medians over the rounds): CPU ms per step of each thread from /proc (the engine
+ * workers are the N busiest threads the pool started; `other_threads` is everything else, mostly V8's
+ * garbage collection), and each thread's wall ms per phase as the pool reports it (parallel/phases.ts).
+ */
+export interface StepProfile {
+  one_worker_cpu_ms: { training_thread: number; other_threads: number }
+  n_workers_cpu_ms: { coordinator: number; workers: number[]; other_threads: number }
+  n_workers_phases_ms: { coordinator: PhaseTimes; workers: PhaseTimes[] }
+}
 
 export interface DataParallelFigures {
   /** median ms of one step in one thread */
@@ -30,9 +43,21 @@ export interface DataParallelFigures {
   dp_speedup: number
   /** centroid embeddings of the tiny encoders per second on `workers` engine workers */
   embed_clips_per_s: number
+  step_profile: StepProfile
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+/** The median of every number over objects of one shape (rounded to 0.1 ms). */
+export function medianOf<T>(xs: T[]): T {
+  const first = xs[0] as unknown
+  if (typeof first === 'number') return (Math.round(median(xs as number[]) * 10) / 10) as T
+  if (Array.isArray(first)) return first.map((_, i) => medianOf(xs.map((x) => (x as unknown[])[i]))) as T
+  const keys = Object.keys(first as object)
+  return Object.fromEntries(keys.map((k) => [k, medianOf(xs.map((x) => (x as Record<string, unknown>)[k] ?? 0))])) as T
+}
+
+const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)
 
 export async function measureDataParallel(workers: number, rounds = 5): Promise<DataParallelFigures> {
   const backend = await initBackend(process.env.EQUIAV_BACKEND ?? 'wasm')
@@ -42,21 +67,34 @@ export async function measureDataParallel(workers: number, rounds = 5): Promise<
   const settings = { objective: 'equiav' as const, lossWeights: DEFAULT_LOSS_WEIGHTS, tau: DEFAULT_TAU, clipNorm: 0.01, lr: 1e-4 }
   const params = createParams(c, 0)
   const optimizer = new AdamW(params, { weightDecay: 1e-5 })
+  const main = String(process.pid)
+  const before = threadCpu()
   const pool = await EnginePool.start({ workers, backend: backend.name, model: { kind: 'pretrain', config: c, objective: 'equiav' }, params, optimizer })
+  const started = [...threadCpu().keys()].filter((tid) => !before.has(tid))
   try {
     const one: number[] = []
     const many: number[] = []
+    const profiles: StepProfile[] = []
     for (let round = 0; round <= rounds; round++) {
-      const t0 = performance.now()
+      const [t0, c0] = [performance.now(), threadCpu()]
       const inputs = batchTensors(batch, c)
       trainStep(params, optimizer, c, inputs, settings)
       tf.dispose(Object.values(inputs))
-      const t1 = performance.now()
+      const [t1, c1] = [performance.now(), threadCpu()]
       await pool.pretrainStep(batch, settings)
-      const t2 = performance.now()
+      const [t2, c2] = [performance.now(), threadCpu()]
       if (round > 0) {
         one.push(t1 - t0)
         many.push(t2 - t1)
+        const [alone, pooled] = [cpuSince(c0, c1), cpuSince(c1, c2)]
+        const busiest = started.sort((a, b) => (pooled.get(b) ?? 0) - (pooled.get(a) ?? 0)).slice(0, workers)
+        const ms = (tids: string[], from: Map<string, number>): number => sum(tids.map((t) => from.get(t) ?? 0))
+        const others = (from: Map<string, number>, mine: string[]): number => ms([...from.keys()].filter((t) => !mine.includes(t)), from)
+        profiles.push({
+          one_worker_cpu_ms: { training_thread: ms([main], alone), other_threads: others(alone, [main]) },
+          n_workers_cpu_ms: { coordinator: ms([main], pooled), workers: busiest.map((t) => ms([t], pooled)), other_threads: others(pooled, [main, ...busiest]) },
+          n_workers_phases_ms: { coordinator: pool.phases[0], workers: pool.phases.slice(1) }
+        })
       }
     }
     const clips = Array.from({ length: 6 * B }, (_, i) => syntheticClip(i, 0, c))
@@ -67,7 +105,7 @@ export async function measureDataParallel(workers: number, rounds = 5): Promise<
     await embed(clips.length)
     const embedSeconds = (performance.now() - t0) / 1000
     const [s1, sn] = [median(one), median(many)]
-    return { step_ms_1_worker: s1, step_ms_n_workers: sn, workers, dp_speedup: s1 / sn, embed_clips_per_s: clips.length / embedSeconds }
+    return { step_ms_1_worker: s1, step_ms_n_workers: sn, workers, dp_speedup: s1 / sn, embed_clips_per_s: clips.length / embedSeconds, step_profile: medianOf(profiles) }
   } finally {
     await pool.close()
     params.forEach((v) => v.dispose())

@@ -89,11 +89,14 @@ interface DataParallelFigures {
   workers: number
   dp_speedup: number
   embed_clips_per_s: number
+  /** CPU ms per thread and wall ms per phase of the steps (bench/data-parallel.ts StepProfile) */
+  step_profile: Json
 }
 const dpModule = join(here, 'data-parallel.ts')
 const dp = existsSync(dpModule)
-  ? ((await import(pathToFileURL(dpModule).href)) as { measureDataParallel(workers: number, rounds?: number): Promise<DataParallelFigures> })
+  ? ((await import(pathToFileURL(dpModule).href)) as { measureDataParallel(workers: number, rounds?: number): Promise<DataParallelFigures>; medianOf(xs: Json[]): Json })
   : null
+const stepProfiles: Json[] = []
 
 const loadStart = loadavg()
 const config = JSON.stringify(PRESETS.tiny)
@@ -141,6 +144,7 @@ for (let r = 0; r < rounds; r++) {
   if (dp) {
     const f = await dp.measureDataParallel(workers, 1) // one timed round (after its warm-up) per round of ours
     for (const [k, x] of Object.entries(f)) add(`dp.${k}`, x)
+    stepProfiles.push(f.step_profile)
   }
   console.error(`round ${r + 1}/${rounds} done`)
 }
@@ -177,6 +181,8 @@ const latest = {
   step_ms_n_workers: stepOursN,
   workers: dp ? (med('dp.workers') ?? workers) : 1,
   dp_speedup: dp ? round(median(samples.get('dp.dp_speedup') ?? []), 2) : null,
+  /** where the data-parallel step's time goes: CPU ms per thread, wall ms per phase (medians over the rounds) */
+  step_profile: dp && stepProfiles.length ? dp.medianOf(stepProfiles) : null,
   /**
    * N × (one thread alone ÷ one of N independent one-thread trainings running at once): the throughput N
    * cores give to N copies that share nothing, an upper bound for dp_speedup on this machine

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { AdamW, clipByGlobalNorm } from '../../src/main/engine/optim'
+import { AdamW, adamwUpdate, clipByGlobalNorm, clipScale } from '../../src/main/engine/optim'
+import { Rng } from '../../src/main/engine/rng'
 import { warmupCosineLr } from '../../src/main/engine/schedule'
 import { useTestBackend } from '../helpers/tf'
 
@@ -91,7 +92,44 @@ describe('AdamW', () => {
   })
 })
 
+describe('adamwUpdate (the engine workers\' update of their share, on host arrays)', () => {
+  it('gives AdamW.step\'s values exactly over several steps, on a sub-range, with and without a gradient scale', () => {
+    const rng = new Rng(11)
+    const n = 4000
+    const p0 = Float32Array.from({ length: n }, () => rng.normal())
+    const params = new Map([['w', tf.variable(tf.tensor1d(p0))]])
+    const opt = new AdamW(params, { weightDecay: 0.05 })
+    const settings = opt.settings
+    const [p, m, v] = [Float32Array.from(p0), new Float32Array(n), new Float32Array(n)]
+    const steps = [
+      { lr: 1e-3, scale: 1 },
+      { lr: 5e-4, scale: 0.37 },
+      { lr: 2e-4, scale: 1e-3 }
+    ]
+    steps.forEach(({ lr, scale }, k) => {
+      const g = Float32Array.from({ length: n }, () => rng.normal() * 10 ** -rng.randint(0, 6))
+      const gTensor = tf.tensor1d(g)
+      const scaled = scale === 1 ? gTensor : tf.mul(gTensor, scale)
+      opt.step(new Map([['w', scaled]]), lr)
+      tf.dispose([gTensor, scaled])
+      // two ranges, as two workers would update them; the gradient of the second given from its own start
+      adamwUpdate(settings, k + 1, lr, p, m, v, g, 0, scale, 0, 1500)
+      adamwUpdate(settings, k + 1, lr, p, m, v, g.subarray(1500), 1500, scale, 1500, n)
+    })
+    const state = opt.exportState()
+    expect(Array.from(p)).toEqual(Array.from(params.get('w')!.dataSync()))
+    expect(Array.from(m)).toEqual(Array.from(state.get('m.w')!.data))
+    expect(Array.from(v)).toEqual(Array.from(state.get('v.w')!.data))
+    expect(p.some((x, i) => x !== p0[i])).toBe(true)
+  })
+})
+
 describe('clipByGlobalNorm', () => {
+  it('clipScale is min(1, maxNorm / (norm + 1e-6))', () => {
+    expect(clipScale(5, 1)).toBeCloseTo(1 / (5 + 1e-6), 12)
+    expect(clipScale(5, 10)).toBe(1)
+  })
+
   it('scales by maxNorm / (‖g‖ + 1e-6) over all gradients, and leaves small ones alone', () => {
     const grads = new Map([['a', tf.tensor1d([3, 0])], ['b', tf.tensor1d([0, 4])]]) // ‖g‖ = 5
     const { grads: clipped, norm } = clipByGlobalNorm(grads, 1)

@@ -6,19 +6,23 @@
  * transposes made explicit. Other backends use tf.matMul.
  */
 import * as tf from '@tensorflow/tfjs'
+import { hostCopy, hostView, scratch } from './host'
 
-/** n plain 2-D products of the row-major slices of a [n, m, k] and b [n, k, p]. */
+/**
+ * n plain 2-D products of the row-major slices of a [n, m, k] and b [n, k, p]. The operands and the
+ * products pass through reused host buffers (nn/host), not a new buffer per read.
+ */
 function slicedProducts(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   const [n, m, k] = a.shape
   const p = b.shape[2]
-  const aData = a.dataSync() as Float32Array
-  const bData = b.dataSync() as Float32Array
-  const out = new Float32Array(n * m * p)
+  const aData = hostCopy(a, 'batchMatMul a')
+  const bData = hostCopy(b, 'batchMatMul b')
+  const out = scratch('batchMatMul out', n * m * p)
   for (let i = 0; i < n; i++) {
     const product = tf.tidy(() =>
       tf.matMul(tf.tensor2d(aData.subarray(i * m * k, (i + 1) * m * k), [m, k]), tf.tensor2d(bData.subarray(i * k * p, (i + 1) * k * p), [k, p]))
     )
-    out.set(product.dataSync(), i * m * p)
+    out.set(hostView(product), i * m * p)
     product.dispose()
   }
   return tf.tensor3d(out, [n, m, p])

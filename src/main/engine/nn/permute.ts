@@ -5,9 +5,10 @@
  * walk reads the tensor to the host, which elsewhere (a GPU) would cost more than the backend's Transpose.
  */
 import * as tf from '@tensorflow/tfjs'
+import { hostView, scratch } from './host'
 
-/** out[i₀, …] = x[…] with out's axis k being x's axis perm[k]; x row-major with `shape`. */
-export function permuteArray(x: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {
+/** out[i₀, …] = x[…] with out's axis k being x's axis perm[k]; x row-major with `shape`; out a new array unless given. */
+export function permuteArray(x: Float32Array, shape: readonly number[], perm: readonly number[], out: Float32Array = new Float32Array(x.length)): Float32Array {
   const rank = shape.length
   const strides = new Array<number>(rank)
   for (let k = rank - 1, s = 1; k >= 0; k--) {
@@ -17,7 +18,7 @@ export function permuteArray(x: Float32Array, shape: readonly number[], perm: re
   const outShape = perm.map((p) => shape[p])
   // source stride of each output axis; the innermost output axis is walked in a tight loop
   const step = perm.map((p) => strides[p])
-  const out = new Float32Array(x.length)
+  if (out.length !== x.length) throw new Error(`permuteArray: ${out.length} values out for ${x.length} in`)
   if (x.length === 0) return out
   const inner = outShape[rank - 1]
   const innerStep = step[rank - 1]
@@ -43,8 +44,9 @@ function inverse(perm: readonly number[]): number[] {
   return inv
 }
 
+/** The walk reads x's values where they lie and writes a reused host buffer (nn/host), which the new tensor copies. */
 function permuteTensor(x: tf.Tensor, perm: readonly number[]): tf.Tensor {
-  return tf.tensor(permuteArray(x.dataSync() as Float32Array, x.shape, perm), perm.map((p) => x.shape[p]), 'float32')
+  return tf.tensor(permuteArray(hostView(x), x.shape, perm, scratch('permute', x.size)), perm.map((p) => x.shape[p]), 'float32')
 }
 
 /** tf.transpose(x, perm) for float32 x, with its gradient; walked in JavaScript on wasm. */

@@ -4,8 +4,8 @@
  * every clip of the batch, so for a pretraining step the coordinator gathers the workers' embeddings,
  * computes the losses and their gradient with respect to every embedding, and hands each worker its rows of
  * it; each worker back-propagates locally, and the parameter gradients are summed in worker order in shared
- * memory, then clipped and applied by every worker identically. The result equals the one-process step on
- * the same batch up to float rounding.
+ * memory, each worker summing, clipping and applying AdamW to its own shard of the parameters there
+ * (parallel/worker.ts). The result equals the one-process step on the same batch up to float rounding.
  * A worker that throws or stops fails the pool (and the job) with an error naming it; no one is left waiting.
  */
 import { Worker } from 'node:worker_threads'
@@ -23,8 +23,22 @@ import { type LossReadings, pretrainLoss, type StepResult, type StepSettings } f
 import { outputDim, pretrainOutputKeys, valuesPerRow } from './outputs'
 import type { ParamHealth } from '../guard'
 import { combineHealth } from '../param-health'
+import { PhaseClock, type PhaseTimes } from './phases'
 import type { CoordinatorMessage, WorkerModel, WorkerReply } from './protocol'
-import { ABORT, DE_SEQ, controlBuffer, gradientBuffer, gradientLayout, publish, splitRows } from './shared'
+import {
+  ABORT,
+  DE_SEQ,
+  type GradientLayout,
+  type TrainState,
+  controlBuffer,
+  gradientBuffer,
+  gradientLayout,
+  partialsBuffer,
+  publish,
+  splitRows,
+  trainState,
+  trainStateBuffer
+} from './shared'
 
 /** Set by the bundled engine host to the bundled worker beside it (out/main/engine-worker.js). */
 export const ENGINE_WORKER_ENV = 'EQUIAV_ENGINE_WORKER'
@@ -84,6 +98,9 @@ export class EnginePool {
   private seq = 0
   /** the parameters after the last step, as the workers measured them (each a share) */
   health: ParamHealth | null = null
+  /** wall ms per phase of the last step in each thread: the coordinator's (none for fine-tuning), then each worker's */
+  phases: PhaseTimes[] = []
+  private clock = new PhaseClock()
   private readonly control: Int32Array
 
   private constructor(
@@ -108,6 +125,8 @@ export class EnginePool {
     // a pool that only embeds keeps no gradients
     const trainable = o.optimizer ? [...o.params].filter(([, v]) => v.trainable) : []
     const layout = gradientLayout(o.workers, trainable.map(([name, v]) => ({ name, size: v.size })))
+    const state = trainStateBuffer(layout)
+    if (o.optimizer) fillTrainState(trainState(state, layout), layout, o.params, o.optimizer.exportState())
     const control = controlBuffer()
     const pool = new EnginePool(Array.from({ length: o.workers }, (_, i) => new Link(spawnWorker(i))), control, o.model)
     pool.links.forEach((link, i) => pool.watch(link, i))
@@ -118,9 +137,11 @@ export class EnginePool {
       model: o.model,
       weights: toTensorDict(o.params),
       trainable: layout.names,
-      optimizer: o.optimizer && { weightDecay: o.optimizer.weightDecay, state: o.optimizer.exportState() },
+      optimizer: o.optimizer && { settings: o.optimizer.settings, stepCount: o.optimizer.stepCount },
       control,
-      gradients: gradientBuffer(layout)
+      gradients: gradientBuffer(layout),
+      state,
+      partials: partialsBuffer(layout)
     }
     try {
       await pool.all(() => init, 'ready')
@@ -182,6 +203,7 @@ export class EnginePool {
   async pretrainStep(batch: EquiAVBatch, s: StepSettings): Promise<StepResult> {
     if (this.model.kind !== 'pretrain') throw new Error('this engine pool holds a classifier, not the pretraining model')
     const { config, objective } = this.model
+    this.clock = new PhaseClock()
     const B = batch.batchSize
     const rows = this.rowsFor(B)
     const seq = ++this.seq
@@ -209,6 +231,7 @@ export class EnginePool {
       }),
       'embeddings'
     )
+    this.clock.lap('send, wait embeddings')
     try {
       return await this.lossAndBackward(this.model, s, seq, rows, forward.map((f) => f!.data), dE)
     } catch (err) {
@@ -246,13 +269,17 @@ export class EnginePool {
     const finite = Number.isFinite(total)
     const dEAll = grads.map((g) => g.dataSync() as Float32Array)
     tf.dispose([value, ...grads, ...gathered])
+    this.clock.lap('loss')
     rows.forEach((r, w) => {
       const out = new Float32Array(dE[w])
       out[0] = finite ? 1 : 0
       dims.forEach((d, k) => out.set(dEAll[k].subarray(r.start * d, (r.start + r.count) * d), 1 + segment(w, k)))
     })
     publish(this.control, DE_SEQ, seq)
+    this.clock.lap('dE out')
     const done = await Promise.all(this.links.map((_, i) => this.expect(i, 'stepped')))
+    this.clock.lap('wait step')
+    this.phases = [this.clock.times, ...done.map((d) => d.phases)]
     this.health = combineHealth(done.map((d) => d.health))
     return { total, ...readings, gradNorm: finite ? done[0].gradNorm : NaN }
   }
@@ -278,6 +305,7 @@ export class EnginePool {
       }),
       'stepped'
     )
+    this.phases = [{}, ...done.map((d) => d!.phases)]
     this.health = combineHealth(done.map((d) => d!.health))
     return done.reduce((sum, d) => sum + d!.loss, 0)
   }
@@ -318,6 +346,18 @@ export class EnginePool {
     this.closing = true
     await Promise.all(this.links.map((l) => l.thread.terminate()))
   }
+}
+
+/** The shared trainable parameters and AdamW moments the workers start from: the loop's, and its optimizer's state. */
+function fillTrainState(into: TrainState, layout: GradientLayout, params: Params, optimizer: TensorDict): void {
+  layout.names.forEach((name, i) => {
+    const at = layout.offsets[i]
+    const moments = [optimizer.get(`m.${name}`), optimizer.get(`v.${name}`)]
+    if (!moments[0] || !moments[1]) throw new Error(`optimizer state has no moments for ${name}`)
+    into.params.set(params.get(name)!.dataSync() as Float32Array, at)
+    into.m.set(moments[0].data, at)
+    into.v.set(moments[1].data, at)
+  })
 }
 
 /** The row copies a step or embed message carries move to the worker instead of being copied again. */

@@ -14,7 +14,9 @@ import type { ClassifierBatch } from '../../finetune/batch'
 import type { ClassifierSpec } from '../../finetune/model'
 import type { FinetuneLoss } from '../../finetune/objective'
 import type { Objective } from '../../types'
+import type { AdamWSettings } from '../../optim'
 import type { ParamHealthPart } from '../param-health'
+import type { PhaseTimes } from './phases'
 
 /** What the workers' parameters are: the pretraining model, or a fine-tuning classifier. */
 export type WorkerModel = { kind: 'pretrain'; config: ModelConfig; objective: Objective } | { kind: 'classifier'; spec: ClassifierSpec; loss: FinetuneLoss }
@@ -28,12 +30,16 @@ export interface InitRequest {
   weights: TensorDict
   /** names of the trainable parameters (the rest are fixed) */
   trainable: string[]
-  /** present when the pool trains: AdamW's settings and state (moments and step count) */
-  optimizer?: { weightDecay: number; state: TensorDict }
+  /** present when the pool trains: AdamW's settings and its number of updates so far (its moments are in `state`) */
+  optimizer?: { settings: AdamWSettings; stepCount: number }
   /** Int32 control words (shared.ts) */
   control: SharedArrayBuffer
   /** workers × (gradient values + 1) float32: each worker's own gradient and its "finite" flag */
   gradients: SharedArrayBuffer
+  /** the trainable parameters and AdamW's moments (shared.ts trainState), each worker updating its shard */
+  state: SharedArrayBuffer
+  /** a float64 per trainable tensor: the sum of squares of its summed gradient (shared.ts partialsBuffer) */
+  partials: SharedArrayBuffer
 }
 
 /** The worker's rows of the batch; `dE` receives 1 flag + the gradient of the loss w.r.t. its embeddings. */
@@ -66,9 +72,10 @@ export type WorkerReply =
   | { type: 'embeddings'; seq: number; data: Float32Array }
   /**
    * gradNorm: global norm of the summed gradient before clipping (NaN when nothing was applied);
-   * health: the worker's share of the updated parameters, measured for the training guard
+   * health: the worker's share of the updated parameters, measured for the training guard;
+   * phases: the worker thread's wall ms in each phase of the step (parallel/phases.ts)
    */
-  | { type: 'stepped'; seq: number; gradNorm: number; loss: number; health: ParamHealthPart }
+  | { type: 'stepped'; seq: number; gradNorm: number; loss: number; health: ParamHealthPart; phases: PhaseTimes }
   | { type: 'embedded'; za: Float32Array; zv: Float32Array }
   | { type: 'exported'; weights: TensorDict; optimizer: TensorDict | null }
   | { type: 'error'; message: string }

@@ -1,6 +1,7 @@
 /**
- * Shared memory of an engine pool: a few Int32 control words, and one gradient region per worker.
- * A worker blocks on the control words with Atomics.wait (allowed in worker threads), in slices of
+ * Shared memory of an engine pool: a few Int32 control words; one gradient region per worker; the trainable
+ * parameters with AdamW's moments, each worker updating its own share of them (its `shard`); and the sum
+ * of squares of each tensor's summed gradient (for the global norm). A worker blocks on the control words with Atomics.wait (allowed in worker threads), in slices of
  * WAIT_SLICE_MS so that an aborted pool (a worker died) releases every waiter instead of hanging it.
  */
 
@@ -10,7 +11,11 @@ export const DE_SEQ = 0
 export const GRADS_DONE = 1
 /** 1 once the coordinator has given up on the pool */
 export const ABORT = 2
-export const CONTROL_WORDS = 3
+/** shares whose gradient sum of squares is written, over all steps */
+export const NORMS_DONE = 3
+/** shares of the parameters updated, over all steps */
+export const PARAMS_DONE = 4
+export const CONTROL_WORDS = 5
 
 const WAIT_SLICE_MS = 100
 
@@ -33,9 +38,11 @@ export function publish(control: Int32Array, slot: number, value: number): void 
   Atomics.notify(control, slot)
 }
 
-export function arrive(control: Int32Array, slot: number): void {
+/** Step `seq`'s barrier on `slot`: returns once all `workers` have reached it (every worker reaches every barrier of every step). */
+export function barrier(control: Int32Array, slot: number, workers: number, seq: number): void {
   Atomics.add(control, slot, 1)
   Atomics.notify(control, slot)
+  waitAtLeast(control, slot, workers * seq)
 }
 
 /** Float32 layout of the gradient buffer: per worker, every trainable value then a finite flag. */
@@ -62,6 +69,53 @@ export function gradientLayout(workers: number, params: { name: string; size: nu
 
 export function gradientBuffer(layout: GradientLayout): SharedArrayBuffer {
   return new SharedArrayBuffer(layout.workers * layout.stride * Float32Array.BYTES_PER_ELEMENT)
+}
+
+/** Values of the trainable parameters, all of them one after the other in the layout's order. */
+export const trainableValues = (layout: GradientLayout): number => layout.stride - 1
+
+/** The trainable parameters, AdamW's first moments and its second moments, each in the layout's order. */
+export interface TrainState {
+  params: Float32Array
+  m: Float32Array
+  v: Float32Array
+}
+
+export function trainStateBuffer(layout: GradientLayout): SharedArrayBuffer {
+  return new SharedArrayBuffer(3 * trainableValues(layout) * Float32Array.BYTES_PER_ELEMENT)
+}
+
+export function trainState(buffer: SharedArrayBuffer, layout: GradientLayout): TrainState {
+  const n = trainableValues(layout)
+  return { params: new Float32Array(buffer, 0, n), m: new Float32Array(buffer, 4 * n, n), v: new Float32Array(buffer, 8 * n, n) }
+}
+
+/** One float64 per trainable tensor: the sum of squares of its summed gradient, written by the worker whose shard holds it. */
+export function partialsBuffer(layout: GradientLayout): SharedArrayBuffer {
+  return new SharedArrayBuffer(layout.names.length * Float64Array.BYTES_PER_ELEMENT)
+}
+
+/** A worker's shard: whole trainable tensors [first, end), which are the values [from, to). */
+export interface Shard {
+  first: number
+  end: number
+  from: number
+  to: number
+}
+
+/** Each worker's shard: the tensors that start in its 1/N of the trainable values (whole tensors, in order). */
+export function tensorShards(layout: GradientLayout): Shard[] {
+  const total = trainableValues(layout)
+  const out: Shard[] = []
+  let first = 0
+  for (let w = 0; w < layout.workers; w++) {
+    let end = first
+    while (end < layout.names.length && layout.offsets[end] < ((w + 1) * total) / layout.workers) end++
+    const from = first < layout.names.length ? layout.offsets[first] : total
+    out.push({ first, end, from, to: end > first ? layout.offsets[end - 1] + layout.sizes[end - 1] : from })
+    first = end
+  }
+  return out
 }
 
 /** The rows [start, start+count) each of `workers` gets from a batch of `rows`: contiguous, sizes differing by at most one. */
