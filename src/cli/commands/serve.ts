@@ -73,7 +73,7 @@ export const serveCommand: Command = {
     '  --allow-remote       accept a non-loopback --host (anyone with the token can then use the API)',
     '  --workspace DIR'
   ].join('\n'),
-  options: optionSpec(['port', 'host', 'workspace'], ['allow-remote', 'no-open']),
+  options: optionSpec(['port', 'host', 'workspace'], ['allow-remote']),
   async run(values) {
     const host = str(values, 'host') ?? '127.0.0.1'
     if (!isLoopback(host) && !values['allow-remote']) throw new UsageError(`refusing to listen on ${host}: only loopback addresses unless --allow-remote is given`)
