@@ -29,12 +29,6 @@ async function inspectorLoaded(page: Page): Promise<void> {
   )
 }
 
-/** The analysis views' run, once they have picked their own default (the newest evaluation). */
-async function chooseRun(page: Page, run: string): Promise<void> {
-  await page.getByTestId('analysis-target').getByText(/clips embedded|no embeddings/).waitFor({ timeout: 60_000 })
-  await page.getByTestId('analysis-target').locator('select[name=run]').selectOption(run)
-}
-
 async function shot(name: string, route: string, act: (page: Page) => Promise<void>): Promise<void> {
   if (values.only && !name.includes(values.only)) return
   const page = await wb.browser.newPage({ viewport: { width: 1440, height: 1000 } })
@@ -78,12 +72,10 @@ try {
     await page.getByTestId('runs-table').waitFor()
   })
   await shot('workbench-retrieval', '/retrieval', async (page) => {
-    await chooseRun(page, 'demo')
     await page.getByTestId('query-list').locator('li').nth(3).click()
     await page.getByTestId('true-rank').waitFor()
   })
   await shot('workbench-embeddings', '/embeddings', async (page) => {
-    await chooseRun(page, 'demo')
     await page.getByTestId('lasso-layer').waitFor()
     // a UMAP of the test split coloured by the true pair's rank, one clip hovered (its thumbnail shown)
     const umap = page.waitForResponse((r) => r.url().includes('method=umap'), { timeout: 180_000 })

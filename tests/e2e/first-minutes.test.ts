@@ -5,22 +5,16 @@
  * Compute embeddings; the Train form lists the prepared datasets, starts at the request schema's defaults,
  * keeps what was typed across views, and shows the server's refusal of an impossible request, no job started.
  */
-import { spawnSync } from 'node:child_process'
+import { cpSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PretrainRequestSchema } from '../../src/shared/requests'
-import { type Workbench, openWorkbench, root, tempWorkspace } from './harness'
+import { type Workbench, equiav, openWorkbench, tempWorkspace } from './harness'
 
 let wb: Workbench
 let demoOutput = ''
 const TEST_CLIPS = 4 // of the demo's 24 clips, split 5:1
-
-function equiav(workspace: string, ...args: string[]): string {
-  const r = spawnSync(process.execPath, [join(root, 'bin/equiav.mjs'), ...args, '--workspace', workspace], { encoding: 'utf8' })
-  if (r.status !== 0) throw new Error(`equiav ${args.join(' ')} failed: ${r.stderr}`)
-  return `${r.stdout}\n${r.stderr}`
-}
 
 beforeAll(async () => {
   const workspace = tempWorkspace()
@@ -28,6 +22,13 @@ beforeAll(async () => {
   // a second dataset, never prepared, listed first: the analysis views still open on the demo's evaluation,
   // and the Train form lists it without letting it be picked
   equiav(workspace, 'dataset', 'create-demo', '--name', 'clips', '--clips', '12')
+  // a run evaluated after the demo without storing embeddings (as `experiment ablation` leaves its runs):
+  // the views still open on the evaluation they can show
+  const later = join(workspace, 'runs', 'later')
+  mkdirSync(later)
+  cpSync(join(workspace, 'runs', 'demo', 'config.json'), join(later, 'config.json'))
+  cpSync(join(workspace, 'runs', 'demo', 'checkpoints'), join(later, 'checkpoints'), { recursive: true })
+  equiav(workspace, 'eval', 'retrieval', '--run', 'later', '--dataset', 'demo')
   wb = await openWorkbench(workspace)
 }, 400_000)
 

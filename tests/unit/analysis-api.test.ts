@@ -112,6 +112,10 @@ describe('retrieval API', () => {
     expect(runs[1]).toMatchObject({ lineage: { from: 'r1', step: 3 }, latest: null })
     expect(runs[2]).toMatchObject({ lineage: null, latest: { split: 'test', step: 2 } }) // a pretraining run has no lineage
     expect(runs[3].lineage).toEqual({ from: 'r1', kind: 'run', step: null })
+    // the splits whose embeddings a run stores (the analysis views open on one of those); an unfinished export does not count
+    mkdirSync(embeddingsDir(workspace, 'r3', 'd1', 'train'), { recursive: true })
+    const again = (await router('runs.retrieval', {})) as { run: string; embedded: string[] }[]
+    expect(again.map((r) => r.embedded)).toEqual([['d1-test'], [], [], []])
   })
   it('names a run folder whose config.json is malformed, with the reason', async () => {
     const dir = join(workspace, 'runs', 'broken')

@@ -84,10 +84,10 @@ const summary = (name: string, extra: Partial<RunSummary['settings']> = {}, obje
 describe('evaluation sets', () => {
   // the case: a run evaluated on 25 clips must not rank above runs evaluated on 240
   const list: RunRetrieval[] = [
-    { run: 'small', lineage: null, latest: null, evaluations: [evaluation('small', 'demo', 25, 40)] },
-    { run: 'big-a', lineage: null, latest: null, evaluations: [evaluation('big-a', 'demo', 240, 2.5)] },
-    { run: 'big-b', lineage: null, latest: null, evaluations: [evaluation('big-b', 'demo', 240, 1.2), evaluation('big-b', 'demo', 240, 3.1, '2026-02-01T00:00:00Z')] },
-    { run: 'none', lineage: null, latest: null, evaluations: [] }
+    { run: 'small', lineage: null, latest: null, evaluations: [evaluation('small', 'demo', 25, 40)], embedded: [] },
+    { run: 'big-a', lineage: null, latest: null, evaluations: [evaluation('big-a', 'demo', 240, 2.5)], embedded: [] },
+    { run: 'big-b', lineage: null, latest: null, evaluations: [evaluation('big-b', 'demo', 240, 1.2), evaluation('big-b', 'demo', 240, 3.1, '2026-02-01T00:00:00Z')], embedded: [] },
+    { run: 'none', lineage: null, latest: null, evaluations: [], embedded: [] }
   ]
   const ctx: RowContext = { retrieval: new Map(list.map((r) => [r.run, r])), evalSet: 'demo/test/240' }
   it('are keyed by dataset, split and n, the one most runs share first', () => {

@@ -6,7 +6,7 @@
  * shows from audio.npy and visual.npy, in the projection asked for: api/services/analysis.ts).
  */
 import { existsSync } from 'node:fs'
-import { readFile, stat } from 'node:fs/promises'
+import { readFile, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { EmbeddingKind, Embeddings } from '../engine/eval/embed'
 import { evaluateRetrieval, type RetrievalReport } from '../engine/eval/evaluate-retrieval'
@@ -40,6 +40,13 @@ export const retrievalReportPath = (r: Pick<SplitEmbeddingRequest, 'workspace' |
   join(runDir(r.workspace, r.run), `retrieval-${r.dataset}-${r.split}-${r.kind}.json`)
 
 export const embeddingsDir = (workspace: string, run: string, dataset: string, split: string): string => join(runDir(workspace, run), 'embeddings', `${dataset}-${split}`)
+
+/** The "<dataset>-<split>" folders of a run whose embeddings are complete (ids.json is written last). */
+export async function storedEmbeddings(workspace: string, run: string): Promise<string[]> {
+  const dir = join(runDir(workspace, run), 'embeddings')
+  const names = await readdir(dir).catch(() => [])
+  return names.filter((n) => existsSync(join(dir, n, 'ids.json'))).sort()
+}
 
 /** What the retrieval report file holds besides the clip ids and the top-k lists. */
 export type RetrievalSummary = Omit<RetrievalReport, 'top'> & {

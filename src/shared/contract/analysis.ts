@@ -117,7 +117,9 @@ export const RunRetrievalSchema = z.object({
   /** the newest retrieval report of the run, if any */
   latest: RetrievalSummarySchema.omit({ per_class: true }).nullable(),
   /** every retrieval report of the run, oldest first: R@K compares only runs evaluated on the same set */
-  evaluations: z.array(RetrievalSummarySchema.omit({ per_class: true }))
+  evaluations: z.array(RetrievalSummarySchema.omit({ per_class: true })),
+  /** the dataset splits whose embeddings the run stores ("demo-test"): what the Retrieval and Embeddings views can show */
+  embedded: z.array(z.string())
 })
 export type RunRetrieval = z.infer<typeof RunRetrievalSchema>
 

@@ -16,7 +16,7 @@ import { queryTopK } from '../../analysis/query-top-k'
 import type { Catalog, Split } from '../../data/catalog'
 import type { DatasetCatalogs } from '../../data/datasets'
 import { AnyRunConfigSchema, readConfig } from '../../runs/config'
-import { type StoredEmbeddings, embeddingsDir, readStoredEmbeddings, retrievalReportPath, runEmbeddingKind } from '../../runs/embeddings'
+import { type StoredEmbeddings, embeddingsDir, readStoredEmbeddings, retrievalReportPath, runEmbeddingKind, storedEmbeddings } from '../../runs/embeddings'
 import { runDetail } from '../../runs/detail'
 import { listEvaluations, readRetrievalReport } from '../../runs/evaluations'
 import { runDir, runsDir } from '../../workspace'
@@ -56,7 +56,7 @@ async function runRetrieval(workspace: string, run: string): Promise<RunRetrieva
   const dir = runDir(workspace, run)
   const config = await readConfig(dir, AnyRunConfigSchema)
   const evaluations = await listEvaluations(dir)
-  return { run, lineage: config.kind === 'finetune' ? config.lineage : null, latest: evaluations.at(-1) ?? null, evaluations }
+  return { run, lineage: config.kind === 'finetune' ? config.lineage : null, latest: evaluations.at(-1) ?? null, evaluations, embedded: await storedEmbeddings(workspace, run) }
 }
 
 /** Each embedded clip as the catalog has it now: primary label (else the one stored with the embeddings), split and status. */

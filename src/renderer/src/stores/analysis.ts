@@ -7,7 +7,7 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef, watch } from 'vue'
-import type { DatasetSummary, Input, EmbeddingMapMeta, EmbeddingTarget, Job, MapProjection, MapTaskState, RetrievalSummary, RunSummary } from '../../../shared/contract'
+import type { DatasetSummary, Input, EmbeddingMapMeta, EmbeddingTarget, Job, MapProjection, MapTaskState, RetrievalSummary, RunRetrieval, RunSummary } from '../../../shared/contract'
 import { MAP_COLUMNS, type MapColumn, decodeColumns } from '../../../shared/columns'
 import { api } from '../api'
 import type { TrueRanks } from '../lib/map-colours'
@@ -41,15 +41,19 @@ export const useAnalysisStore = defineStore('analysis', () => {
     error.value = err instanceof Error ? err.message : String(err)
   }
 
-  /** On the first visit, the newest evaluation's run, dataset and split (what `equiav demo` just stored), so the views open with results. */
+  /**
+   * On the first visit, the newest evaluation whose embeddings the run stores (what `equiav demo` just
+   * stored), else the newest evaluation, so the views open with results.
+   */
   async function refreshChoices(): Promise<void> {
     try {
       const first = !run.value && !dataset.value
       const evaluated = first ? await api.call('runs.retrieval', {}) : []
       ;[runs.value, datasets.value] = await Promise.all([api.call('runs.list', {}), api.call('datasets.list', {})])
-      const newest = evaluated
-        .flatMap((r) => (r.latest && datasets.value.some((d) => d.name === r.latest?.dataset) ? [r.latest] : []))
-        .sort((a, b) => b.created.localeCompare(a.created))[0]
+      const shown = (e: RunRetrieval['evaluations'][number]): boolean => datasets.value.some((d) => d.name === e.dataset)
+      const byDate = evaluated.flatMap((r) => r.evaluations.filter(shown).map((e) => ({ e, stored: r.embedded.includes(`${e.dataset}-${e.split}`) })))
+      byDate.sort((a, b) => Number(b.stored) - Number(a.stored) || b.e.created.localeCompare(a.e.created))
+      const newest = byDate[0]?.e
       if (newest) [run.value, dataset.value, split.value] = [newest.run, newest.dataset, newest.split]
       if (!run.value && runs.value.length) run.value = runs.value[runs.value.length - 1].name
       if (!dataset.value && datasets.value.length) dataset.value = datasets.value[0].name
