@@ -7,12 +7,12 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createRouter } from '../src/main/api/router'
 import { workspaceServices } from '../src/main/api/services'
 import { Catalog, type ClipRecord, SORT_COLUMNS } from '../src/main/data/catalog'
 import { DatasetCatalogs } from '../src/main/data/datasets'
 import { JobRunner } from '../src/main/jobs/runner'
+import { stall } from './stall'
 
 const [clipsArg = '300000', dirArg] = process.argv.slice(2)
 const clips = Number(clipsArg)
@@ -36,19 +36,6 @@ if (have < clips) {
   }
 }
 c.close()
-
-/** The longest event-loop stall (ms) while `fn` runs, and its wall time. */
-async function stall(fn: () => Promise<unknown>): Promise<{ wallMs: number; maxStallMs: number }> {
-  const h = monitorEventLoopDelay({ resolution: 1 })
-  h.enable()
-  await new Promise((r) => setTimeout(r, 5)) // the histogram's first tick only sets its baseline
-  const t0 = performance.now()
-  await fn()
-  const wallMs = performance.now() - t0
-  await new Promise((r) => setTimeout(r, 20)) // let the timer see a stall that lasted until fn returned
-  h.disable()
-  return { wallMs: Math.round(wallMs), maxStallMs: Math.round(h.max / 1e6) }
-}
 
 async function main(): Promise<void> {
   const router = createRouter(workspaceServices(workspace, 'bench', new JobRunner(workspace), new DatasetCatalogs(workspace)))
