@@ -7,14 +7,13 @@
  */
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef, watch } from 'vue'
-import type { DatasetSummary, Input, EmbeddingMapMeta, EmbeddingTarget, Job, MapProjection, MapTaskState, RetrievalSummary, RunRetrieval, RunSummary } from '../../../shared/contract'
+import type { DatasetSummary, EmbeddingMapMeta, EmbeddingTarget, Job, MapProjection, MapTaskState, RetrievalSummary, RunRetrieval, RunSummary } from '../../../shared/contract'
 import { MAP_COLUMNS, type MapColumn, decodeColumns } from '../../../shared/columns'
 import { api } from '../api'
 import type { TrueRanks } from '../lib/map-colours'
+import type { ClipEdit } from './datasets'
 
 export type MapPoints = Record<MapColumn, Float32Array>
-/** what a bulk edit of the map's clips changes */
-export type ClipChange = Omit<Input<'datasets.editMany'>, 'dataset' | 'clips'>
 
 const POLL_MS = 300
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -130,7 +129,7 @@ export const useAnalysisStore = defineStore('analysis', () => {
   }
 
   /** One all-or-none edit of the given clips in the catalog; the map's colours and status follow. */
-  async function editClips(clips: string[], change: ClipChange): Promise<boolean> {
+  async function editClips(clips: string[], change: ClipEdit): Promise<boolean> {
     const t = target.value
     if (!t || !clips.length) return false
     try {

@@ -5,13 +5,13 @@
  */
 import { defineStore } from 'pinia'
 import { nextTick, ref, shallowRef, triggerRef, watch } from 'vue'
-import type { ClipFilter, ClipRow, ClipSort, DatasetInfo, DatasetSummary } from '../../../shared/contract'
+import type { ClipFilter, ClipRow, ClipSort, DatasetInfo, DatasetSummary, Input } from '../../../shared/contract'
 import { api } from '../api'
 
 export const PAGE = 200
 
 /** An edit of clips as datasets.editMany takes it. */
-export type ClipEdit = { primary?: number; split?: 'train' | 'val' | 'test'; excluded?: boolean }
+export type ClipEdit = Omit<Input<'datasets.editMany'>, 'dataset' | 'clips'>
 
 export const useDatasetsStore = defineStore('datasets', () => {
   const datasets = ref<DatasetSummary[]>([])
