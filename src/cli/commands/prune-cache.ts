@@ -1,0 +1,42 @@
+import { type Command, optionSpec, UsageError, str } from '../command'
+import { pruneCaches, type FolderPrune } from '../../main/data/cache-prune'
+import { openDataset } from '../../main/data/datasets'
+import { datasetDir, resolveWorkspace } from '../../main/workspace'
+
+/** KiB under a MiB, else MiB with one decimal */
+const size = (bytes: number): string => (bytes < 1 << 20 ? `${Math.round(bytes / 1024)} KiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`)
+
+/** One line per cache folder (files and space freed), then one per file that could not be removed. */
+export function describePrune(dataset: string, folders: readonly FolderPrune[]): string {
+  const lines = [`dataset "${dataset}": stale cached copies removed`]
+  for (const f of folders) lines.push(`  ${`${f.folder}/`.padEnd(10)} ${f.files} files, ${size(f.bytes)} freed`)
+  for (const f of folders) for (const x of f.failed) lines.push(`  could not remove ${f.folder}/${x.file}: ${x.reason}`)
+  return lines.join('\n') + '\n'
+}
+
+export const datasetPruneCacheCommand: Command = {
+  path: ['dataset', 'prune-cache'],
+  summary: "remove a dataset's cached transcodes and thumbnails of files that were replaced, edited or removed",
+  usage: [
+    '  --dataset NAME',
+    '  --workspace DIR',
+    '  --json               print {"dataset","folders":[{"folder","files","bytes","failed":[{"file","reason"}]}]}',
+    'A copy in playback/ or thumbs/ is kept while a usable clip of the catalog has the file version it was made',
+    'from (the same path, size and modification time). Exits 1 when a file could not be removed (each is named).'
+  ].join('\n'),
+  options: optionSpec(['dataset', 'workspace'], ['json']),
+  async run(values) {
+    const dataset = str(values, 'dataset')
+    if (!dataset) throw new UsageError('--dataset NAME is required')
+    const workspace = resolveWorkspace(str(values, 'workspace'))
+    const catalog = openDataset(workspace, dataset)
+    let folders: FolderPrune[]
+    try {
+      folders = await pruneCaches(datasetDir(workspace, dataset), async () => catalog.okPaths())
+    } finally {
+      catalog.close()
+    }
+    process.stdout.write(values.json ? JSON.stringify({ dataset, folders }) + '\n' : describePrune(dataset, folders))
+    return folders.some((f) => f.failed.length > 0) ? 1 : 0
+  }
+}
