@@ -2,16 +2,12 @@ import { type Command, optionSpec, UsageError, str } from '../command'
 import { pruneCaches, type FolderPrune } from '../../main/data/cache-prune'
 import { openDataset } from '../../main/data/datasets'
 import { datasetDir, resolveWorkspace } from '../../main/workspace'
-
-/** KiB under a MiB, else MiB with one decimal */
-const size = (bytes: number): string => (bytes < 1 << 20 ? `${Math.round(bytes / 1024)} KiB` : `${(bytes / (1 << 20)).toFixed(1)} MiB`)
+import { describeFailed, describeFreed } from '../../shared/cache-prune'
 
 /** One line per cache folder (files and space freed), then one per file that could not be removed. */
-export function describePrune(dataset: string, folders: readonly FolderPrune[]): string {
-  const lines = [`dataset "${dataset}": stale cached copies removed`]
-  for (const f of folders) lines.push(`  ${`${f.folder}/`.padEnd(10)} ${f.files} files, ${size(f.bytes)} freed`)
-  for (const f of folders) for (const x of f.failed) lines.push(`  could not remove ${f.folder}/${x.file}: ${x.reason}`)
-  return lines.join('\n') + '\n'
+function describePrune(dataset: string, folders: readonly FolderPrune[]): string {
+  const lines = [...folders.map(describeFreed), ...describeFailed(folders)]
+  return `dataset "${dataset}": stale cached copies removed\n${lines.map((l) => `  ${l}\n`).join('')}`
 }
 
 export const datasetPruneCacheCommand: Command = {
