@@ -1,7 +1,7 @@
 /**
  * Data-parallel engine workers, measured: the `tiny` equiav step (batch 16, S 16) in one thread (what
  * `--workers 1` runs) against the same step on N engine workers, in interleaved rounds so that load on the
- * machine affects both alike (medians, after a warm-up round); and the embedding throughput of the `tiny`
+ * machine affects both alike (medians, after two warm-up pairs); and the embedding throughput of the `tiny`
  * encoders on N workers (centroid embeddings, clips read from memory).
  * bench/run.ts calls measureDataParallel; alone: tsx bench/data-parallel.ts [workers] [rounds]
  */
@@ -59,7 +59,8 @@ export function medianOf<T>(xs: T[]): T {
 
 const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0)
 
-export async function measureDataParallel(workers: number, rounds = 5): Promise<DataParallelFigures> {
+/** `rounds` timed pairs (one step in one thread, then the same step on the pool), after `warmup` untimed pairs. */
+export async function measureDataParallel(workers: number, rounds = 5, warmup = 2): Promise<DataParallelFigures> {
   const backend = await initBackend(process.env.EQUIAV_BACKEND ?? 'wasm')
   const c = PRESETS.tiny
   const B = 16
@@ -75,7 +76,7 @@ export async function measureDataParallel(workers: number, rounds = 5): Promise<
     const one: number[] = []
     const many: number[] = []
     const profiles: StepProfile[] = []
-    for (let round = 0; round <= rounds; round++) {
+    for (let round = 0; round < warmup + rounds; round++) {
       const [t0, c0] = [performance.now(), threadCpu()]
       const inputs = batchTensors(batch, c)
       trainStep(params, optimizer, c, inputs, settings)
@@ -83,7 +84,7 @@ export async function measureDataParallel(workers: number, rounds = 5): Promise<
       const [t1, c1] = [performance.now(), threadCpu()]
       await pool.pretrainStep(batch, settings)
       const [t2, c2] = [performance.now(), threadCpu()]
-      if (round > 0) {
+      if (round >= warmup) {
         one.push(t1 - t0)
         many.push(t2 - t1)
         const [alone, pooled] = [cpuSince(c0, c1), cpuSince(c1, c2)]

@@ -1,6 +1,6 @@
 /**
  * Where a `tiny` training step spends its time: tf.profile's kernel times summed by kernel name, the
- * matmul share (MatMul / BatchMatMul / _FusedMatMul) against the rest, and the time outside any kernel
+ * matmul share (MatMul / BatchMatMul / _FusedMatMul / nn/batchMatMul's sliced products) against the rest, and the time outside any kernel
  * (JavaScript: tape bookkeeping, host reads and the copies of batchMatMul / permute), plus the collation
  * of the batch (augmentations) that precedes every step. Medians over `rounds` profiled steps.
  * Usage: tsx bench/profile.ts <backend> <objective> [rounds]; prints one JSON line. Invoked by bench/run.ts.
@@ -10,6 +10,7 @@ import { initBackend } from '../src/main/engine/backend'
 import { PRESETS } from '../src/main/engine/config'
 import { createParams } from '../src/main/engine/model'
 import { AdamW } from '../src/main/engine/optim'
+import { slicedMatMulKernel } from '../src/main/engine/nn/batchMatMul'
 import { DEFAULT_LOSS_WEIGHTS, DEFAULT_TAU } from '../src/main/engine/losses'
 import { batchTensors, trainStep } from '../src/main/engine/train/step'
 import { collateBatch } from '../src/main/engine/train/views'
@@ -17,7 +18,7 @@ import { syntheticClip } from '../src/main/engine/train/synthetic'
 import { derivedRng } from '../src/main/engine/train/data-source'
 import type { Objective } from '../src/main/engine/types'
 
-const MATMUL_KERNELS = new Set(['MatMul', 'BatchMatMul', '_FusedMatMul'])
+const MATMUL_KERNELS = new Set(['MatMul', 'BatchMatMul', '_FusedMatMul', slicedMatMulKernel.kernelName])
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 export interface StepProfile {

@@ -142,7 +142,7 @@ for (let r = 0; r < rounds; r++) {
     for (const r of await enginesAtOnce(workers, ['--objective', 'equiav', '--steps', opt.steps!])) add('ours.equiav.concurrent', (r.step as Json | undefined)?.ms)
   }
   if (dp) {
-    const f = await dp.measureDataParallel(workers, 1) // one timed round (after its warm-up) per round of ours
+    const f = await dp.measureDataParallel(workers, Number(opt.steps)) // --steps timed pairs after two warm-up pairs, as ours: --steps after a warm-up step
     for (const [k, x] of Object.entries(f)) add(`dp.${k}`, x)
     stepProfiles.push(f.step_profile)
   }

@@ -176,8 +176,10 @@ describe('an engine pool whose worker fails', () => {
 
   it('names the worker and its error when it throws, and stays failed', async () => {
     const p = await pool()
-    // a row of the wrong length makes a worker's input tensor throw; the other is released from its wait
-    const bad = { ...batch, tV: batch.tV.subarray(0, batch.tV.length - 1) }
+    // arrays that do not split into the batch's rows are refused before any worker is sent a part
+    await expect(p.pretrainStep({ ...batch, tV: batch.tV.subarray(0, batch.tV.length - 1) }, settings)).rejects.toThrow(/the batch's tV has \d+ values, not 4 equal rows/)
+    // rows one value short make a worker's input tensor throw; the other is released from its wait
+    const bad = { ...batch, tV: batch.tV.subarray(0, batch.tV.length - 4) }
     await expect(p.pretrainStep(bad, settings)).rejects.toThrow(/engine worker [12] of 2 failed: Based on the provided shape.*values/)
     await expect(p.pretrainStep(batch, settings)).rejects.toThrow(/engine worker [12] of 2 failed/)
     await p.close()

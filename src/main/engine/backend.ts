@@ -8,7 +8,8 @@
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
-import { type BackendWasm, getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm'
+import { installWasmKernels } from './wasm-kernels'
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']
@@ -53,7 +54,7 @@ async function activate(name: BackendName): Promise<BackendInfo | string> {
       const wasmDir = join(dirname(requireHere.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/'
       setWasmPaths(wasmDir)
       if (!(await tf.setBackend('wasm'))) return 'wasm backend did not initialise'
-      shareIdentityOnWasm()
+      installWasmKernels()
       const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'))
       // the thread pool wasm actually runs (1 where the runtime has no multithreaded build), as it reports it
       return { name, tfBackend: 'wasm', reason: 'wasm', simd, threads: getThreadsCount() }
@@ -62,25 +63,6 @@ async function activate(name: BackendName): Promise<BackendInfo | string> {
       await tf.setBackend('cpu')
       return { name, tfBackend: 'cpu', reason: 'pure-JS cpu backend' }
   }
-}
-
-/**
- * wasm's Identity kernel copies its input, and TensorFlow.js runs it on every tensor it keeps for a backward
- * pass (engine.clone), several hundred copies a training step. Tensors never change in place (a variable's
- * assign takes another buffer), so the kernel here shares the input's buffer, counting one more reference,
- * as wasm's own Reshape does.
- */
-function shareIdentityOnWasm(): void {
-  tf.unregisterKernel(tf.Identity, 'wasm')
-  tf.registerKernel({
-    kernelName: tf.Identity,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend }) => {
-      const x = inputs.x as tf.TensorInfo
-      ;(backend as BackendWasm).incRef(x.dataId)
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype }
-    }
-  })
 }
 
 let active: BackendInfo | null = null

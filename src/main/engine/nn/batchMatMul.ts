@@ -1,31 +1,93 @@
 /**
  * Batched matrix product [n, m, k]·[n, k, p] → [n, m, p], the attention score and mixing products.
- * On wasm a batched matMul misses XNNPACK's fast path that a plain 2-D one takes, and the backend's Slice
- * costs more than the products; so there the batch is cut into n 2-D products in JavaScript (`npm run bench`,
- * `attention_products_ms`). The gradient is dA = dC·Bᵀ and dB = Aᵀ·dC, computed the same way with the
- * transposes made explicit. Other backends use tf.matMul.
+ * On wasm a batched matMul misses XNNPACK's fast path that a plain 2-D one takes (the backend falls back to
+ * a scalar loop), so there the n slices are n plain 2-D products, run by one kernel of our own (below) that
+ * points the backend's 2-D product at each slice where it lies in the wasm heap: no tensor, copy or
+ * TensorFlow.js dispatch per slice (`npm run bench`, `attention_products_ms`). The gradient is dA = dC·Bᵀ and
+ * dB = Aᵀ·dC, computed the same way with the transposes made explicit. Other backends use tf.matMul.
  */
 import * as tf from '@tensorflow/tfjs'
-import { hostCopy, hostView, scratch } from './host'
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
+
+const SLICED_MAT_MUL = 'EquiavSlicedMatMul'
 
 /**
- * n plain 2-D products of the row-major slices of a [n, m, k] and b [n, k, p]. The operands and the
- * products pass through reused host buffers (nn/host), not a new buffer per read.
+ * The functions of tfjs-backend-wasm's module the kernel calls: its tensor registry (an id → a float range of
+ * the heap) and its BatchMatMul, which on [1, m, k]·[1, k, p] takes XNNPACK's fully connected path and
+ * releases the operator it made for b when b's id is disposed.
  */
-function slicedProducts(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+interface WasmModule {
+  _malloc(bytes: number): number
+  _register_tensor(id: number, size: number, byteOffset: number): void
+  _dispose_data(id: number): void
+  _BatchMatMul(aId: number, aShape: number, aRank: number, bId: number, bShape: number, bRank: number, transposeA: number, transposeB: number, outId: number): void
+  HEAP32: Int32Array
+}
+
+/** Per backend: three tensor ids of its own numbering kept for the slices, and 6 int32 for the two shapes. */
+interface SliceIds {
+  a: number
+  b: number
+  out: number
+  shapes: number
+}
+const sliceIds = new WeakMap<BackendWasm, SliceIds>()
+
+function wasmModule(backend: BackendWasm): WasmModule {
+  const mod = backend.wasm as unknown as Partial<WasmModule>
+  for (const f of ['_malloc', '_register_tensor', '_dispose_data', '_BatchMatMul'] as const) {
+    if (typeof mod[f] !== 'function') throw new Error(`nn/batchMatMul: this tfjs-backend-wasm has no ${f}; the sliced product needs 4.x`)
+  }
+  return mod as WasmModule
+}
+
+/** Ids taken from the backend's own counter, so no tensor it makes later can get one of them. */
+function idsOf(backend: BackendWasm, mod: WasmModule): SliceIds {
+  let ids = sliceIds.get(backend)
+  if (!ids) {
+    const counter = backend as unknown as { dataIdNextNumber: number }
+    if (!Number.isInteger(counter.dataIdNextNumber)) throw new Error('nn/batchMatMul: the wasm backend has no tensor id counter')
+    ids = { a: counter.dataIdNextNumber++, b: counter.dataIdNextNumber++, out: counter.dataIdNextNumber++, shapes: mod._malloc(6 * 4) }
+    sliceIds.set(backend, ids)
+  }
+  return ids
+}
+
+/** The kernel: out[i] = a[i]·b[i], each slice registered in turn under the kept ids and released after its product. */
+function slicedMatMulWasm({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): tf.TensorInfo {
+  const be = backend as BackendWasm
+  const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo }
   const [n, m, k] = a.shape
   const p = b.shape[2]
-  const aData = hostCopy(a, 'batchMatMul a')
-  const bData = hostCopy(b, 'batchMatMul b')
-  const out = scratch('batchMatMul out', n * m * p)
-  for (let i = 0; i < n; i++) {
-    const product = tf.tidy(() =>
-      tf.matMul(tf.tensor2d(aData.subarray(i * m * k, (i + 1) * m * k), [m, k]), tf.tensor2d(bData.subarray(i * k * p, (i + 1) * k * p), [k, p]))
-    )
-    out.set(hostView(product), i * m * p)
-    product.dispose()
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || b.shape[0] !== n || b.shape[1] !== k) {
+    throw new Error(`sliced matMul: [${a.shape}]·[${b.shape}] (${a.dtype}, ${b.dtype}) is not [n, m, k]·[n, k, p] in float32`)
   }
-  return tf.tensor3d(out, [n, m, p])
+  const mod = wasmModule(be)
+  const ids = idsOf(be, mod)
+  const out = be.makeOutput([n, m, p], 'float32')
+  const offset = (t: tf.TensorInfo): number => be.dataIdMap.get(t.dataId)!.memoryOffset
+  const [aAt, bAt, outAt] = [offset(a), offset(b), offset(out)]
+  mod.HEAP32.set([1, m, k, 1, k, p], ids.shapes >> 2)
+  for (let i = 0; i < n; i++) {
+    mod._register_tensor(ids.a, m * k, aAt + i * m * k * 4)
+    mod._register_tensor(ids.b, k * p, bAt + i * k * p * 4)
+    mod._register_tensor(ids.out, m * p, outAt + i * m * p * 4)
+    try {
+      mod._BatchMatMul(ids.a, ids.shapes, 3, ids.b, ids.shapes + 12, 3, 0, 0, ids.out)
+    } finally {
+      mod._dispose_data(ids.a)
+      mod._dispose_data(ids.b)
+      mod._dispose_data(ids.out)
+    }
+  }
+  return out
+}
+
+/** The sliced product's kernel on wasm (installed by engine/wasm-kernels.ts). */
+export const slicedMatMulKernel: tf.KernelConfig = { kernelName: SLICED_MAT_MUL, backendName: 'wasm', kernelFunc: slicedMatMulWasm as tf.KernelFunc }
+
+function slicedProducts(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  return tf.engine().runKernel(SLICED_MAT_MUL, { a, b }, {}) as tf.Tensor3D
 }
 
 const swapLast = (x: tf.Tensor3D): tf.Tensor3D => tf.transpose(x, [0, 2, 1])

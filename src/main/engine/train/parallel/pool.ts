@@ -35,6 +35,7 @@ import {
   gradientLayout,
   partialsBuffer,
   publish,
+  RowBuffers,
   splitRows,
   trainState,
   trainStateBuffer
@@ -102,6 +103,7 @@ export class EnginePool {
   phases: PhaseTimes[] = []
   private clock = new PhaseClock()
   private readonly control: Int32Array
+  private readonly sent = new RowBuffers()
 
   private constructor(
     private readonly links: Link[],
@@ -188,13 +190,15 @@ export class EnginePool {
     if (this.failure) throw this.failure
     const asked = this.links.map((l, i) => {
       const m = message(i)
-      if (m) l.thread.postMessage(m, transferables(m))
+      if (m) l.thread.postMessage(m)
       return m !== null
     })
     return Promise.all(asked.map((yes, i) => (yes ? this.expect(i, type) : Promise.resolve(null))))
   }
 
-  private rowsFor(batchSize: number): { start: number; count: number }[] {
+  /** Each worker's rows of a batch whose arrays (the Float32Array fields of `x`) all have `batchSize` rows. */
+  private rowsFor(batchSize: number, x: object): { start: number; count: number }[] {
+    checkRows(x, batchSize)
     if (batchSize < this.workers) throw new Error(`a batch of ${batchSize} clips cannot be split over ${this.workers} engine workers: use --workers ${batchSize} or fewer`)
     return splitRows(batchSize, this.workers)
   }
@@ -205,25 +209,17 @@ export class EnginePool {
     const { config, objective } = this.model
     this.clock = new PhaseClock()
     const B = batch.batchSize
-    const rows = this.rowsFor(B)
+    const rows = this.rowsFor(B, batch)
     const seq = ++this.seq
     const perRow = valuesPerRow(config, objective)
     const dE = rows.map((r) => new SharedArrayBuffer((1 + r.count * perRow) * Float32Array.BYTES_PER_ELEMENT))
-    const slice = (x: Float32Array, w: number): Float32Array => rowsOf(x, B, rows[w])
     const forward = await this.all(
       (w) => ({
         type: 'pretrain-step',
         seq,
         batch: {
           batchSize: rows[w].count,
-          a: slice(batch.a, w),
-          v: slice(batch.v, w),
-          aAug: slice(batch.aAug, w),
-          vAug: slice(batch.vAug, w),
-          tA: slice(batch.tA, w),
-          tV: slice(batch.tV, w),
-          tAList: slice(batch.tAList, w),
-          tVList: slice(batch.tVList, w)
+          ...this.sent.cut(w, batch, ['a', 'v', 'aAug', 'vAug', 'tA', 'tV', 'tAList', 'tVList'], B, rows[w])
         },
         lr: s.lr,
         clipNorm: s.clipNorm,
@@ -288,18 +284,13 @@ export class EnginePool {
   async finetuneStep(batch: ClassifierBatch, lr: number): Promise<number> {
     if (this.model.kind !== 'classifier') throw new Error('this engine pool holds the pretraining model, not a classifier')
     const B = batch.batchSize
-    const rows = this.rowsFor(B)
+    const rows = this.rowsFor(B, batch)
     const seq = ++this.seq
     const done = await this.all(
       (w) => ({
         type: 'finetune-step',
         seq,
-        batch: {
-          batchSize: rows[w].count,
-          a: batch.a && rowsOf(batch.a, B, rows[w]),
-          v: batch.v && rowsOf(batch.v, B, rows[w]),
-          targets: rowsOf(batch.targets, B, rows[w])
-        },
+        batch: { batchSize: rows[w].count, ...this.sent.cut(w, batch, ['a', 'v', 'targets'], B, rows[w]) },
         globalRows: B,
         lr
       }),
@@ -312,13 +303,13 @@ export class EnginePool {
 
   /** Inter-modal embeddings of a chunk, its rows split over the workers. */
   async embed(x: EmbedChunk): Promise<{ za: Float32Array; zv: Float32Array }> {
+    checkRows(x, x.rows)
     const rows = splitRows(x.rows, this.workers)
-    const per = (a: Float32Array, w: number): Float32Array => rowsOf(a, x.rows, rows[w])
     const parts = await this.all(
       (w) =>
         rows[w].count === 0
           ? null
-          : { type: 'embed', kind: x.kind, rows: rows[w].count, a: per(x.a, w), v: per(x.v, w), tAList: per(x.tAList, w), tVList: per(x.tVList, w) },
+          : { type: 'embed', kind: x.kind, rows: rows[w].count, ...this.sent.cut(w, x, ['a', 'v', 'tAList', 'tVList'], x.rows, rows[w]) },
       'embedded'
     )
     const concat = (pick: (p: Reply<'embedded'>) => Float32Array): Float32Array => {
@@ -348,6 +339,13 @@ export class EnginePool {
   }
 }
 
+/** Every Float32Array field of `x` must hold `rows` equal rows: a batch is refused before any worker is sent a part of it. */
+function checkRows(x: object, rows: number): void {
+  for (const [name, values] of Object.entries(x)) {
+    if (values instanceof Float32Array && values.length % rows !== 0) throw new Error(`the batch's ${name} has ${values.length} values, not ${rows} equal rows`)
+  }
+}
+
 /** The shared trainable parameters and AdamW moments the workers start from: the loop's, and its optimizer's state. */
 function fillTrainState(into: TrainState, layout: GradientLayout, params: Params, optimizer: TensorDict): void {
   layout.names.forEach((name, i) => {
@@ -358,16 +356,4 @@ function fillTrainState(into: TrainState, layout: GradientLayout, params: Params
     into.m.set(moments[0].data, at)
     into.v.set(moments[1].data, at)
   })
-}
-
-/** The row copies a step or embed message carries move to the worker instead of being copied again. */
-function transferables(m: CoordinatorMessage): ArrayBuffer[] {
-  const arrays = m.type === 'pretrain-step' || m.type === 'finetune-step' ? Object.values(m.batch) : m.type === 'embed' ? [m.a, m.v, m.tAList, m.tVList] : []
-  return arrays.filter((x): x is Float32Array => x instanceof Float32Array).map((x) => x.buffer as ArrayBuffer)
-}
-
-/** Rows [start, start + count) of a row-major batch array of `rows` rows (a copy). */
-function rowsOf(x: Float32Array, rows: number, r: { start: number; count: number }): Float32Array {
-  const len = x.length / rows
-  return x.slice(r.start * len, (r.start + r.count) * len)
 }

@@ -131,3 +131,38 @@ export function splitRows(rows: number, workers: number): { start: number; count
   }
   return out
 }
+
+/**
+ * The rows each worker is sent, in shared memory: one growable SharedArrayBuffer per worker and field,
+ * reused from message to message. A Float32Array over one crosses postMessage as a view of the same memory,
+ * so a step sends no new ArrayBuffer to a worker (new buffers each step are external memory V8 answers with
+ * garbage collections on that worker). The coordinator writes a worker's rows only after its previous reply,
+ * when the worker has finished reading them.
+ */
+export class RowBuffers {
+  private readonly buffers = new Map<string, SharedArrayBuffer>()
+
+  /** Rows [start, start + count) of a row-major array of `rows` rows, copied into `worker`'s buffer for `field`. */
+  private rows(worker: number, field: string, x: Float32Array, rows: number, r: { start: number; count: number }): Float32Array {
+    const len = x.length / rows
+    const values = r.count * len
+    const key = `${worker}:${field}`
+    let buffer = this.buffers.get(key)
+    if (!buffer || buffer.byteLength < values * Float32Array.BYTES_PER_ELEMENT) {
+      this.buffers.set(key, (buffer = new SharedArrayBuffer(values * Float32Array.BYTES_PER_ELEMENT)))
+    }
+    const out = new Float32Array(buffer, 0, values)
+    out.set(x.subarray(r.start * len, (r.start + r.count) * len))
+    return out
+  }
+
+  /** The array fields `keys` of `x` (each row-major with `rows` rows) cut to rows `r` in `worker`'s buffers; absent fields stay absent. */
+  cut<T, K extends keyof T & string>(worker: number, x: T, keys: readonly K[], rows: number, r: { start: number; count: number }): Pick<T, K> {
+    const out: Partial<Pick<T, K>> = {}
+    for (const k of keys) {
+      const values = x[k]
+      if (values instanceof Float32Array) out[k] = this.rows(worker, k, values, rows, r) as T[K]
+    }
+    return out as Pick<T, K>
+  }
+}

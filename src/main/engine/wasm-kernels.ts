@@ -1,0 +1,97 @@
+/**
+ * The engine's own kernels on the wasm backend: two stock kernels replaced where they copy more than the
+ * operation needs (Identity, Slice: thousands of calls a training step, whose copies are host buffers for V8
+ * to collect and heap traffic), and the fused ones of nn/ (the sliced attention products, LayerNorm).
+ */
+import * as tf from '@tensorflow/tfjs'
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
+import { slicedMatMulKernel } from './nn/batchMatMul'
+import { layerNormKernels } from './nn/layerNorm'
+
+/**
+ * wasm's Identity kernel copies its input, and TensorFlow.js runs it on every tensor it keeps for a backward
+ * pass (engine.clone), several hundred copies a training step. Tensors never change in place (a variable's
+ * assign takes another buffer), so the kernel here shares the input's buffer, counting one more reference,
+ * as wasm's own Reshape does.
+ */
+function sharingIdentity(): tf.KernelConfig {
+  return {
+    kernelName: tf.Identity,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const x = inputs.x as tf.TensorInfo
+      ;(backend as BackendWasm).incRef(x.dataId)
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype }
+    }
+  }
+}
+
+/**
+ * out = x[begin : begin + size] for row-major float32 `x` of `shape`, copied as runs: the innermost axes
+ * that are taken whole, with the first one that is not, are one contiguous run per index of the axes
+ * before them.
+ */
+export function copySlice(x: Float32Array, shape: readonly number[], begin: readonly number[], size: readonly number[], out: Float32Array): void {
+  const rank = shape.length
+  if (rank === 0) {
+    out.set(x.subarray(0, out.length))
+    return
+  }
+  const strides = new Array<number>(rank)
+  for (let k = rank - 1, s = 1; k >= 0; k--) {
+    strides[k] = s
+    s *= shape[k]
+  }
+  let k = rank - 1 // the run's first axis
+  while (k > 0 && begin[k] === 0 && size[k] === shape[k]) k--
+  const run = size[k] * strides[k]
+  const index = new Array<number>(k).fill(0)
+  let base = 0
+  for (let a = 0; a < rank; a++) base += begin[a] * strides[a]
+  for (let o = 0; o < out.length; o += run) {
+    let src = base
+    for (let a = 0; a < k; a++) src += index[a] * strides[a]
+    out.set(x.subarray(src, src + run), o)
+    for (let a = k - 1; a >= 0; a--) {
+      if (++index[a] < size[a]) break
+      index[a] = 0
+    }
+  }
+}
+
+/**
+ * wasm's Slice reads its whole input into a new host buffer (readSync) before it copies the slice out: the
+ * encoder's split of its 2B-row batch into the two views and every q/k/v block of the fused projection,
+ * megabytes of fresh ArrayBuffers a step on each engine worker, which V8 answers with garbage collections.
+ * Here a float32 slice is copied from the wasm heap to the wasm heap (copySlice).
+ */
+function heapSlice(stock: tf.KernelConfig): tf.KernelConfig {
+  return {
+    ...stock,
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo
+      if (x.dtype !== 'float32') return stock.kernelFunc(args)
+      const { begin, size } = args.attrs as unknown as tf.SliceAttrs
+      const [from, count] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size)
+      const backend = args.backend as BackendWasm
+      const out = backend.makeOutput(count, 'float32')
+      // views made after the output is allocated (an allocation may grow the heap and detach older views)
+      copySlice(backend.typedArrayFromHeap(x) as Float32Array, x.shape, from, count, backend.typedArrayFromHeap(out) as Float32Array)
+      return out
+    }
+  }
+}
+
+let installed = false
+
+/** Installs the kernels above and nn/'s on the wasm backend, once it is registered. */
+export function installWasmKernels(): void {
+  if (installed) return
+  installed = true
+  const slice = tf.getKernel(tf.Slice, 'wasm')
+  if (!slice) throw new Error('the wasm backend has no Slice kernel')
+  for (const config of [sharingIdentity(), heapSlice(slice), slicedMatMulKernel, ...layerNormKernels]) {
+    if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm')
+    tf.registerKernel(config)
+  }
+}
