@@ -114,12 +114,13 @@ export class TranscodeCache {
         await this.transcode(source.path, temp, { duration: source.duration, onProgress })
         await syncFile(temp)
       })
-      this.settle(out, { state: 'ready', path: out })
     } catch (err) {
       this.settle(out, { state: 'failed', reason: err instanceof Error ? err.message : String(err) })
       return
     }
+    // ready once the folder is under its cap again, so whoever waits for the copy finds the folder as it stays
     await this.trim(dirname(out), out)
+    this.settle(out, { state: 'ready', path: out })
   }
 
   /** Brings the folder `dir` under the cap, keeping `made` and the copies being served; failures are reported, not thrown. */
