@@ -83,10 +83,8 @@ function slicedMatMulWasm({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; 
   return out
 }
 
-/** The sliced product's kernel on wasm (installed by engine/wasm-kernels.ts). */
-export const slicedMatMulKernel: tf.KernelConfig = { kernelName: SLICED_MAT_MUL, backendName: 'wasm', kernelFunc: slicedMatMulWasm as tf.KernelFunc }
-
 function slicedProducts(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  if (!tf.getKernel(SLICED_MAT_MUL, 'wasm')) tf.registerKernel({ kernelName: SLICED_MAT_MUL, backendName: 'wasm', kernelFunc: slicedMatMulWasm })
   return tf.engine().runKernel(SLICED_MAT_MUL, { a, b }, {}) as tf.Tensor3D
 }
 
