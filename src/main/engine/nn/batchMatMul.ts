@@ -9,7 +9,8 @@
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 
-const SLICED_MAT_MUL = 'EquiavSlicedMatMul'
+/** The name of the sliced product's kernel on wasm. */
+export const SLICED_MAT_MUL = 'EquiavSlicedMatMul'
 
 /**
  * The functions of tfjs-backend-wasm's module the kernel calls: its tensor registry (an id → a float range of
