@@ -17,9 +17,9 @@ import { collateBatch } from '../src/main/engine/train/views'
 import { syntheticClip } from '../src/main/engine/train/synthetic'
 import { derivedRng } from '../src/main/engine/train/data-source'
 import type { Objective } from '../src/main/engine/types'
+import { median } from './median'
 
 const MATMUL_KERNELS = new Set(['MatMul', 'BatchMatMul', '_FusedMatMul', SLICED_MAT_MUL])
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 export interface StepProfile {
   objective: Objective
