@@ -21,6 +21,7 @@ import { syntheticClip } from '../src/main/engine/train/synthetic'
 import { collateBatch } from '../src/main/engine/train/views'
 import type { PhaseTimes } from '../src/main/engine/train/parallel/phases'
 import { cpuSince, threadCpu } from './thread-cpu'
+import { median } from './median'
 
 /**
  * Where a step's time goes (medians over the rounds): CPU ms per step of each thread from /proc (the engine
@@ -46,7 +47,6 @@ export interface DataParallelFigures {
   step_profile: StepProfile
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 /** The median of every number over objects of one shape (rounded to 0.1 ms). */
 export function medianOf<T>(xs: T[]): T {

@@ -23,6 +23,7 @@ import { collateBatch } from '../src/main/engine/train/views'
 import { syntheticClip } from '../src/main/engine/train/synthetic'
 import { derivedRng } from '../src/main/engine/train/data-source'
 import type { Objective } from '../src/main/engine/types'
+import { median } from './median'
 
 const { values: opt } = parseArgs({
   options: {
@@ -35,7 +36,6 @@ const { values: opt } = parseArgs({
     micro: { type: 'boolean', default: false }
   }
 })
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const round = (x: number): number => Math.round(x * 10) / 10
 
 /** Median ms of `f` over `reps` runs after one warm-up run. */

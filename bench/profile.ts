@@ -10,16 +10,16 @@ import { initBackend } from '../src/main/engine/backend'
 import { PRESETS } from '../src/main/engine/config'
 import { createParams } from '../src/main/engine/model'
 import { AdamW } from '../src/main/engine/optim'
-import { slicedMatMulKernel } from '../src/main/engine/nn/batchMatMul'
+import { SLICED_MAT_MUL } from '../src/main/engine/nn/batchMatMul'
 import { DEFAULT_LOSS_WEIGHTS, DEFAULT_TAU } from '../src/main/engine/losses'
 import { batchTensors, trainStep } from '../src/main/engine/train/step'
 import { collateBatch } from '../src/main/engine/train/views'
 import { syntheticClip } from '../src/main/engine/train/synthetic'
 import { derivedRng } from '../src/main/engine/train/data-source'
 import type { Objective } from '../src/main/engine/types'
+import { median } from './median'
 
-const MATMUL_KERNELS = new Set(['MatMul', 'BatchMatMul', '_FusedMatMul', slicedMatMulKernel.kernelName])
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const MATMUL_KERNELS = new Set(['MatMul', 'BatchMatMul', '_FusedMatMul', SLICED_MAT_MUL])
 
 export interface StepProfile {
   objective: Objective

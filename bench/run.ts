@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { PRESETS } from '../src/main/engine/config'
+import { median as middle } from './median'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const { values: opt } = parseArgs({
@@ -37,7 +38,7 @@ const workers = Number(opt.workers)
 const OBJECTIVES = ['equiav', 'inter-only'] as const
 type Json = Record<string, unknown>
 
-const median = (xs: number[]): number | null => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : null)
+const median = (xs: number[]): number | null => (xs.length ? middle(xs) : null)
 const round = (x: number | null, digits = 1): number | null => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits)
 
 /** A child's JSON line (the last it printed), or { skipped: reason } when it failed. */

@@ -9,7 +9,8 @@
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 
-const SLICED_MAT_MUL = 'EquiavSlicedMatMul'
+/** The name of the sliced product's kernel on wasm. */
+export const SLICED_MAT_MUL = 'EquiavSlicedMatMul'
 
 /**
  * The functions of tfjs-backend-wasm's module the kernel calls: its tensor registry (an id → a float range of
@@ -83,10 +84,8 @@ function slicedMatMulWasm({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; 
   return out
 }
 
-/** The sliced product's kernel on wasm (installed by engine/wasm-kernels.ts). */
-export const slicedMatMulKernel: tf.KernelConfig = { kernelName: SLICED_MAT_MUL, backendName: 'wasm', kernelFunc: slicedMatMulWasm as tf.KernelFunc }
-
 function slicedProducts(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  if (!tf.getKernel(SLICED_MAT_MUL, 'wasm')) tf.registerKernel({ kernelName: SLICED_MAT_MUL, backendName: 'wasm', kernelFunc: slicedMatMulWasm })
   return tf.engine().runKernel(SLICED_MAT_MUL, { a, b }, {}) as tf.Tensor3D
 }
 
