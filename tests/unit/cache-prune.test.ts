@@ -121,7 +121,7 @@ describe('equiav dataset prune-cache', () => {
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (out.push(String(chunk)), true))
     let code: number
     try {
-      code = await main(['dataset', 'prune-cache', '--dataset', 'd', '--workspace', workspace])
+      code = await main(['dataset', 'prune-cache', '--name', 'd', '--workspace', workspace])
     } finally {
       spy.mockRestore()
     }

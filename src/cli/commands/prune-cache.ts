@@ -14,16 +14,16 @@ export const datasetPruneCacheCommand: Command = {
   path: ['dataset', 'prune-cache'],
   summary: "remove a dataset's cached transcodes and thumbnails of files that were replaced, edited or removed",
   usage: [
-    '  --dataset NAME',
+    '  --name NAME          dataset name',
     '  --workspace DIR',
     '  --json               print {"dataset","folders":[{"folder","files","bytes","failed":[{"file","reason"}]}]}',
     'A copy in playback/ or thumbs/ is kept while a usable clip of the catalog has the file version it was made',
     'from (the same path, size and modification time). Exits 1 when a file could not be removed (each is named).'
   ].join('\n'),
-  options: optionSpec(['dataset', 'workspace'], ['json']),
+  options: optionSpec(['name', 'workspace'], ['json']),
   async run(values) {
-    const dataset = str(values, 'dataset')
-    if (!dataset) throw new UsageError('--dataset NAME is required')
+    const dataset = str(values, 'name')
+    if (!dataset) throw new UsageError('--name NAME is required')
     const workspace = resolveWorkspace(str(values, 'workspace'))
     const catalog = openDataset(workspace, dataset)
     let folders: FolderPrune[]
