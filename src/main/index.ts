@@ -1,6 +1,6 @@
 /** Electron main process: one locked-down window; the API served over IPC from the same router as `serve`. */
 import { join } from 'node:path'
-import { app, BrowserWindow, ipcMain, protocol, session, shell, utilityProcess } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, protocol, session, shell, utilityProcess } from 'electron'
 import { MEDIA_SCHEME } from '../shared/media'
 import { createMediaHandler } from './api/media'
 import { mediaProtocolHandler } from './api/media-protocol'
@@ -61,5 +61,9 @@ app.whenReady().then(() => {
   publishJobEvents(jobs, hub)
   registerIpc(ipcMain, createRouter(workspaceServices(workspace, app.getVersion(), jobs, catalogs, playback)), (url) => isTrustedUrl(url, devServer))
   createWindow(hub, jobs)
+}).catch((err: unknown) => {
+  // a setting the app cannot start with (EQUIAV_PLAYBACK_CACHE_MB that is not a size…): said, not a silent exit
+  dialog.showErrorBox('EquiAV Workbench cannot start', err instanceof Error ? err.message : String(err))
+  app.quit()
 })
 app.on('window-all-closed', () => app.quit())

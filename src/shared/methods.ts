@@ -4,7 +4,7 @@
  */
 export const RUNS_METHODS = ['app.info', 'runs.list', 'runs.metrics'] as const
 export const JOBS_METHODS = ['jobs.list', 'jobs.start', 'jobs.cancel', 'jobs.resume'] as const
-export const DATASETS_METHODS = ['datasets.list', 'datasets.info', 'datasets.clip', 'datasets.clips', 'datasets.position', 'datasets.edit', 'datasets.editMany', 'datasets.import', 'datasets.prepare', 'datasets.augmentPreview', 'datasets.playback'] as const
+export const DATASETS_METHODS = ['datasets.list', 'datasets.info', 'datasets.clip', 'datasets.clips', 'datasets.position', 'datasets.edit', 'datasets.editMany', 'datasets.import', 'datasets.prepare', 'datasets.augmentPreview', 'datasets.playback', 'datasets.pruneCache'] as const
 export const ANALYSIS_METHODS = ['analysis.embed', 'retrieval.query', 'retrieval.summary', 'embeddings.map', 'embeddings.points', 'embeddings.progress', 'embeddings.ranks', 'runs.retrieval', 'runs.detail'] as const
 
 export const TRAIN_METHODS = ['train.estimate', 'train.measure'] as const

@@ -5,7 +5,7 @@
  * saying it shows a transcode and of what; a clip whose file no longer opens says why instead of a black
  * player.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Catalog } from '../../src/main/data/catalog'
@@ -16,6 +16,7 @@ import { type Workbench, openWorkbench, tempWorkspace } from './harness'
 let wb: Workbench
 let media: MediaDir
 let folder: string
+let workspace: string
 
 beforeAll(async () => {
   media = createMediaDir('equiav-e2e-playback-')
@@ -28,7 +29,7 @@ beforeAll(async () => {
     { name: 'footage/x/h264.avi', duration: 2, video: { codec: 'libx264' } },
     { name: 'footage/x/overwritten.avi', duration: 2, video: { codec: 'mjpeg', pixFmt: 'yuvj420p' } }
   ])
-  const workspace = tempWorkspace()
+  workspace = tempWorkspace()
   const catalog = Catalog.open(join(workspace, 'datasets', 'real'))
   await importFolder({ root: folder, catalog, testFraction: 0 })
   catalog.close()
@@ -76,6 +77,22 @@ describe('clip playback (serve mode, Chromium)', () => {
     }
     await page.close()
   }, 150_000)
+
+  it('prunes the transcode of a file edited since it was made, saying what it freed', async () => {
+    const playback = join(workspace, 'datasets', 'real', 'playback')
+    expect(readdirSync(playback).filter((f) => f.endsWith('.mp4'))).toHaveLength(cases.length)
+    // the file edited (a new modification time): its transcode is of a version no clip has any more
+    utimesSync(join(folder, 'x', 'h264.avi'), new Date(), new Date(Date.now() + 60_000))
+    const page = await wb.browser.newPage({ viewport: { width: 1400, height: 1000 } })
+    await page.goto(wb.url)
+    await page.getByTestId('nav').getByText('Datasets', { exact: true }).click()
+    await page.getByTestId('datasets-table').getByText('real', { exact: true }).click()
+    const prune = page.getByTestId('prune-cache')
+    await prune.getByRole('button', { name: 'Prune cached copies' }).click()
+    await expect(prune.getByTestId('prune-cache-result').textContent({ timeout: 30_000 })).resolves.toMatch(/^playback\/\s+1 file, \d+ KiB freed · thumbs\/\s+0 files, 0 KiB freed$/)
+    expect(readdirSync(playback).filter((f) => f.endsWith('.mp4'))).toHaveLength(cases.length - 1)
+    await page.close()
+  }, 60_000)
 
   it('says why a clip whose file no longer opens cannot be played', async () => {
     const page = await wb.browser.newPage()

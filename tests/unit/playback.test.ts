@@ -16,10 +16,11 @@ import { DatasetCatalogs } from '../../src/main/data/datasets'
 import { probeMedia, transcodeToMp4 } from '../../src/main/data/ffmpeg'
 import { importFolder } from '../../src/main/data/importers/folder'
 import { playability } from '../../src/main/data/playability'
-import { TranscodeCache, type TranscodeSource, type TranscodeState, type Transcoder, transcodeName } from '../../src/main/data/transcode-cache'
+import { TranscodeCache, type TranscodeSource, type Transcoder, transcodeName } from '../../src/main/data/transcode-cache'
 import { JobRunner } from '../../src/main/jobs/runner'
 import { mediaPath } from '../../src/shared/media'
 import { createMediaDir, type MediaDir } from '../helpers/media'
+import { finished } from '../helpers/transcodes'
 
 let media: MediaDir
 let files: Record<string, string>
@@ -75,15 +76,6 @@ describe('playability', () => {
     expect(playability({ formatName: 'mp4' })).toEqual({ playable: false, original: 'no stream in mp4' })
   })
 })
-
-/** Asks again every 10 ms until the transcode has finished, as the inspector polls. */
-async function finished(cache: TranscodeCache, dir: string, source: TranscodeSource): Promise<TranscodeState> {
-  for (;;) {
-    const s = await cache.request(dir, source)
-    if (s.state !== 'queued' && s.state !== 'transcoding') return s
-    await new Promise((ok) => setTimeout(ok, 10))
-  }
-}
 
 describe('transcode cache', () => {
   const source = (path: string, size = 10, mtimeMs = 1): TranscodeSource => ({ path, size, mtimeMs, duration: 2 })
@@ -218,7 +210,15 @@ describe('media endpoint and datasets.playback', () => {
     const part = await handler(mediaPath('d', 'x/mjpeg.avi', 'video'), 'bytes=100-199')
     expect(part.status).toBe(206)
     expect(part.headers['Content-Range']).toMatch(/^bytes 100-199\/\d+$/)
-    expect(part.body).toEqual({ path: cached, start: 100, end: 199 })
+    expect(part.body).toEqual({ path: cached, start: 100, end: 199, release: expect.any(Function) })
+    // the copy is held for the cache's cap while either response streams it, until both have ended
+    const release = (r: typeof whole): void => void (r.body as { release: () => void }).release()
+    expect(playback.transcodes.inUse(cached)).toBe(true)
+    release(whole)
+    release(whole) // a second call (an error after the end) changes nothing
+    expect(playback.transcodes.inUse(cached)).toBe(true)
+    release(part)
+    expect(playback.transcodes.inUse(cached)).toBe(false)
     expect((await probeMedia(cached)).video?.codec).toBe('h264')
   })
 })

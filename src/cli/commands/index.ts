@@ -12,7 +12,8 @@ import { pretrainCommand } from './pretrain'
 import { serveCommand } from './serve'
 import { datasetPrepareCommand } from './prepare'
 import { datasetNormStatsCommand } from './norm-stats'
+import { datasetPruneCacheCommand } from './prune-cache'
 import { clusterAttachCommand, clusterExportCommand } from './cluster'
 
 /** Every `equiav` subcommand. Each lives in its own module beside this one. */
-export const commands: Command[] = [pretrainCommand, createDemoCommand, datasetImportCommand, datasetInfoCommand, datasetEditCommand, datasetExportCommand, datasetNormStatsCommand, datasetPrepareCommand, featuresFbankCommand, evalRetrievalCommand, evalProbeCommand, finetuneCommand, evalClassifyCommand, evalEquivarianceCommand, embedCommand, experimentAblationCommand, demoCommand, serveCommand, clusterExportCommand, clusterAttachCommand]
+export const commands: Command[] = [pretrainCommand, createDemoCommand, datasetImportCommand, datasetInfoCommand, datasetEditCommand, datasetExportCommand, datasetNormStatsCommand, datasetPrepareCommand, datasetPruneCacheCommand, featuresFbankCommand, evalRetrievalCommand, evalProbeCommand, finetuneCommand, evalClassifyCommand, evalEquivarianceCommand, embedCommand, experimentAblationCommand, demoCommand, serveCommand, clusterExportCommand, clusterAttachCommand]

@@ -184,6 +184,8 @@ function sendMedia(res: ServerResponse, r: MediaReply): void {
     res.end(r.body)
     return
   }
+  // a held transcode is released when the response ends, finished or cut off
+  if (r.body.release) res.once('close', r.body.release)
   // opened before the head is written, so a file that cannot be read is still answered with a status
   const stream = createReadStream(r.body.path, { start: r.body.start, end: r.body.end })
   stream.once('open', () => {

@@ -4,6 +4,13 @@ import { Readable } from 'node:stream'
 import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import type { MediaHandler, MediaReply } from './media'
 
+/** A byte range of a file; a held transcode is released when the stream closes (read to its end, or cancelled). */
+function fileStream({ path, start, end, release }: Exclude<MediaReply['body'], Buffer>): ReadableStream<Uint8Array> {
+  const stream = createReadStream(path, { start, end })
+  if (release) stream.once('close', release)
+  return Readable.toWeb(stream) as WebReadableStream<Uint8Array> as unknown as ReadableStream<Uint8Array>
+}
+
 export function mediaProtocolHandler(media: MediaHandler): (request: Request) => Promise<Response> {
   return async (request) => {
     let r: MediaReply
@@ -12,9 +19,7 @@ export function mediaProtocolHandler(media: MediaHandler): (request: Request) =>
     } catch (err) {
       return new Response(err instanceof Error ? err.message : String(err), { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' } })
     }
-    const body = Buffer.isBuffer(r.body)
-      ? new Uint8Array(r.body)
-      : (Readable.toWeb(createReadStream(r.body.path, { start: r.body.start, end: r.body.end })) as WebReadableStream<Uint8Array> as unknown as ReadableStream<Uint8Array>)
+    const body = Buffer.isBuffer(r.body) ? new Uint8Array(r.body) : fileStream(r.body)
     return new Response(body, { status: r.status, headers: r.headers })
   }
 }

@@ -3,7 +3,8 @@
  * dataset and a clip id; the file read is the one the catalog holds for that clip, never a path from the
  * request, so nothing outside the registered datasets can be reached; and only a usable (`ok`) clip whose
  * path still resolves to the file probed at import (no symlink swapped in since). A video Chromium cannot
- * play is served as its cached transcode (playback.ts); until that is made, the answer is 503 with its progress.
+ * play is served as its cached transcode (playback.ts), held for the playback cache's cap until the response
+ * ends; until that is made, the answer is 503 with its progress.
  * Thumbnails are made once and kept on disk (data/thumb-cache.ts).
  */
 import { realpath, stat } from 'node:fs/promises'
@@ -14,6 +15,7 @@ import { ClipFeatureStore } from '../data/clip-features'
 import { decodeAudio } from '../data/ffmpeg'
 import { framePng, spectrogramPng } from '../data/images'
 import { ThumbCache } from '../data/thumb-cache'
+import type { TranscodeCache } from '../data/transcode-cache'
 import { encodeWav16 } from '../data/wav'
 import { datasetDir } from '../workspace'
 import { ClipPlayback } from './playback'
@@ -21,8 +23,8 @@ import { ClipPlayback } from './playback'
 export interface MediaReply {
   status: number
   headers: Record<string, string>
-  /** bytes, or a byte range [start, end] of the clip's own file */
-  body: Buffer | { path: string; start: number; end: number }
+  /** bytes, or a byte range [start, end] of the clip's own file or its transcode */
+  body: Buffer | { path: string; start: number; end: number; /** to call when the response has ended */ release?: () => void }
 }
 
 const text = (status: number, message: string): MediaReply => ({ status, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: Buffer.from(message) })
@@ -76,10 +78,26 @@ async function fileReply(clipId: string, file: { path: string; type: string }, r
   }
 }
 
+/** A reply streaming a transcode: the copy is held (the cap never removes it) until the response ends. */
+async function heldReply(transcodes: TranscodeCache, path: string, reply: () => Promise<MediaReply>): Promise<MediaReply> {
+  const release = transcodes.hold(path)
+  let r: MediaReply
+  try {
+    r = await reply()
+  } catch (err) {
+    release()
+    throw err
+  }
+  if (!Buffer.isBuffer(r.body)) return { ...r, body: { ...r.body, release } }
+  release()
+  return r
+}
+
 /** The clip's video as Chromium plays it: its file, its transcode, or why there is none yet. */
 async function videoReply(playback: ClipPlayback, dataset: string, clip: ClipRecord, range: string | undefined): Promise<MediaReply> {
   const play = await playback.of(dataset, clip.path, clip.duration)
-  if (play.file) return fileReply(clip.id, play.file, range)
+  const file = play.file
+  if (file) return play.playback.state === 'ready' ? heldReply(playback.transcodes, file.path, () => fileReply(clip.id, file, range)) : fileReply(clip.id, file, range)
   const p = play.playback
   if (p.state === 'failed') return text(422, `${clip.id}: ${p.original} cannot be played and its transcode failed: ${p.reason}`)
   const progress = p.state === 'transcoding' ? `transcoding, ${p.percent}%` : 'queued for transcoding'

@@ -586,6 +586,11 @@ export class Catalog {
     })
   }
 
+  /** The file of every usable clip (what the media endpoint may serve), so a prune keeps their cached copies. */
+  okPaths(): string[] {
+    return this.locked(() => (this.db.all('SELECT path FROM clips WHERE status = ?', ['ok']) as Row[]).map((r) => String(r.path)))
+  }
+
   /** path → (size, mtime) of every clip, so a re-run import skips files it has already seen unchanged. */
   seenFiles(): Map<string, { size: number; mtimeMs: number }> {
     const out = new Map<string, { size: number; mtimeMs: number }>()

@@ -8,10 +8,13 @@
 import { stat, mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '../util/atomic'
+import { cacheName } from './cache-folder'
 import { thumbnail } from './ffmpeg'
 import { sourceDigest } from './transcode-cache'
 
 export const THUMB_WIDTH = 160
+/** The names of the thumbnails in a thumbs folder (the others there are never touched). */
+export const THUMB_NAME = cacheName('jpg')
 
 export class ThumbCache {
   private readonly making = new Map<string, Promise<Buffer>>()

@@ -98,6 +98,15 @@ export const PlaybackSchema = z.discriminatedUnion('state', [
 ])
 export type Playback = z.infer<typeof PlaybackSchema>
 
+/** What a prune removed from one of a dataset's cache folders (playback/ or thumbs/), and what it could not. */
+export const CachePruneSchema = z.object({
+  folder: z.enum(['playback', 'thumbs']),
+  files: z.number().int().min(0),
+  bytes: z.number().int().min(0),
+  failed: z.array(z.object({ file: z.string(), reason: z.string() }))
+})
+export type CachePrune = z.infer<typeof CachePruneSchema>
+
 /** One sampled augmentation: its official parameter vector, each entry named, and the augmented image. */
 export const AugmentationSchema = z.object({
   names: z.array(z.string()),
@@ -180,6 +189,8 @@ export const datasetsContract = {
   'datasets.prepare': { input: z.object({ dataset: DatasetName, preset: z.enum(['tiny', 'small', 'base']).default('tiny') }).strict(), output: JobSchema },
   /** how the clip's video is played; starts its transcode when it needs one (poll until ready or failed) */
   'datasets.playback': { input: Clip, output: PlaybackSchema },
+  /** removes the cached transcodes and thumbnails of file versions no usable clip has any more (`dataset prune-cache`) */
+  'datasets.pruneCache': { input: z.object({ dataset: DatasetName }).strict(), output: z.object({ folders: z.array(CachePruneSchema) }) },
   /** one audio and one visual augmentation of a clip, sampled with a seed: vectors and augmented images */
   'datasets.augmentPreview': {
     input: Clip.extend({ seed: z.number().int().min(0).max(2 ** 31).default(0) }).strict(),

@@ -4,6 +4,7 @@ import { isAbsolute, resolve } from 'node:path'
 import type { ClipRow } from '../../../shared/contract'
 import type { DATASETS_METHODS } from '../../../shared/methods'
 import { augmentPreview } from '../../data/augment-preview'
+import { pruneCaches } from '../../data/cache-prune'
 import type { ClipRecord } from '../../data/catalog'
 import { ClipFeatureStore } from '../../data/clip-features'
 import { preparedPresets } from '../../data/dataset-source'
@@ -88,6 +89,11 @@ export function datasetsServices({ workspace, jobs, catalogs, playback }: Servic
       if (!record) throw new Error(`dataset "${dataset}" has no clip "${clip}"`)
       if (record.status !== 'ok') throw new Error(`clip "${clip}" is ${record.status === 'missing' ? 'not downloaded' : `quarantined (${record.reason})`}: nothing to augment`)
       return augmentPreview(await features.get(datasetDir(workspace, dataset), record), seed)
+    },
+    'datasets.pruneCache': async ({ dataset }) => {
+      await catalogs.use(dataset, (c) => c.lastSeq()) // no dataset: said before any folder is read
+      const folders = await pruneCaches(datasetDir(workspace, dataset), () => catalogs.use(dataset, (c) => c.okPaths()), (path) => playback.transcodes.inUse(path))
+      return { folders }
     },
     'datasets.playback': async ({ dataset, clip }) => {
       const record = await catalogs.use(dataset, (c) => c.get(clip))
