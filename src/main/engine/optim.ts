@@ -126,17 +126,6 @@ export function adamwUpdate(o: AdamWSettings, stepCount: number, lr: number, p: 
   }
 }
 
-/**
- * Σ g² of one gradient tensor's values, accumulated in float32 in element order: on wasm, what
- * clipByGlobalNorm's Square and Sum kernels give, bit for bit (test). The engine workers take their share of
- * the global norm this way, without a tensor and three kernels per parameter.
- */
-export function sumOfSquares(g: Float32Array): number {
-  let acc = 0
-  for (let i = 0; i < g.length; i++) acc = f32(acc + f32(g[i] * g[i]))
-  return acc
-}
-
 /** The factor clipByGlobalNorm scales every gradient by: min(1, maxNorm / (‖g‖ + 1e-6)). */
 export function clipScale(norm: number, maxNorm: number): number {
   return Math.min(1, maxNorm / (norm + 1e-6))

@@ -16,7 +16,7 @@ import { classifierLogits } from '../../finetune/model'
 import { classificationLoss } from '../../finetune/objective'
 import { forwardPretrain, type Params } from '../../model'
 import { hostView, scratch } from '../../nn/host'
-import { type AdamWSettings, adamwUpdate, clipScale, sumOfSquares } from '../../optim'
+import { type AdamWSettings, adamwUpdate, clipScale } from '../../optim'
 import { toTensorDict } from '../../checkpoint/params'
 import { batchTensors } from '../step'
 import { measureValues, noHealth, type ParamHealthPart } from '../param-health'
@@ -104,10 +104,15 @@ function sumShard(s: WorkerState, out: Float32Array): void {
 }
 
 /**
- * The global norm of the summed gradient: √ of the AddN of the tensors' sums of squares (sumOfSquares, by the
- * worker holding each), in tensor order, with the kernels clipByGlobalNorm runs in one thread, so the norm
- * carries the same rounding as the one-thread step's.
+ * The global norm of the summed gradient from every tensor's sum of squares, with the kernels
+ * clipByGlobalNorm runs in one thread: Σ g² per tensor (by the worker holding it), then √ of their AddN in
+ * tensor order, in float32, so the norm carries the same rounding as the one-thread step's.
  */
+function tensorSquares(v: tf.Variable, g: Float32Array): number {
+  return tf.tidy(() => tf.sum(tf.square(tf.tensor(g, v.shape))).dataSync()[0])
+}
+
+/** √ of the AddN of the tensors' sums of squares, in tensor order (those with a gradient). */
 function globalNorm(squares: number[]): number {
   if (squares.length === 0) return 0
   return tf.tidy(() => tf.sqrt(tf.addN(squares.map((x) => tf.scalar(x)))).dataSync()[0])
@@ -143,7 +148,7 @@ function reduceAndApply(s: WorkerState, seq: number, grads: tf.NamedTensorMap, f
     sumShard(s, summed)
     for (let i = shard.first; i < shard.end; i++) {
       const at = layout.offsets[i] - shard.from
-      if (present[i]) s.partials[i] = sumOfSquares(summed.subarray(at, at + layout.sizes[i]))
+      if (present[i]) s.partials[i] = tensorSquares(s.trainable[i], summed.subarray(at, at + layout.sizes[i]))
     }
   }
   clock.lap('sum')
