@@ -1,9 +1,9 @@
 /**
  * Host access to float32 tensors without a fresh buffer per read. `dataSync` copies a tensor into a new
- * ArrayBuffer each time; nn/batchMatMul and nn/permute read hundreds of MB a `tiny` step that way on wasm
- * (249 MB in 3,969 reads at batch 16), and the garbage collector's work on those buffers ran on every core
- * beside the engine workers. Here a read is a view of the wasm heap, copied at once into a scratch buffer
- * that is reused from call to call.
+ * ArrayBuffer each time; nn/batchMatMul and nn/permute once read hundreds of MB a `tiny` step that way on
+ * wasm (249 MB in 3,969 reads at batch 16), and the garbage collector's work on those buffers ran on every
+ * core beside the engine workers. Here a read is a view of the wasm heap, and host work writes into scratch
+ * buffers reused from call to call.
  */
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
@@ -32,11 +32,4 @@ export function scratch(use: string, length: number): Float32Array {
   let buffer = buffers.get(use)
   if (!buffer || buffer.length < length) buffers.set(use, (buffer = new Float32Array(length)))
   return buffer.subarray(0, length)
-}
-
-/** The values of `x` copied into the scratch buffer of `use`. */
-export function hostCopy(x: tf.Tensor, use: string): Float32Array {
-  const out = scratch(use, x.size)
-  out.set(hostView(x))
-  return out
 }
