@@ -1,10 +1,11 @@
 /**
- * Kernels of the wasm backend replaced where the stock one copies more than the operation needs. Both run
- * thousands of times a training step, so their copies are a large share of the work that does not split
- * over the engine workers (host buffers for V8 to collect, heap traffic).
+ * The engine's own kernels on the wasm backend: two stock kernels replaced where they copy more than the
+ * operation needs (Identity, Slice: thousands of calls a training step, whose copies are host buffers for V8
+ * to collect and heap traffic), and nn/batchMatMul's sliced attention products.
  */
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
+import { slicedMatMulKernel } from './nn/batchMatMul'
 
 /**
  * wasm's Identity kernel copies its input, and TensorFlow.js runs it on every tensor it keeps for a backward
@@ -82,14 +83,14 @@ function heapSlice(stock: tf.KernelConfig): tf.KernelConfig {
 
 let installed = false
 
-/** Replaces the kernels above on the wasm backend, once it is registered. */
+/** Installs the kernels above and the sliced products' on the wasm backend, once it is registered. */
 export function installWasmKernels(): void {
   if (installed) return
   installed = true
   const slice = tf.getKernel(tf.Slice, 'wasm')
   if (!slice) throw new Error('the wasm backend has no Slice kernel')
-  for (const config of [sharingIdentity(), heapSlice(slice)]) {
-    tf.unregisterKernel(config.kernelName, 'wasm')
+  for (const config of [sharingIdentity(), heapSlice(slice), slicedMatMulKernel]) {
+    if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm')
     tf.registerKernel(config)
   }
 }

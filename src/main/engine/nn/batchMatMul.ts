@@ -25,33 +25,31 @@ interface WasmModule {
   HEAP32: Int32Array
 }
 
-/** Per backend: three tensor ids of its own numbering kept for the slices, and 6 int32 for the two shapes. */
-interface SliceIds {
+/** Per backend: its module, three tensor ids of its own numbering kept for the slices, and 6 int32 for the two shapes. */
+interface SliceState {
+  mod: WasmModule
   a: number
   b: number
   out: number
   shapes: number
 }
-const sliceIds = new WeakMap<BackendWasm, SliceIds>()
+const sliceStates = new WeakMap<BackendWasm, SliceState>()
 
-function wasmModule(backend: BackendWasm): WasmModule {
-  const mod = backend.wasm as unknown as Partial<WasmModule>
-  for (const f of ['_malloc', '_register_tensor', '_dispose_data', '_BatchMatMul'] as const) {
-    if (typeof mod[f] !== 'function') throw new Error(`nn/batchMatMul: this tfjs-backend-wasm has no ${f}; the sliced product needs 4.x`)
-  }
-  return mod as WasmModule
-}
-
-/** Ids taken from the backend's own counter, so no tensor it makes later can get one of them. */
-function idsOf(backend: BackendWasm, mod: WasmModule): SliceIds {
-  let ids = sliceIds.get(backend)
-  if (!ids) {
+/** The backend's module, checked once, and ids taken from its own counter, so no tensor it makes later can get one of them. */
+function sliceState(backend: BackendWasm): SliceState {
+  let state = sliceStates.get(backend)
+  if (!state) {
+    const mod = backend.wasm as unknown as Partial<WasmModule>
+    for (const f of ['_malloc', '_register_tensor', '_dispose_data', '_BatchMatMul'] as const) {
+      if (typeof mod[f] !== 'function') throw new Error(`nn/batchMatMul: this tfjs-backend-wasm has no ${f}; the sliced product needs 4.x`)
+    }
     const counter = backend as unknown as { dataIdNextNumber: number }
     if (!Number.isInteger(counter.dataIdNextNumber)) throw new Error('nn/batchMatMul: the wasm backend has no tensor id counter')
-    ids = { a: counter.dataIdNextNumber++, b: counter.dataIdNextNumber++, out: counter.dataIdNextNumber++, shapes: mod._malloc(6 * 4) }
-    sliceIds.set(backend, ids)
+    const m = mod as WasmModule
+    state = { mod: m, a: counter.dataIdNextNumber++, b: counter.dataIdNextNumber++, out: counter.dataIdNextNumber++, shapes: m._malloc(6 * 4) }
+    sliceStates.set(backend, state)
   }
-  return ids
+  return state
 }
 
 /** The kernel: out[i] = a[i]·b[i], each slice registered in turn under the kept ids and released after its product. */
@@ -63,8 +61,8 @@ function slicedMatMulWasm({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; 
   if (a.dtype !== 'float32' || b.dtype !== 'float32' || b.shape[0] !== n || b.shape[1] !== k) {
     throw new Error(`sliced matMul: [${a.shape}]·[${b.shape}] (${a.dtype}, ${b.dtype}) is not [n, m, k]·[n, k, p] in float32`)
   }
-  const mod = wasmModule(be)
-  const ids = idsOf(be, mod)
+  const ids = sliceState(be)
+  const mod = ids.mod
   const out = be.makeOutput([n, m, p], 'float32')
   const offset = (t: tf.TensorInfo): number => be.dataIdMap.get(t.dataId)!.memoryOffset
   const [aAt, bAt, outAt] = [offset(a), offset(b), offset(out)]
@@ -84,8 +82,10 @@ function slicedMatMulWasm({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; 
   return out
 }
 
+/** The sliced product's kernel on wasm (installed with the engine's others by engine/wasm-kernels.ts). */
+export const slicedMatMulKernel: tf.KernelConfig = { kernelName: SLICED_MAT_MUL, backendName: 'wasm', kernelFunc: slicedMatMulWasm as tf.KernelFunc }
+
 function slicedProducts(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  if (!tf.getKernel(SLICED_MAT_MUL, 'wasm')) tf.registerKernel({ kernelName: SLICED_MAT_MUL, backendName: 'wasm', kernelFunc: slicedMatMulWasm })
   return tf.engine().runKernel(SLICED_MAT_MUL, { a, b }, {}) as tf.Tensor3D
 }
 
