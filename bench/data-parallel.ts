@@ -47,7 +47,6 @@ export interface DataParallelFigures {
   step_profile: StepProfile
 }
 
-
 /** The median of every number over objects of one shape (rounded to 0.1 ms). */
 export function medianOf<T>(xs: T[]): T {
   const first = xs[0] as unknown

@@ -36,11 +36,7 @@ export function copySlice(x: Float32Array, shape: readonly number[], begin: read
     out.set(x.subarray(0, out.length))
     return
   }
-  const strides = new Array<number>(rank)
-  for (let k = rank - 1, s = 1; k >= 0; k--) {
-    strides[k] = s
-    s *= shape[k]
-  }
+  const strides = [...tf.util.computeStrides([...shape]), 1]
   let k = rank - 1 // the run's first axis
   while (k > 0 && begin[k] === 0 && size[k] === shape[k]) k--
   const run = size[k] * strides[k]
