@@ -6,6 +6,7 @@
  */
 import { realpath, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { limiter } from '../util/limiter'
 import { cacheFiles, type Removal, removeCacheFiles } from './cache-folder'
 import { THUMB_NAME } from './thumb-cache'
 import { sourceDigest, TRANSCODE_NAME } from './transcode-cache'
@@ -26,17 +27,14 @@ const STATS_AT_ONCE = 16
 
 /** The digests of the files `paths` lead to now (links resolved, as the media endpoint serves them); a file gone has none. */
 export async function currentDigests(paths: readonly string[]): Promise<Set<string>> {
-  const out = new Set<string>()
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < paths.length) {
-      const real = await realpath(paths[next++]).catch(() => null)
-      const st = real === null ? null : await stat(real).catch(() => null)
-      if (real !== null && st) out.add(sourceDigest({ path: real, size: st.size, mtimeMs: st.mtimeMs }))
-    }
+  const slot = limiter(STATS_AT_ONCE)
+  const digest = async (path: string): Promise<string | null> => {
+    const real = await realpath(path).catch(() => null)
+    const st = real === null ? null : await stat(real).catch(() => null)
+    return real !== null && st ? sourceDigest({ path: real, size: st.size, mtimeMs: st.mtimeMs }) : null
   }
-  await Promise.all(Array.from({ length: STATS_AT_ONCE }, worker))
-  return out
+  const digests = await Promise.all(paths.map((p) => slot(() => digest(p))))
+  return new Set(digests.filter((d): d is string => d !== null))
 }
 
 /**
