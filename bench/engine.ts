@@ -5,7 +5,7 @@
  *  --embed                    clips/s of the `tiny` centroid embedding (forwardFeat, batch 16), one thread
  *  --base-forwards N          ms per `base` pretraining forward and embedding forward at batch 1, and the
  *                             GFLOP of their matmuls
- *  --micro                    the audio patch cut by the backend's Transpose against nn/permute, and one audio
+ *  --micro                    the audio patch cut by the backend's stock Transpose against the engine's, and one audio
  *                             attention's batched products by tf.matMul against nn/batchMatMul
  * Usage: tsx bench/engine.ts --backend wasm [sections]; prints one JSON line.
  */
@@ -15,7 +15,7 @@ import { describeBackend, initBackend } from '../src/main/engine/backend'
 import { PRESETS } from '../src/main/engine/config'
 import { createParams, forwardFeat, forwardPretrain } from '../src/main/engine/model'
 import { AdamW } from '../src/main/engine/optim'
-import { permute } from '../src/main/engine/nn/permute'
+import { stockKernel } from '../src/main/engine/wasm-kernels'
 import { batchMatMul } from '../src/main/engine/nn/batchMatMul'
 import { DEFAULT_LOSS_WEIGHTS, DEFAULT_TAU } from '../src/main/engine/losses'
 import { batchTensors, trainStep } from '../src/main/engine/train/step'
@@ -121,8 +121,16 @@ if (opt.micro) {
   const { audioLength: T, numMelBins: F, patchSize: p } = tiny
   const grid = tf.randomNormal([2 * batchSize, 3, T / p, p, F / p, p]) // original + augmented views
   const perm = [0, 4, 2, 1, 5, 3]
-  const cut = compareWays({ transpose: () => tf.dispose(tf.transpose(grid, perm)), permute: () => tf.dispose(permute(grid, perm)) })
-  result.patchify_audio_ms = { shape: grid.shape, ...cut, speedup: round(cut.transpose / cut.permute) }
+  const stock = stockKernel(tf.Transpose)
+  if (stock) {
+    const backend = tf.backend()
+    const stockCut = (): void => {
+      const out = stock.kernelFunc({ inputs: { x: grid }, attrs: { perm }, backend }) as tf.TensorInfo
+      backend.disposeData(out.dataId)
+    }
+    const cut = compareWays({ stock: stockCut, engine: () => tf.dispose(tf.transpose(grid, perm)) })
+    result.patchify_audio_ms = { shape: grid.shape, ...cut, speedup: round(cut.stock / cut.engine) }
+  }
   grid.dispose()
 
   // one audio self-attention's score and mixing products, forward and backward, at the tiny batch

@@ -1,7 +1,7 @@
 /**
  * Where a `tiny` training step spends its time: tf.profile's kernel times summed by kernel name, the
  * matmul share (MatMul / BatchMatMul / _FusedMatMul / nn/batchMatMul's sliced products) against the rest, and the time outside any kernel
- * (JavaScript: tape bookkeeping, host reads and the copies of batchMatMul / permute), plus the collation
+ * (JavaScript: tape bookkeeping and host reads), plus the collation
  * of the batch (augmentations) that precedes every step. Medians over `rounds` profiled steps.
  * Usage: tsx bench/profile.ts <backend> <objective> [rounds]; prints one JSON line. Invoked by bench/run.ts.
  */

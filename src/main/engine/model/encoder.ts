@@ -33,7 +33,7 @@ function embed(params: Params, config: ModelConfig, m: Modality, x: tf.Tensor4D)
   const patches = m === 'a' ? patchifyAudio(x, config.patchSize) : patchifyVisual(x, config.patchSize)
   const name = `patch_embed_${m}.proj`
   const bias = tf.add(param(params, `${name}.bias`), param(params, `modality_${m}`).reshape([-1]))
-  const tokens = linear(patches, param(params, `${name}.weight`), bias) // [B, N, D]
+  const tokens = linear(patches, param(params, `${name}.weight`), bias, { inputIsData: true }) // [B, N, D]
   return tf.add(tokens, param(params, `pos_embed_${m}`))
 }
 

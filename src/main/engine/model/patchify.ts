@@ -1,11 +1,10 @@
 /**
  * Patch embedding without conv2d (wasm has no Conv2DBackpropFilter): cut p×p patches by reshape and a
- * rank-6 permutation (nn/permute: wasm's own Transpose is slow at that rank) and apply the kernel
+ * rank-6 transpose (on wasm the engine's own kernel, engine/wasm-kernels.ts) and apply the kernel
  * [C·p·p, D] as one matmul. Each patch vector is ordered (c, i, j) with i the
  * patch-row offset and j the patch-column offset, i.e. PyTorch's conv weight flattening.
  */
 import * as tf from '@tensorflow/tfjs'
-import { permute } from '../nn/permute'
 
 /**
  * Audio a [B, C, T, F] (time-major, as the dataset yields it). The official model transposes to
@@ -16,7 +15,7 @@ export function patchifyAudio(a: tf.Tensor4D, p: number): tf.Tensor3D {
   return tf.tidy(() => {
     const [b, c, t, f] = a.shape
     const grid = a.reshape([b, c, t / p, p, f / p, p]) // [B, C, Tp, j, Fp, i]
-    return permute(grid, [0, 4, 2, 1, 5, 3]).reshape([b, (f / p) * (t / p), c * p * p])
+    return tf.transpose(grid, [0, 4, 2, 1, 5, 3]).reshape([b, (f / p) * (t / p), c * p * p])
   })
 }
 
@@ -25,6 +24,6 @@ export function patchifyVisual(v: tf.Tensor4D, p: number): tf.Tensor3D {
   return tf.tidy(() => {
     const [b, c, h, w] = v.shape
     const grid = v.reshape([b, c, h / p, p, w / p, p]) // [B, C, Hp, i, Wp, j]
-    return permute(grid, [0, 2, 4, 1, 3, 5]).reshape([b, (h / p) * (w / p), c * p * p])
+    return tf.transpose(grid, [0, 2, 4, 1, 3, 5]).reshape([b, (h / p) * (w / p), c * p * p])
   })
 }

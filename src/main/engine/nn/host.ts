@@ -1,6 +1,6 @@
 /**
  * Host access to float32 tensors without a fresh buffer per read. `dataSync` copies a tensor into a new
- * ArrayBuffer each time; nn/batchMatMul and nn/permute once read hundreds of MB a `tiny` step that way on
+ * ArrayBuffer each time; the attention products and the patch cut once read hundreds of MB a `tiny` step that way on
  * wasm (249 MB in 3,969 reads at batch 16), and the garbage collector's work on those buffers ran on every
  * core beside the engine workers. Here a read is a view of the wasm heap, and host work writes into scratch
  * buffers reused from call to call.
