@@ -11,7 +11,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { collapseAxes, copySlice } from '../../src/main/engine/wasm-kernels'
-import { gelu } from '../../src/main/engine/nn/activations'
+import { gelu, softmax } from '../../src/main/engine/nn/activations'
 import { layerNorm } from '../../src/main/engine/nn/layerNorm'
 import { columnSums } from '../../src/main/engine/nn/linear'
 import { Rng } from '../../src/main/engine/rng'
@@ -149,7 +149,7 @@ describe('wasm kernels', () => {
     expect(Array.from(tf.transpose(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3], 'int32')).dataSync())).toEqual([1, 4, 2, 5, 3, 6])
   })
 
-  it('the fused kernels give the composed stock ops\' values bit for bit: column sums, LayerNorm and GELU, each way', () => {
+  it('the fused kernels give the composed stock ops\' values bit for bit: column sums, LayerNorm, GELU and softmax, each way', () => {
     const x = normal([3, 41, 132], 1, 2, 0.5) // rows and a width that leave SIMD remainders
     const dy = normal([3, 41, 132], 2)
     const w = normal([132], 3, 0.3, 1)
@@ -178,6 +178,11 @@ describe('wasm kernels', () => {
     const pdf = tf.mul(tf.exp(tf.mul(tf.square(x), -0.5)), 1 / Math.sqrt(2 * Math.PI))
     const [dGelu] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(gelu(a), dy)))([x])
     expect(bits(dGelu)).toEqual(bits(tf.mul(dy, tf.add(cdf, tf.mul(x, pdf)))))
+    // softmax: the stock op's values and gradient
+    expect(bits(softmax(x))).toEqual(bits(tf.softmax(x)))
+    const [dSoft] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(softmax(a), dy)))([x])
+    const [dStock] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(tf.softmax(a), dy)))([x])
+    expect(bits(dSoft)).toEqual(bits(dStock))
   })
 
   it('collapseAxes drops axes of 1 and merges the axes that stay side by side', () => {

@@ -3,12 +3,12 @@
  * operation needs (Identity, Slice: thousands of calls a training step, whose copies are host buffers for V8
  * to collect and heap traffic) or run far below what the machine does (Transpose), nn/batchMatMul's sliced
  * attention products, and the fused kernels of equiav-kernels.c that nn/ calls on wasm (column sums,
- * LayerNorm, GELU's element-wise parts).
+ * LayerNorm, GELU's element-wise parts, softmax's backward).
  */
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 import { equiavKernels } from './kernels/module'
-import { geluKernels } from './nn/activations'
+import { geluKernels, softmaxGradKernel } from './nn/activations'
 import { slicedMatMulKernel } from './nn/batchMatMul'
 import { layerNormKernels } from './nn/layerNorm'
 import { columnSumsKernel } from './nn/linear'
@@ -152,7 +152,7 @@ export function installWasmKernels(): void {
     replaced.set(name, config)
     return config
   }
-  for (const config of [sharingIdentity(), heapSlice(stock(tf.Slice)), heapTranspose(stock(tf.Transpose)), slicedMatMulKernel, columnSumsKernel, ...layerNormKernels, ...geluKernels]) {
+  for (const config of [sharingIdentity(), heapSlice(stock(tf.Slice)), heapTranspose(stock(tf.Transpose)), slicedMatMulKernel, columnSumsKernel, ...layerNormKernels, ...geluKernels, softmaxGradKernel]) {
     if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm')
     tf.registerKernel(config)
   }

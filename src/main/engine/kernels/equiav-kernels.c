@@ -234,3 +234,18 @@ void gelu_grad(const float* dy, const float* x, const float* cdf, const float* e
   }
   for (; i < n; i++) dx[i] = dy[i] * (cdf[i] + x[i] * (e[i] * c));
 }
+
+/*
+ * Softmax's backward over rows of n from its output y (TensorFlow.js's gradient of Softmax):
+ * dx = dy·y − Σ(dy·y)·y, the row sum in order.
+ */
+void softmax_grad(const float* restrict dy, const float* restrict y, float* restrict dx, int rows, int n) {
+  for (int r = 0; r < rows; r++) {
+    const float* dyr = dy + r * n;
+    const float* yr = y + r * n;
+    float sum = 0.0f;
+    for (int i = 0; i < n; i++) sum += dyr[i] * yr[i];
+    float* dxr = dx + r * n;
+    for (int i = 0; i < n; i++) dxr[i] = dyr[i] * yr[i] - sum * yr[i];
+  }
+}

@@ -16,6 +16,7 @@ export interface KernelExports {
   gelu_from_erf(x: number, erf: number, cdf: number, y: number, n: number): void
   gelu_density_exponent(x: number, out: number, n: number): void
   gelu_grad(dy: number, x: number, cdf: number, e: number, c: number, dx: number, n: number): void
+  softmax_grad(dy: number, y: number, dx: number, rows: number, n: number): void
 }
 
 /** The int32 arguments a kernel call may pass in `dims` (a transpose of rank r takes 4r). */

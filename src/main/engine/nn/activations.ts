@@ -58,6 +58,35 @@ export function gelu<T extends tf.Tensor>(x: T): T {
   return tf.tidy(() => geluOp(x) as T)
 }
 
+/**
+ * Softmax over the last axis. On wasm its backward, dx = dy·y − Σ(dy·y)·y, is one kernel of
+ * equiav-kernels.c (the stock gradient's float32 operations in its order: the same values bit for bit)
+ * instead of four passes over the attention weights and a reduction.
+ */
+const SOFTMAX_GRAD = 'EquiavSoftmaxGrad'
+
+export const softmaxGradKernel = heapKernel(SOFTMAX_GRAD, ['dy', 'y'], ([dy]) => [dy], ({ run, inputs: [dy, y], outputs: [dx], shapes: [shape] }) =>
+  run.softmax_grad(dy, y, dx, sizeOf(shape.slice(0, -1)), shape[shape.length - 1])
+)
+
+const softmaxOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc]
+  const y = tf.softmax(x)
+  save([y])
+  return {
+    value: y,
+    gradFunc: (dy: tf.Tensor, [ys]: tf.Tensor[]) => {
+      if (onWasm()) return tf.engine().runKernel(SOFTMAX_GRAD, { dy, y: ys }) as tf.Tensor
+      const dyTimesY = tf.mul(dy, ys)
+      return tf.sub(dyTimesY, tf.mul(tf.sum(dyTimesY, -1, true), ys))
+    }
+  }
+})
+
+export function softmax<T extends tf.Tensor>(x: T): T {
+  return tf.tidy(() => softmaxOp(x) as T)
+}
+
 /** QuickGELU, x·σ(1.702x): the activation of the official augmentation encoder. */
 export function quickGelu<T extends tf.Tensor>(x: T): T {
   return tf.tidy(() => tf.mul(x, tf.sigmoid(tf.mul(x, 1.702))) as T)

@@ -4,6 +4,7 @@
  * Projections are 2-D matmuls via `linear`; the per-head score and mixing products via `batchMatMul`.
  */
 import * as tf from '@tensorflow/tfjs'
+import { softmax } from './activations'
 import { batchMatMul } from './batchMatMul'
 import { linear } from './linear'
 
@@ -47,7 +48,7 @@ function splitHeadsTransposed(x: tf.Tensor3D, heads: number): tf.Tensor4D {
  */
 function attend(q: tf.Tensor4D, kT: tf.Tensor4D, v: tf.Tensor4D, scale: number): tf.Tensor3D {
   const [b, h, s, hd] = q.shape
-  const weights = tf.softmax(batchMatMul(tf.mul(q, scale), kT)) // [B, H, S, N]
+  const weights = softmax(batchMatMul(tf.mul(q, scale), kT)) // [B, H, S, N]
   const mixed = batchMatMul(weights, v) // [B, H, S, hd]
   return tf.transpose(mixed, [0, 2, 1, 3]).reshape([b, s, h * hd])
 }
