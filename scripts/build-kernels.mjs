@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 const DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'main', 'engine', 'kernels')
 const SOURCE = join(DIR, 'equiav-kernels.c')
 const TARGET = join(DIR, 'equiav-kernels.wasm.ts')
-const EXPORTS = ['transpose', 'column_sums', 'layer_norm', 'layer_norm_grad', 'gelu_from_erf', 'gelu_density_exponent', 'gelu_grad', 'softmax_grad']
+const EXPORTS = ['transpose', 'column_sums', 'layer_norm', 'layer_norm_grad', 'gelu_from_erf', 'gelu_density_exponent', 'gelu_grad', 'softmax_grad', 'sum_of_squares', 'adamw', 'finite_sum_of_squares']
 
 /** the clang that compiles here, as `clang -dumpversion` prints it */
 export function clangVersion() {

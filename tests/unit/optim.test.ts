@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { AdamW, adamwUpdate, clipByGlobalNorm, clipScale } from '../../src/main/engine/optim'
+import { AdamW, clipByGlobalNorm, clipScale } from '../../src/main/engine/optim'
+import { ShardUpdate } from '../../src/main/engine/train/parallel/shard-update'
+import { measureValues, noHealth } from '../../src/main/engine/train/param-health'
 import { Rng } from '../../src/main/engine/rng'
 import { warmupCosineLr } from '../../src/main/engine/schedule'
 import { useTestBackend } from '../helpers/tf'
@@ -92,15 +94,16 @@ describe('AdamW', () => {
   })
 })
 
-describe('adamwUpdate (the engine workers\' update of their share, on host arrays)', () => {
-  it('gives AdamW.step\'s values exactly over several steps, on a sub-range, with and without a gradient scale', () => {
+describe('ShardUpdate (the engine workers\' optimiser step on their share, by the engine\'s kernels)', () => {
+  it('gives AdamW.step\'s values to the bit over several steps, on two shards, with and without a gradient scale', () => {
     const rng = new Rng(11)
-    const n = 4000
+    const n = 4003 // shards that leave SIMD remainders
     const p0 = Float32Array.from({ length: n }, () => rng.normal())
     const params = new Map([['w', tf.variable(tf.tensor1d(p0))]])
     const opt = new AdamW(params, { weightDecay: 0.05 })
-    const settings = opt.settings
-    const [p, m, v] = [Float32Array.from(p0), new Float32Array(n), new Float32Array(n)]
+    const state = { params: Float32Array.from(p0), m: new Float32Array(n), v: new Float32Array(n) }
+    // two shards, as two workers would update them, each with its own memory
+    const shards = [new ShardUpdate(0, 1501), new ShardUpdate(1501, n - 1501)]
     const steps = [
       { lr: 1e-3, scale: 1 },
       { lr: 5e-4, scale: 0.37 },
@@ -112,15 +115,38 @@ describe('adamwUpdate (the engine workers\' update of their share, on host array
       const scaled = scale === 1 ? gTensor : tf.mul(gTensor, scale)
       opt.step(new Map([['w', scaled]]), lr)
       tf.dispose([gTensor, scaled])
-      // two ranges, as two workers would update them; the gradient of the second given from its own start
-      adamwUpdate(settings, k + 1, lr, p, m, v, g, 0, scale, 0, 1500)
-      adamwUpdate(settings, k + 1, lr, p, m, v, g.subarray(1500), 1500, scale, 1500, n)
+      shards.forEach((shard, w) => {
+        const from = w === 0 ? 0 : 1501
+        const size = w === 0 ? 1501 : n - 1501
+        shard.gradient().set(g.subarray(from, from + size))
+        // the shard's one tensor split in two ranges: each range is updated on its own
+        shard.apply(state, [{ at: 0, size: 700 }, { at: 700, size: size - 700 }], opt.settings, k + 1, lr, scale)
+      })
     })
-    const state = opt.exportState()
-    expect(Array.from(p)).toEqual(Array.from(params.get('w')!.dataSync()))
-    expect(Array.from(m)).toEqual(Array.from(state.get('m.w')!.data))
-    expect(Array.from(v)).toEqual(Array.from(state.get('v.w')!.data))
-    expect(p.some((x, i) => x !== p0[i])).toBe(true)
+    const exported = opt.exportState()
+    expect(Array.from(state.params)).toEqual(Array.from(params.get('w')!.dataSync()))
+    expect(Array.from(state.m)).toEqual(Array.from(exported.get('m.w')!.data))
+    expect(Array.from(state.v)).toEqual(Array.from(exported.get('v.w')!.data))
+    expect(state.params.some((x, i) => x !== p0[i])).toBe(true)
+  })
+
+  it('squares: the backend\'s Square then Sum to the bit; measure: measureValues\' figures, non-finite values counted', () => {
+    const rng = new Rng(5)
+    const g = Float32Array.from({ length: 999 }, () => rng.normal() * 3)
+    const shard = new ShardUpdate(10, 999)
+    shard.gradient().set(g)
+    const want = tf.tidy(() => tf.sum(tf.square(tf.tensor1d(g.subarray(100, 600)))).dataSync()[0])
+    expect(shard.squares({ at: 100, size: 500 })).toBe(want)
+    const params = Float32Array.from({ length: 1009 }, () => rng.normal())
+    params[20] = NaN
+    params[500] = Infinity
+    const state = { params, m: new Float32Array(1009), v: new Float32Array(1009) }
+    const got = noHealth()
+    shard.measure(state, got)
+    const expected = noHealth()
+    measureValues(expected, params.subarray(10, 1009))
+    expect(got).toEqual(expected)
+    expect(got.nonFinite).toBe(2)
   })
 })
 

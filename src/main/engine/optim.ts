@@ -96,36 +96,6 @@ export class AdamW {
   }
 }
 
-const f32 = Math.fround
-
-/**
- * AdamW.step's update of elements [from, to) of flat host arrays p, m and v: update number `stepCount`, the
- * gradient of element i at g[i - gFrom], first multiplied by `gScale` unless it is 1 (a clip). Each operation
- * is rounded to float32 in the order of the step's kernels (a float32 +, −, ×, ÷ or √ computed in float64
- * and rounded is the float32 result), so it gives the kernels' values. The engine workers update their
- * share of the parameters with it, in shared memory.
- */
-export function adamwUpdate(o: AdamWSettings, stepCount: number, lr: number, p: Float32Array, m: Float32Array, v: Float32Array, g: Float32Array, gFrom: number, gScale: number, from: number, to: number): void {
-  const b1 = f32(o.beta1)
-  const b2 = f32(o.beta2)
-  const c1 = f32(1 - o.beta1)
-  const c2 = f32(1 - o.beta2)
-  const rootBc2 = f32(Math.sqrt(1 - o.beta2 ** stepCount))
-  const eps = f32(o.eps)
-  const decay = f32(1 - lr * o.weightDecay)
-  const rate = f32(lr / (1 - o.beta1 ** stepCount))
-  const scale = f32(gScale)
-  for (let i = from; i < to; i++) {
-    const gi = gScale === 1 ? g[i - gFrom] : f32(g[i - gFrom] * scale)
-    const mNew = f32(f32(m[i] * b1) + f32(gi * c1))
-    const vNew = f32(f32(v[i] * b2) + f32(f32(gi * gi) * c2))
-    const denom = f32(f32(f32(Math.sqrt(vNew)) / rootBc2) + eps)
-    p[i] = f32(f32(p[i] * decay) - f32(f32(mNew / denom) * rate))
-    m[i] = mNew
-    v[i] = vNew
-  }
-}
-
 /** The factor clipByGlobalNorm scales every gradient by: min(1, maxNorm / (‖g‖ + 1e-6)). */
 export function clipScale(norm: number, maxNorm: number): number {
   return Math.min(1, maxNorm / (norm + 1e-6))

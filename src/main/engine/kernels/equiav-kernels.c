@@ -249,3 +249,43 @@ void softmax_grad(const float* restrict dy, const float* restrict y, float* rest
     for (int i = 0; i < n; i++) dxr[i] = dyr[i] * yr[i] - sum * yr[i];
   }
 }
+
+/* Σ x², the squares and the additions in float32 and in order (the backend's Square then Sum) */
+float sum_of_squares(const float* x, int n) {
+  float sum = 0.0f;
+  for (int i = 0; i < n; i++) sum += x[i] * x[i];
+  return sum;
+}
+
+/*
+ * AdamW's update of n values (each operation in float32 in the order of optim.ts AdamW.step's kernels): g·scale when clipping (clip ≠ 0), m ← m·β₁ + g·(1 − β₁), v ← v·β₂ + g²·(1 − β₂),
+ * p ← p·decay − (m / (√v / root_bc2 + eps))·rate. The constants come rounded to float32.
+ */
+void adamw(float* restrict p, float* restrict m, float* restrict v, const float* restrict g, int n, float b1, float b2, float c1, float c2,
+           float root_bc2, float eps, float decay, float rate, float scale, int clip) {
+  for (int i = 0; i < n; i++) {
+    const float gi = clip ? g[i] * scale : g[i];
+    const float m_new = m[i] * b1 + gi * c1;
+    const float v_new = v[i] * b2 + (gi * gi) * c2;
+    const float denom = __builtin_sqrtf(v_new) / root_bc2 + eps;
+    p[i] = p[i] * decay - (m_new / denom) * rate;
+    m[i] = m_new;
+    v[i] = v_new;
+  }
+}
+
+/*
+ * The health of n parameter values (param-health.ts measureValues): returns Σ x² over the finite ones in
+ * float64, in order, and adds the count of the others (NaN, ±∞) to *non_finite.
+ */
+double finite_sum_of_squares(const float* x, int n, int* non_finite) {
+  double sum = 0.0;
+  int bad = 0;
+  for (int i = 0; i < n; i++) {
+    const double d = x[i];
+    if (d - d != 0.0) bad++;
+    else sum += d * d;
+  }
+  *non_finite += bad;
+  return sum;
+}

@@ -17,6 +17,9 @@ export interface KernelExports {
   gelu_density_exponent(x: number, out: number, n: number): void
   gelu_grad(dy: number, x: number, cdf: number, e: number, c: number, dx: number, n: number): void
   softmax_grad(dy: number, y: number, dx: number, rows: number, n: number): void
+  sum_of_squares(x: number, n: number): number
+  adamw(p: number, m: number, v: number, g: number, n: number, b1: number, b2: number, c1: number, c2: number, rootBc2: number, eps: number, decay: number, rate: number, scale: number, clip: number): void
+  finite_sum_of_squares(x: number, n: number, nonFinite: number): number
 }
 
 /** The int32 arguments a kernel call may pass in `dims` (a transpose of rank r takes 4r). */
@@ -39,6 +42,17 @@ interface BackendModule {
 let compiled: WebAssembly.Module | undefined
 const instances = new WeakMap<BackendWasm, EquiavKernels>()
 
+function instantiate(memory: WebAssembly.Memory): KernelExports {
+  compiled ??= new WebAssembly.Module(Buffer.from(EQUIAV_KERNELS_WASM, 'base64'))
+  return new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as KernelExports
+}
+
+/** The kernels on a memory of their own of at least `bytes` (for work on host arrays, whatever the backend). */
+export function kernelsWithMemory(bytes: number): { run: KernelExports; memory: WebAssembly.Memory } {
+  const memory = new WebAssembly.Memory({ initial: Math.max(2, Math.ceil(bytes / 65536)) })
+  return { run: instantiate(memory), memory }
+}
+
 /** The kernels on `backend`'s heap (instantiated on first use). */
 export function equiavKernels(backend: BackendWasm): EquiavKernels {
   let kernels = instances.get(backend)
@@ -48,8 +62,7 @@ export function equiavKernels(backend: BackendWasm): EquiavKernels {
   if (!(memory instanceof WebAssembly.Memory) || typeof mod._malloc !== 'function') {
     throw new Error('engine kernels: this tfjs-backend-wasm exposes no memory or malloc; the engine needs 4.x')
   }
-  compiled ??= new WebAssembly.Module(Buffer.from(EQUIAV_KERNELS_WASM, 'base64'))
-  const run = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as KernelExports
+  const run = instantiate(memory)
   const block = mod._malloc(DIMS_INTS * 4)
   kernels = {
     run,

@@ -15,13 +15,14 @@ import { classifierTensors } from '../../finetune/batch'
 import { classifierLogits } from '../../finetune/model'
 import { classificationLoss } from '../../finetune/objective'
 import { forwardPretrain, type Params } from '../../model'
-import { hostView, scratch } from '../../nn/host'
-import { type AdamWSettings, adamwUpdate, clipScale } from '../../optim'
+import { hostView } from '../../nn/host'
+import { type AdamWSettings, clipScale } from '../../optim'
 import { toTensorDict } from '../../checkpoint/params'
 import { batchTensors } from '../step'
 import { measureValues, noHealth, type ParamHealthPart } from '../param-health'
 import { pretrainOutputKeys } from './outputs'
 import { PhaseClock } from './phases'
+import { ShardUpdate, type ShardTensor } from './shard-update'
 import type { CoordinatorMessage, FinetuneStepRequest, InitRequest, PretrainStepRequest, WorkerModel, WorkerReply } from './protocol'
 import {
   ABORT,
@@ -54,6 +55,8 @@ interface WorkerState {
   partials: Float64Array
   /** the trainable tensors, and their values, this worker sums and updates */
   shard: Shard
+  /** the kernels and memory of that update */
+  update: ShardUpdate
   /** the fixed (not trainable) parameters' measurement, counted by worker 1 only */
   fixedHealth: ParamHealthPart
 }
@@ -74,6 +77,7 @@ async function init(m: InitRequest): Promise<WorkerReply> {
   for (const [name, t] of m.weights) params.set(name, tf.variable(tf.tensor(t.data, t.shape), m.trainable.includes(name)))
   const trainable = m.trainable.map((name) => params.get(name)!)
   const layout = gradientLayout(m.workers, m.trainable.map((name, i) => ({ name, size: trainable[i].size })))
+  const shard = tensorShards(layout)[index]
   const fixedHealth = noHealth()
   if (index === 0 && m.optimizer) for (const v of params.values()) if (!v.trainable) measureValues(fixedHealth, v.dataSync() as Float32Array)
   state = {
@@ -86,7 +90,8 @@ async function init(m: InitRequest): Promise<WorkerReply> {
     layout,
     shared: trainState(m.state, layout),
     partials: new Float64Array(m.partials),
-    shard: tensorShards(layout)[index],
+    shard,
+    update: new ShardUpdate(shard.from, shard.to - shard.from),
     fixedHealth
   }
   return { type: 'ready' }
@@ -101,15 +106,6 @@ function sumShard(s: WorkerState, out: Float32Array): void {
     const part = gradients.subarray(w * layout.stride + from, w * layout.stride + to)
     for (let k = 0; k < out.length; k++) out[k] += part[k]
   }
-}
-
-/**
- * The global norm of the summed gradient from every tensor's sum of squares, with the kernels
- * clipByGlobalNorm runs in one thread: Σ g² per tensor (by the worker holding it), then √ of their AddN in
- * tensor order, in float32, so the norm carries the same rounding as the one-thread step's.
- */
-function tensorSquares(v: tf.Variable, g: Float32Array): number {
-  return tf.tidy(() => tf.sum(tf.square(tf.tensor(g, v.shape))).dataSync()[0])
 }
 
 /** √ of the AddN of the tensors' sums of squares, in tensor order (those with a gradient). */
@@ -143,13 +139,12 @@ function reduceAndApply(s: WorkerState, seq: number, grads: tf.NamedTensorMap, f
   clock.lap('wait gradients')
   let applies = true
   for (let w = 0; w < workers; w++) if (gradients[w * stride + stride - 1] !== 1) applies = false
-  const summed = scratch('summed gradient', shard.to - shard.from)
+  const tensors = (i: number): ShardTensor => ({ at: layout.offsets[i] - shard.from, size: layout.sizes[i] })
+  const update = s.update
   if (applies) {
-    sumShard(s, summed)
-    for (let i = shard.first; i < shard.end; i++) {
-      const at = layout.offsets[i] - shard.from
-      if (present[i]) s.partials[i] = tensorSquares(s.trainable[i], summed.subarray(at, at + layout.sizes[i]))
-    }
+    sumShard(s, update.gradient())
+    // Σ g² per tensor as the one-thread step's Square and Sum give it, so the norm carries the same rounding
+    for (let i = shard.first; i < shard.end; i++) if (present[i]) s.partials[i] = update.squares(tensors(i))
   }
   clock.lap('sum')
   barrier(control, NORMS_DONE, workers, seq)
@@ -161,14 +156,13 @@ function reduceAndApply(s: WorkerState, seq: number, grads: tf.NamedTensorMap, f
     const norm = globalNorm(s.trainable.flatMap((_, i) => (present[i] ? [s.partials[i]] : [])))
     const scale = clipNorm === null ? 1 : clipScale(norm, clipNorm)
     optimizer.stepCount++
-    for (let i = shard.first; i < shard.end; i++) {
-      const from = layout.offsets[i]
-      if (present[i]) adamwUpdate(optimizer.settings, optimizer.stepCount, lr, shared.params, shared.m, shared.v, summed, shard.from, scale, from, from + layout.sizes[i])
-    }
+    const withGradient: ShardTensor[] = []
+    for (let i = shard.first; i < shard.end; i++) if (present[i]) withGradient.push(tensors(i))
+    update.apply(shared, withGradient, optimizer.settings, optimizer.stepCount, lr, scale)
     if (clipNorm !== null) gradNorm = norm
   }
   const health = { ...s.fixedHealth }
-  measureValues(health, shared.params.subarray(shard.from, shard.to))
+  update.measure(shared, health)
   clock.lap('adamw')
   barrier(control, PARAMS_DONE, workers, seq)
   clock.lap('wait params')
