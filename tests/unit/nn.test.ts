@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { gelu, quickGelu } from '../../src/main/engine/nn/activations'
 import { crossAttention, selfAttention } from '../../src/main/engine/nn/attention'
 import { layerNorm } from '../../src/main/engine/nn/layerNorm'
-import { columnSums, linear, residualAdd } from '../../src/main/engine/nn/linear'
+import { columnSums, linear, residualAdd, weightGrad } from '../../src/main/engine/nn/linear'
 import { batchMatMul } from '../../src/main/engine/nn/batchMatMul'
 import { Rng } from '../../src/main/engine/rng'
 import { sinCosPosEmbed } from '../../src/main/engine/model/posEmbed'
@@ -138,6 +138,22 @@ describe('nn building blocks', () => {
     expect(Array.from(db.dataSync())).toEqual(Array.from(dbAll.dataSync()))
     // x is not an input of the op: backprop has no path to it
     expect(() => tf.grads((x2: tf.Tensor) => tf.sum(linear(x2, w, b, { inputIsData: true })))([x])).toThrow(/Cannot compute gradient/)
+  })
+
+  it('weightGrad: xᵀ·dy (a naive loop), and the same bits whichever side is transposed', () => {
+    for (const [rows, inDim, outDim] of [[37, 9, 5], [37, 5, 9], [300, 70, 13]]) {
+      const x = rand([rows, inDim]) as tf.Tensor2D
+      const dy = rand([rows, outDim]) as tf.Tensor2D
+      const xs = x.arraySync()
+      const ds = dy.arraySync()
+      const naive = Array.from({ length: inDim }, (_, i) => Array.from({ length: outDim }, (_, j) => xs.reduce((s, r, k) => s + r[i] * ds[k][j], 0)))
+      const got = weightGrad(x, dy)
+      expectClose(got.dataSync(), naive.flat(), 1e-4)
+      const direct = tf.matMul(tf.transpose(x), dy)
+      const swapped = tf.transpose(tf.matMul(tf.transpose(dy), x))
+      expect(Array.from(got.dataSync())).toEqual(Array.from(direct.dataSync()))
+      expect(Array.from(swapped.dataSync())).toEqual(Array.from(direct.dataSync()))
+    }
   })
 
   it('columnSums: the sum of each column (a naive loop), and its finite-difference gradient', () => {

@@ -179,7 +179,7 @@ export function audioBlurKernelSize(sigma: number): number {
 /** [3, T, F] → augmented [3, T, F] (a new array; `x` is left untouched) */
 export function applyAudioAug(spec: AudioAugSpec, x: Float32Array, T: number, F: number): Float32Array {
   if (x.length !== 3 * T * F) throw new Error(`audio view must be [3, ${T}, ${F}], got ${x.length} values`)
-  let out: Float32Array = Float32Array.from(x) // [3, T, F]
+  let out: Float32Array = x.slice() // [3, T, F]
   if (spec.timeMask) {
     for (let c = 0; c < 3; c++) out.fill(0, (c * T + spec.timeMask.start) * F, (c * T + spec.timeMask.end) * F)
   }

@@ -33,8 +33,19 @@ export function columnSums(x: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => tf.matMul(tf.ones([1, x.shape[0]]), x).reshape([x.shape[1]]))
 }
 
+/**
+ * dW = xᵀ·dy for x [rows, in] and dy [rows, out]. When x is the wider of the two, as (dyᵀ·x)ᵀ: the transpose
+ * is then of the narrower [rows, out] plus a small [out, in] one (the tiny audio patch embedding: [4864, 128]
+ * instead of [4864, 768]). Each entry is the same products summed over rows in the same order, so the same
+ * values bit for bit (tests/unit/nn.test.ts).
+ */
+export function weightGrad(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
+  if (x.shape[1] > dy.shape[1]) return tf.tidy(() => tf.transpose(tf.matMul(tf.transpose(dy), x)) as tf.Tensor2D)
+  return tf.tidy(() => tf.matMul(tf.transpose(x), dy))
+}
+
 function productGrads(dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D): [tf.Tensor2D, tf.Tensor2D] {
-  return [tf.matMul(dy, tf.transpose(w)), tf.matMul(tf.transpose(x), dy)]
+  return [tf.matMul(dy, tf.transpose(w)), weightGrad(x, dy)]
 }
 
 /**
@@ -75,7 +86,7 @@ function denseOfData(x: tf.Tensor2D, withBias: boolean): (...inputs: tf.Tensor[]
     return {
       value: b ? tf.add(product, b) : product,
       gradFunc: (dy: tf.Tensor, [xs]: tf.Tensor[]) => {
-        const dw = tf.matMul(tf.transpose(xs), dy as tf.Tensor2D)
+        const dw = weightGrad(xs as tf.Tensor2D, dy as tf.Tensor2D)
         return b ? [dw, columnSums(dy as tf.Tensor2D)] : [dw]
       }
     }
