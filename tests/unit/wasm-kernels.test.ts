@@ -29,20 +29,30 @@ const hasItsClang = ((): boolean => {
   }
 })()
 
-/** y[i₀, …] = x[…] with y's axis k being x's axis perm[k], by walking every output index (the reference). */
-function walkTranspose(x: Float32Array, shape: number[], perm: number[]): Float32Array {
-  const strides = shape.map((_, k) => shape.slice(k + 1).reduce((a, b) => a * b, 1))
-  const outShape = perm.map((a) => shape[a])
-  const out = new Float32Array(x.length)
+/** out[o] = x[source(index)] for each index of `outShape`, in row-major order: the plain walk the references below share. */
+function walk(x: Float32Array, outShape: number[], source: (index: number[]) => number): Float32Array {
+  const out = new Float32Array(outShape.reduce((a, b) => a * b, 1))
   const index = outShape.map(() => 0)
   for (let o = 0; o < out.length; o++) {
-    out[o] = x[index.reduce((src, i, k) => src + i * strides[perm[k]], 0)]
+    out[o] = x[source(index)]
     for (let k = outShape.length - 1; k >= 0; k--) {
       if (++index[k] < outShape[k]) break
       index[k] = 0
     }
   }
   return out
+}
+
+const stridesOf = (shape: number[]): number[] => shape.map((_, k) => shape.slice(k + 1).reduce((a, b) => a * b, 1))
+
+/** y[i₀, …] = x[…] with y's axis k being x's axis perm[k], by walking every output index (the reference). */
+function walkTranspose(x: Float32Array, shape: number[], perm: number[]): Float32Array {
+  const strides = stridesOf(shape)
+  return walk(
+    x,
+    perm.map((a) => shape[a]),
+    (index) => index.reduce((src, i, k) => src + i * strides[perm[k]], 0)
+  )
 }
 
 /** A shape of rank 1–6 (axes of 1 to 9, so 4 × 4 blocks have remainders) and a permutation of its axes. */
@@ -52,17 +62,8 @@ const transposeCase = fc
 
 /** out[i] = x[begin + i] by walking every output index (the reference). */
 function walkSlice(x: Float32Array, shape: number[], begin: number[], size: number[]): Float32Array {
-  const strides = shape.map((_, k) => shape.slice(k + 1).reduce((a, b) => a * b, 1))
-  const out = new Float32Array(size.reduce((a, b) => a * b, 1))
-  const index = size.map(() => 0)
-  for (let o = 0; o < out.length; o++) {
-    out[o] = x[index.reduce((src, i, k) => src + (begin[k] + i) * strides[k], 0)]
-    for (let k = size.length - 1; k >= 0; k--) {
-      if (++index[k] < size[k]) break
-      index[k] = 0
-    }
-  }
-  return out
+  const strides = stridesOf(shape)
+  return walk(x, size, (index) => index.reduce((src, i, k) => src + (begin[k] + i) * strides[k], 0))
 }
 
 /** A shape of rank 1–5 and a slice of it (begin, size), some axes taken whole, some empty. */
@@ -190,7 +191,8 @@ describe('wasm kernels', () => {
     expect(collapseAxes([2, 3, 4, 5], [0, 2, 3, 1])).toEqual({ shape: [2, 3, 20], perm: [0, 2, 1] })
     expect(collapseAxes([1, 6, 1, 7], [3, 2, 1, 0])).toEqual({ shape: [6, 7], perm: [1, 0] })
     expect(collapseAxes([2, 3, 4, 5], [1, 0, 3, 2])).toEqual({ shape: [2, 3, 4, 5], perm: [1, 0, 3, 2] })
-    expect(collapseAxes([1, 1], [1, 0])).toEqual({ shape: [], perm: [] })
+    expect(collapseAxes([1, 1], [1, 0])).toEqual({ shape: [1], perm: [0] })
+    expect(collapseAxes([], [])).toEqual({ shape: [1], perm: [0] })
   })
 
   it.skipIf(!hasItsClang)('the committed kernel module is the one equiav-kernels.c compiles to', () => {

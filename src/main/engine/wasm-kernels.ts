@@ -60,6 +60,17 @@ export function copySlice(x: Float32Array, shape: readonly number[], begin: read
   }
 }
 
+/** `stock` with `run` doing its work on float32 inputs x; any other dtype goes to the stock kernel. */
+function forFloat32(stock: tf.KernelConfig, run: (x: tf.TensorInfo, attrs: tf.NamedAttrMap, backend: BackendWasm) => tf.TensorInfo): tf.KernelConfig {
+  return {
+    ...stock,
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo
+      return x.dtype === 'float32' ? run(x, args.attrs ?? {}, args.backend as BackendWasm) : stock.kernelFunc(args)
+    }
+  }
+}
+
 /**
  * wasm's Slice reads its whole input into a new host buffer (readSync) before it copies the slice out: the
  * encoder's split of its 2B-row batch into the two views and every q/k/v block of the fused projection,
@@ -67,25 +78,19 @@ export function copySlice(x: Float32Array, shape: readonly number[], begin: read
  * Here a float32 slice is copied from the wasm heap to the wasm heap (copySlice).
  */
 function heapSlice(stock: tf.KernelConfig): tf.KernelConfig {
-  return {
-    ...stock,
-    kernelFunc: (args) => {
-      const x = args.inputs.x as tf.TensorInfo
-      if (x.dtype !== 'float32') return stock.kernelFunc(args)
-      const { begin, size } = args.attrs as unknown as tf.SliceAttrs
-      const [from, count] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size)
-      const backend = args.backend as BackendWasm
-      const out = backend.makeOutput(count, 'float32')
-      // views made after the output is allocated (an allocation may grow the heap and detach older views)
-      copySlice(backend.typedArrayFromHeap(x) as Float32Array, x.shape, from, count, backend.typedArrayFromHeap(out) as Float32Array)
-      return out
-    }
-  }
+  return forFloat32(stock, (x, attrs, backend) => {
+    const { begin, size } = attrs as unknown as tf.SliceAttrs
+    const [from, count] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size)
+    const out = backend.makeOutput(count, 'float32')
+    // views made after the output is allocated (an allocation may grow the heap and detach older views)
+    copySlice(backend.typedArrayFromHeap(x) as Float32Array, x.shape, from, count, backend.typedArrayFromHeap(out) as Float32Array)
+    return out
+  })
 }
 
 /**
- * The same permutation on fewer axes: axes of size 1 dropped, and x's axes that stay side by side in y
- * merged into one. y = transpose(x, perm) keeps its values in the same order.
+ * The same permutation on fewer axes (at least one): axes of size 1 dropped, and x's axes that stay side by
+ * side in y merged into one. y = transpose(x, perm) keeps its values in the same order.
  */
 export function collapseAxes(shape: readonly number[], perm: readonly number[]): { shape: number[]; perm: number[] } {
   const kept = shape.map((n, a) => (n === 1 ? -1 : a)).filter((a) => a >= 0)
@@ -99,6 +104,7 @@ export function collapseAxes(shape: readonly number[], perm: readonly number[]):
     if (run && run[run.length - 1] === i - 1) run.push(i)
     else runs.push([i])
   }
+  if (runs.length === 0) return { shape: [1], perm: [0] } // every axis of size 1: one value
   const inXOrder = [...runs].sort((r, s) => r[0] - s[0])
   return {
     shape: inXOrder.map((run) => run.reduce((n, i) => n * shape[kept[i]], 1)),
@@ -111,27 +117,20 @@ export function collapseAxes(shape: readonly number[], perm: readonly number[]):
  * equiav-kernels.c's transpose in 4 × 4 SIMD blocks: 1.7 ms). The same values in the same places.
  */
 function heapTranspose(stock: tf.KernelConfig): tf.KernelConfig {
-  return {
-    ...stock,
-    kernelFunc: (args) => {
-      const x = args.inputs.x as tf.TensorInfo
-      if (x.dtype !== 'float32') return stock.kernelFunc(args)
-      const { perm } = args.attrs as unknown as tf.TransposeAttrs
-      const backend = args.backend as BackendWasm
-      const out = backend.makeOutput(
-        perm.map((a) => x.shape[a]),
-        'float32'
-      )
-      if (tf.util.sizeFromShape(x.shape) === 0) return out
-      const axes = collapseAxes(x.shape, perm)
-      const kernels = equiavKernels(backend)
-      const rank = Math.max(axes.shape.length, 1)
-      // shape and perm, then room for the kernel's strides and index
-      const dims = kernels.dims([...(axes.shape.length ? axes.shape : [1]), ...(axes.perm.length ? axes.perm : [0])], 2 * rank)
-      kernels.run.transpose(kernels.offset(x), kernels.offset(out), rank, dims)
-      return out
-    }
-  }
+  return forFloat32(stock, (x, attrs, backend) => {
+    const { perm } = attrs as unknown as tf.TransposeAttrs
+    const out = backend.makeOutput(
+      perm.map((a) => x.shape[a]),
+      'float32'
+    )
+    if (tf.util.sizeFromShape(x.shape) === 0) return out
+    const axes = collapseAxes(x.shape, perm)
+    const kernels = equiavKernels(backend)
+    const rank = axes.shape.length
+    // shape and perm, then room for the kernel's strides and index
+    kernels.run.transpose(kernels.offset(x), kernels.offset(out), rank, kernels.dims([...axes.shape, ...axes.perm], 2 * rank))
+    return out
+  })
 }
 
 let installed = false
