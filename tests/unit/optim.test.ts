@@ -130,6 +130,22 @@ describe('ShardUpdate (the engine workers\' optimiser step on their share, by th
     expect(state.params.some((x, i) => x !== p0[i])).toBe(true)
   })
 
+  it('a tensor longer than one part of the kernels\' memory: the same AdamW values and Σg² as one piece', () => {
+    const rng = new Rng(3)
+    const n = (1 << 20) + 4099
+    const p0 = Float32Array.from({ length: n }, () => rng.normal())
+    const g = Float32Array.from({ length: n }, () => rng.normal() * 1e-2)
+    const params = new Map([['w', tf.variable(tf.tensor1d(p0))]])
+    const opt = new AdamW(params)
+    opt.step(new Map([['w', tf.tensor1d(g)]]), 1e-3)
+    const state = { params: Float32Array.from(p0), m: new Float32Array(n), v: new Float32Array(n) }
+    const shard = new ShardUpdate(0, n)
+    shard.gradient().set(g)
+    shard.apply(state, [{ at: 0, size: n }], opt.settings, 1, 1e-3, 1)
+    expect(Array.from(state.params)).toEqual(Array.from(params.get('w')!.dataSync()))
+    expect(shard.squares({ at: 0, size: n })).toBe(tf.tidy(() => tf.sum(tf.square(tf.tensor1d(g))).dataSync()[0]))
+  })
+
   it('squares: the backend\'s Square then Sum to the bit; measure: measureValues\' figures, non-finite values counted', () => {
     const rng = new Rng(5)
     const g = Float32Array.from({ length: 999 }, () => rng.normal() * 3)

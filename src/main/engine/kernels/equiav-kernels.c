@@ -250,9 +250,9 @@ void softmax_grad(const float* restrict dy, const float* restrict y, float* rest
   }
 }
 
-/* Σ x², the squares and the additions in float32 and in order (the backend's Square then Sum) */
-float sum_of_squares(const float* x, int n) {
-  float sum = 0.0f;
+/* sum + Σ x², the squares and the additions in float32 and in order (the backend's Square then Sum, a long
+   array taken in consecutive parts, each continuing the previous part's sum) */
+float sum_of_squares(const float* x, int n, float sum) {
   for (int i = 0; i < n; i++) sum += x[i] * x[i];
   return sum;
 }
@@ -275,11 +275,10 @@ void adamw(float* restrict p, float* restrict m, float* restrict v, const float*
 }
 
 /*
- * The health of n parameter values (param-health.ts measureValues): returns Σ x² over the finite ones in
- * float64, in order, and adds the count of the others (NaN, ±∞) to *non_finite.
+ * The health of n parameter values (param-health.ts measureValues): returns sum + Σ x² over the finite ones
+ * in float64, in order, and adds the count of the others (NaN, ±∞) to *non_finite.
  */
-double finite_sum_of_squares(const float* x, int n, int* non_finite) {
-  double sum = 0.0;
+double finite_sum_of_squares(const float* x, int n, double sum, int* non_finite) {
   int bad = 0;
   for (int i = 0; i < n; i++) {
     const double d = x[i];

@@ -17,9 +17,9 @@ export interface KernelExports {
   gelu_density_exponent(x: number, out: number, n: number): void
   gelu_grad(dy: number, x: number, cdf: number, e: number, c: number, dx: number, n: number): void
   softmax_grad(dy: number, y: number, dx: number, rows: number, n: number): void
-  sum_of_squares(x: number, n: number): number
+  sum_of_squares(x: number, n: number, sum: number): number
   adamw(p: number, m: number, v: number, g: number, n: number, b1: number, b2: number, c1: number, c2: number, rootBc2: number, eps: number, decay: number, rate: number, scale: number, clip: number): void
-  finite_sum_of_squares(x: number, n: number, nonFinite: number): number
+  finite_sum_of_squares(x: number, n: number, sum: number, nonFinite: number): number
 }
 
 /** The int32 arguments a kernel call may pass in `dims` (a transpose of rank r takes 4r). */
