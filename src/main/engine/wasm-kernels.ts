@@ -141,7 +141,7 @@ export function stockKernel(name: string): tf.KernelConfig | undefined {
   return replaced.get(name)
 }
 
-/** Installs the kernels above and the sliced products' on the wasm backend, once it is registered. */
+/** Installs the kernels above and nn/'s (the sliced products and the fused kernels) on the wasm backend, once it is registered. */
 export function installWasmKernels(): void {
   if (installed) return
   installed = true

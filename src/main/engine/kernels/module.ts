@@ -109,7 +109,6 @@ export function heapKernel(
       })
       const shapes = infos.map((t) => t.shape)
       const outs = outShapes(shapes, attrs ?? {}).map((shape) => be.makeOutput(shape, 'float32'))
-      // offsets read after every output is made: an allocation may move nothing, but it may grow the heap
       const kernels = equiavKernels(be)
       run({ run: kernels.run, inputs: infos.map(kernels.offset), outputs: outs.map(kernels.offset), shapes, attrs: attrs ?? {} })
       return outs.length === 1 ? outs[0] : outs

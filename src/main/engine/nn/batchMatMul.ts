@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
+import { equiavKernels } from '../kernels/module'
 
 /** The name of the sliced product's kernel on wasm. */
 export const SLICED_MAT_MUL = 'EquiavSlicedMatMul'
@@ -18,20 +19,17 @@ export const SLICED_MAT_MUL = 'EquiavSlicedMatMul'
  * releases the operator it made for b when b's id is disposed.
  */
 interface WasmModule {
-  _malloc(bytes: number): number
   _register_tensor(id: number, size: number, byteOffset: number): void
   _dispose_data(id: number): void
   _BatchMatMul(aId: number, aShape: number, aRank: number, bId: number, bShape: number, bRank: number, transposeA: number, transposeB: number, outId: number): void
-  HEAP32: Int32Array
 }
 
-/** Per backend: its module, three tensor ids of its own numbering kept for the slices, and 6 int32 for the two shapes. */
+/** Per backend: its module and three tensor ids of its own numbering kept for the slices. */
 interface SliceState {
   mod: WasmModule
   a: number
   b: number
   out: number
-  shapes: number
 }
 const sliceStates = new WeakMap<BackendWasm, SliceState>()
 
@@ -40,13 +38,13 @@ function sliceState(backend: BackendWasm): SliceState {
   let state = sliceStates.get(backend)
   if (!state) {
     const mod = backend.wasm as unknown as Partial<WasmModule>
-    for (const f of ['_malloc', '_register_tensor', '_dispose_data', '_BatchMatMul'] as const) {
+    for (const f of ['_register_tensor', '_dispose_data', '_BatchMatMul'] as const) {
       if (typeof mod[f] !== 'function') throw new Error(`nn/batchMatMul: this tfjs-backend-wasm has no ${f}; the sliced product needs 4.x`)
     }
     const counter = backend as unknown as { dataIdNextNumber: number }
     if (!Number.isInteger(counter.dataIdNextNumber)) throw new Error('nn/batchMatMul: the wasm backend has no tensor id counter')
     const m = mod as WasmModule
-    state = { mod: m, a: counter.dataIdNextNumber++, b: counter.dataIdNextNumber++, out: counter.dataIdNextNumber++, shapes: m._malloc(6 * 4) }
+    state = { mod: m, a: counter.dataIdNextNumber++, b: counter.dataIdNextNumber++, out: counter.dataIdNextNumber++ }
     sliceStates.set(backend, state)
   }
   return state
@@ -64,15 +62,16 @@ function slicedMatMulWasm({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; 
   const ids = sliceState(be)
   const mod = ids.mod
   const out = be.makeOutput([n, m, p], 'float32')
-  const offset = (t: tf.TensorInfo): number => be.dataIdMap.get(t.dataId)!.memoryOffset
-  const [aAt, bAt, outAt] = [offset(a), offset(b), offset(out)]
-  mod.HEAP32.set([1, m, k, 1, k, p], ids.shapes >> 2)
+  // the heap offsets and the two shapes' argument block of the engine's kernels (kernels/module.ts)
+  const kernels = equiavKernels(be)
+  const [aAt, bAt, outAt] = [a, b, out].map(kernels.offset)
+  const shapes = kernels.dims([1, m, k, 1, k, p])
   for (let i = 0; i < n; i++) {
     mod._register_tensor(ids.a, m * k, aAt + i * m * k * 4)
     mod._register_tensor(ids.b, k * p, bAt + i * k * p * 4)
     mod._register_tensor(ids.out, m * p, outAt + i * m * p * 4)
     try {
-      mod._BatchMatMul(ids.a, ids.shapes, 3, ids.b, ids.shapes + 12, 3, 0, 0, ids.out)
+      mod._BatchMatMul(ids.a, shapes, 3, ids.b, shapes + 12, 3, 0, 0, ids.out)
     } finally {
       mod._dispose_data(ids.a)
       mod._dispose_data(ids.b)

@@ -7,7 +7,7 @@ import { columnSums } from './linear'
  * Custom gradient so backprop keeps only x̂ and 1/σ (the composed ops would keep several x-sized tensors):
  * dx = (ĝ − mean(ĝ) − x̂·mean(ĝ·x̂))/σ with ĝ = dy·weight.
  * On wasm each direction is one kernel of equiav-kernels.c doing the composed ops' float32 arithmetic in
- * their order (the same values bit for bit: tests/unit/nn.test.ts), instead of about ten element-wise
+ * their order (the same values bit for bit: tests/unit/wasm-kernels.test.ts), instead of about ten element-wise
  * kernels, two reductions and two products each.
  */
 const LAYER_NORM = 'EquiavLayerNorm'
